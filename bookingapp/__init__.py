@@ -1,0 +1,43 @@
+"""Application factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from bookingapp import config as config_module
+from bookingapp.db import install_sqlite_behaviour
+from bookingapp.extensions import db, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, commands.
+
+    The schema is never created here; it comes only from the migrations
+    (`flask --app app db upgrade`)."""
+    app = Flask(
+        __name__,
+        template_folder=str(config_module.PROJECT_ROOT / "templates"),
+        static_folder=str(config_module.PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 30, "check_same_thread": False},
+        }
+
+    install_sqlite_behaviour()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
+
+    from bookingapp.web.health import bp as health_bp
+    from bookingapp.web.views import bp as web_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(web_bp)
+
+    from bookingapp.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,493 @@
+"""The booking lifecycle: hold, reserve, book, confirm, start, complete, no-show, cancel,
+reschedule, and the expiry of stale holds.
+
+Every status change goes through `_move`, which checks the transition table of
+domain.states and appends to the booking's history.
+
+No double booking is guaranteed by the database, with this module checking first so that
+the user gets a clean SlotUnavailable instead of a crash:
+
+* PostgreSQL: an EXCLUDE constraint forbids two active bookings of one staff member whose
+  blocked times overlap. Stale holds are expired in the same transaction before the
+  insert, and the insert runs in a savepoint so a constraint violation (a competitor that
+  committed first) becomes SlotUnavailable, or a try with the next eligible staff member.
+* SQLite: every transaction starts with BEGIN IMMEDIATE (see bookingapp/db.py), so the
+  write lock is held before the availability check and no other writer can slip between
+  the check and the insert.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
+from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
+from bookingapp.domain.states import BookingStatus, check_transition, valid_transitions
+from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
+from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
+
+S = BookingStatus
+
+# Crockford-style alphabet without 0/O, 1/I/L and U: readable over the phone.
+_NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_booking_number() -> str:
+    return "BK-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now
+
+
+def _record(booking: Booking, from_status: str | None, to_status: str, *, now: datetime, actor: str, note: str | None = None) -> None:
+    booking.history.append(
+        BookingEvent(from_status=from_status, to_status=to_status, actor=actor, note=note, at=now)
+    )
+
+
+def _move(booking: Booking, target: S, *, now: datetime, actor: str, note: str | None = None) -> None:
+    check_transition(booking.status, target.value)
+    previous = booking.status
+    booking.status = target.value
+    if target is not S.HELD:
+        booking.hold_expires_at = None
+    booking.updated_at = now
+    _record(booking, previous, target.value, now=now, actor=actor, note=note)
+
+
+def booked_status(business: Business) -> S:
+    """What "booked" means for this business: confirmed at once, or pending review."""
+    return S.CONFIRMED if business.auto_confirm else S.PENDING
+
+
+def _is_overlap_violation(error: IntegrityError) -> bool:
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None) == NO_OVERLAP_CONSTRAINT:
+        return True
+    return NO_OVERLAP_CONSTRAINT in str(error.orig)
+
+
+def _is_booking_number_clash(error: IntegrityError) -> bool:
+    return "booking_number" in str(error.orig)
+
+
+# --------------------------------------------------------------------------- expiry
+
+
+def expire_stale_holds(
+    session: Session, *, now: datetime | None = None, staff_ids: list[uuid.UUID] | None = None
+) -> int:
+    """Mark holds whose time has run out as expired; returns how many.
+
+    Called before every insert so that, on PostgreSQL, a dead hold no longer counts for the
+    exclusion constraint, and by the worker to tidy up. Rows are locked (FOR UPDATE) so two
+    transactions never expire the same hold twice.
+    """
+    now = _now(now)
+    query = (
+        select(Booking)
+        .where(Booking.status == S.HELD.value, Booking.hold_expires_at <= now)
+        .order_by(Booking.id)
+        .with_for_update()
+    )
+    if staff_ids is not None:
+        query = query.where(Booking.staff_id.in_(staff_ids))
+    expired = 0
+    for booking in session.scalars(query):
+        if booking.status == S.HELD.value:
+            _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
+            expired += 1
+    session.flush()
+    return expired
+
+
+# --------------------------------------------------------------------------- placing
+
+
+def _eligible_staff(
+    session: Session,
+    business: Business,
+    service: Service,
+    start: datetime,
+    *,
+    now: datetime,
+    staff: Staff | None,
+) -> tuple[uuid.UUID, ...]:
+    """Staff who can take this exact start, best first; SlotUnavailable if nobody can.
+
+    Asks the availability engine itself, so a booking obeys exactly the rules that made
+    the slot appear (hours, time off, buffers, notice, advance, grid)."""
+    if not service.is_bookable or service.business_id != business.id:
+        raise ValidationError("This service cannot be booked.", param="service_id")
+    if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
+        raise ValidationError("This staff member cannot be booked.", param="staff_id")
+    availability = find_availability(
+        session, business, service, local_date_of(start, business),
+        now=now, staff_id=staff.id if staff else None,
+    )
+    slot = availability.find(start)
+    if slot is None:
+        raise SlotUnavailable()
+    return slot.staff_ids
+
+
+def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple[uuid.UUID, ...]) -> Booking:
+    """Insert the booking with the first candidate whose time the database accepts."""
+    for staff_id in candidates:
+        for _attempt in range(3):
+            booking.staff_id = staff_id
+            try:
+                with session.begin_nested():
+                    session.add(booking)
+                    session.flush()
+                return booking
+            except IntegrityError as error:
+                if _is_booking_number_clash(error):
+                    booking.booking_number = new_booking_number()
+                    continue
+                if _is_overlap_violation(error):
+                    break  # someone committed this staff member's time first; try the next
+                raise
+    raise SlotUnavailable()
+
+
+def _validate_custom_fields(custom_fields: dict[str, Any] | None) -> dict[str, Any]:
+    if custom_fields is None:
+        return {}
+    if not isinstance(custom_fields, dict) or not all(isinstance(k, str) for k in custom_fields):
+        raise ValidationError("Custom fields must be an object of named values.", param="custom_fields")
+    for key, value in custom_fields.items():
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ValidationError(f"Custom field {key!r} must be a plain value.", param=f"custom_fields.{key}")
+    return dict(custom_fields)
+
+
+def _place(
+    session: Session,
+    business: Business,
+    service: Service,
+    start: datetime,
+    *,
+    status: S,
+    now: datetime,
+    staff: Staff | None,
+    customer: Customer | None,
+    source: str,
+    notes: str | None,
+    custom_fields: dict[str, Any] | None,
+    actor: str,
+    price_cents: int | None = None,
+    deposit_cents: int | None = None,
+    note: str | None = None,
+) -> Booking:
+    if start.tzinfo is None:
+        raise ValidationError("Start time must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param="start_at")
+    if source not in BOOKING_SOURCES:
+        raise ValidationError(f"Unknown source {source!r}.", param="source")
+    start = start.astimezone(timezone.utc)
+    custom_fields = _validate_custom_fields(custom_fields)
+    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff)
+    expire_stale_holds(session, now=now, staff_ids=list(candidates))
+    end = start + timedelta(minutes=service.duration_minutes)
+    booking = Booking(
+        business_id=business.id,
+        booking_number=new_booking_number(),
+        service_id=service.id,
+        customer_id=customer.id if customer else None,
+        starts_at=start,
+        ends_at=end,
+        blocked_from=start - timedelta(minutes=service.buffer_before_minutes),
+        blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
+        status=status.value,
+        hold_expires_at=now + timedelta(seconds=business.hold_seconds) if status is S.HELD else None,
+        source=source,
+        notes=notes,
+        custom_fields=custom_fields,
+        price_cents=service.price_cents if price_cents is None else price_cents,
+        deposit_cents=service.deposit_cents if deposit_cents is None else deposit_cents,
+        currency=service.currency,
+        confirmed_at=now if status is S.CONFIRMED else None,
+        created_at=now,
+        updated_at=now,
+    )
+    _record(booking, None, status.value, now=now, actor=actor, note=note)
+    return _insert_for_first_free(session, booking, candidates)
+
+
+def hold(
+    session: Session,
+    business: Business,
+    service: Service,
+    start: datetime,
+    *,
+    staff: Staff | None = None,
+    customer: Customer | None = None,
+    now: datetime | None = None,
+    source: str = "web",
+    notes: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    actor: str = "customer",
+) -> Booking:
+    """Hold a slot for the business's hold length while the customer finishes.
+    staff=None means "anyone": the assignment policy picks."""
+    return _place(
+        session, business, service, start, status=S.HELD, now=_now(now), staff=staff, customer=customer,
+        source=source, notes=notes, custom_fields=custom_fields, actor=actor,
+    )
+
+
+def reserve(
+    session: Session,
+    business: Business,
+    service: Service,
+    start: datetime,
+    *,
+    staff: Staff | None = None,
+    customer: Customer | None = None,
+    now: datetime | None = None,
+    source: str = "api",
+    notes: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    actor: str = "api",
+) -> Booking:
+    """Hold a slot with no expiry, until it is booked or released."""
+    return _place(
+        session, business, service, start, status=S.RESERVED, now=_now(now), staff=staff, customer=customer,
+        source=source, notes=notes, custom_fields=custom_fields, actor=actor,
+    )
+
+
+def create_booking(
+    session: Session,
+    business: Business,
+    service: Service,
+    start: datetime,
+    customer: Customer,
+    *,
+    staff: Staff | None = None,
+    now: datetime | None = None,
+    source: str = "api",
+    notes: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
+    actor: str = "api",
+    price_cents: int | None = None,
+) -> Booking:
+    """Book in one step, with the customer known: pending or confirmed per the business."""
+    if customer is None:
+        raise ValidationError("A customer is required to book.", param="customer")
+    return _place(
+        session, business, service, start, status=booked_status(business), now=_now(now), staff=staff,
+        customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
+        price_cents=price_cents,
+    )
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def book(
+    session: Session,
+    booking: Booking,
+    business: Business,
+    *,
+    customer: Customer | None = None,
+    now: datetime | None = None,
+    notes: str | None = None,
+    actor: str = "customer",
+) -> Booking:
+    """Turn a hold or reservation into a booking, keeping its time.
+
+    A hold that has run out can still be booked while its time is still free (a customer
+    who paid a little late); if someone else has taken the time, HoldExpired. The database
+    re-checks the overlap when the booking becomes active again."""
+    now = _now(now)
+    _check_same_business(booking, business)
+    customer = customer or booking.customer
+    if customer is None:
+        raise ValidationError("A customer is required to book.", param="customer")
+    target = booked_status(business)
+    ran_out = booking.status == S.EXPIRED.value or (
+        booking.status == S.HELD.value and booking.hold_expires_at is not None and booking.hold_expires_at <= now
+    )
+    if ran_out:
+        if booking.status == S.HELD.value:
+            _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
+            session.flush()
+        if not _time_still_free(session, booking, now=now):
+            raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id")
+    check_transition(booking.status, target.value)
+    booking.customer_id = customer.id
+    booking.customer = customer
+    if notes is not None:
+        booking.notes = notes
+    _move(booking, target, now=now, actor=actor, note="booked after the hold ran out" if ran_out else None)
+    if target is S.CONFIRMED:
+        booking.confirmed_at = now
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:
+        if ran_out and _is_overlap_violation(error):
+            raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
+        raise
+    return booking
+
+
+def _check_same_business(booking: Booking, business: Business) -> None:
+    if booking.business_id != business.id:
+        raise ValidationError("Booking does not belong to this business.", param="booking_id")
+
+
+def _time_still_free(session: Session, booking: Booking, *, now: datetime) -> bool:
+    """Whether the booking's own blocked time clashes with nothing live but itself."""
+    clash = session.scalar(
+        select(Booking.id).where(
+            Booking.staff_id == booking.staff_id,
+            Booking.id != booking.id,
+            hold_is_live(now),
+            Booking.blocked_from < booking.blocked_until,
+            Booking.blocked_until > booking.blocked_from,
+        ).limit(1)
+    )
+    if clash is not None:
+        return False
+    time_off = session.scalar(
+        select(TimeOff.id).where(
+            TimeOff.business_id == booking.business_id,
+            or_(TimeOff.staff_id.is_(None), TimeOff.staff_id == booking.staff_id),
+            TimeOff.starts_at < booking.blocked_until,
+            TimeOff.ends_at > booking.blocked_from,
+        ).limit(1)
+    )
+    return time_off is None
+
+
+def confirm(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+    now = _now(now)
+    _move(booking, S.CONFIRMED, now=now, actor=actor)
+    booking.confirmed_at = now
+    session.flush()
+    return booking
+
+
+def start(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+    _move(booking, S.IN_PROGRESS, now=_now(now), actor=actor)
+    session.flush()
+    return booking
+
+
+def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+    _move(booking, S.COMPLETED, now=_now(now), actor=actor)
+    session.flush()
+    return booking
+
+
+def no_show(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+    _move(booking, S.NO_SHOW, now=_now(now), actor=actor)
+    session.flush()
+    return booking
+
+
+def cancel(
+    session: Session, booking: Booking, *, reason: str | None = None, now: datetime | None = None, actor: str = "customer"
+) -> Booking:
+    now = _now(now)
+    _move(booking, S.CANCELLED, now=now, actor=actor, note=reason)
+    booking.cancelled_at = now
+    booking.cancellation_reason = reason
+    session.flush()
+    return booking
+
+
+# The status a PATCH may ask for, and the function that performs it.
+_STATUS_ACTIONS = {
+    S.CONFIRMED.value: confirm,
+    S.IN_PROGRESS.value: start,
+    S.COMPLETED.value: complete,
+    S.NO_SHOW.value: no_show,
+}
+
+
+def change_status(
+    session: Session,
+    booking: Booking,
+    target: str,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+    actor: str = "staff",
+) -> Booking:
+    """Move a booking to a named status (the dashboard's buttons and the API's PATCH)."""
+    if target == S.CANCELLED.value:
+        return cancel(session, booking, reason=reason, now=now, actor=actor)
+    action = _STATUS_ACTIONS.get(target)
+    if action is None:
+        known = ", ".join([*_STATUS_ACTIONS, S.CANCELLED.value])
+        if target in {s.value for s in S}:
+            raise InvalidTransition(booking.status, target, valid_transitions(booking.status))
+        raise ValidationError(f"Unknown status {target!r}. Use one of: {known}.", param="status")
+    return action(session, booking, now=now, actor=actor)
+
+
+def reschedule(
+    session: Session,
+    booking: Booking,
+    business: Business,
+    new_start: datetime,
+    *,
+    staff: Staff | None = None,
+    any_staff: bool = False,
+    now: datetime | None = None,
+    actor: str = "customer",
+) -> Booking:
+    """Move a booking to a new free slot.
+
+    The old booking becomes `rescheduled` and points at a new booking that takes the new
+    slot; the new one keeps a hold or reservation as such, and otherwise keeps the old
+    booked status. Price, deposit, customer and notes carry over. By default the same
+    staff member; `staff` picks another, `any_staff` lets the policy choose. All in one
+    savepoint: if the new time is not free, the old booking is left exactly as it was.
+    """
+    now = _now(now)
+    _check_same_business(booking, business)
+    check_transition(booking.status, S.RESCHEDULED.value)
+    if booking.status == S.HELD.value and booking.hold_expires_at and booking.hold_expires_at <= now:
+        raise HoldExpired("The hold ran out; choose a time again.", param="booking_id")
+    service = session.get(Service, booking.service_id)
+    wanted_staff = None if any_staff else (staff or session.get(Staff, booking.staff_id))
+    previous_status = S(booking.status)
+    with session.begin_nested():
+        # Leaving the old time first lets the booking move to an overlapping time.
+        _move(booking, S.RESCHEDULED, now=now, actor=actor)
+        session.flush()
+        replacement = _place(
+            session, business, service, new_start,
+            status=previous_status,
+            now=now,
+            staff=wanted_staff,
+            customer=booking.customer,
+            source=booking.source,
+            notes=booking.notes,
+            custom_fields=booking.custom_fields,
+            actor=actor,
+            price_cents=booking.price_cents,
+            deposit_cents=booking.deposit_cents,
+            note=f"rescheduled from {booking.booking_number}",
+        )
+        if previous_status is S.CONFIRMED:
+            replacement.confirmed_at = booking.confirmed_at or now
+        replacement.rescheduled_from_id = booking.id
+        booking.rescheduled_to_id = replacement.id
+        session.flush()
+    return replacement

@@ -1,0 +1,54 @@
+"""Domain errors. The HTTP layers map each class to a status code and an error code."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class. `code` is the stable machine-readable name used by the API."""
+
+    code = "validation_error"
+
+    def __init__(self, message: str, *, param: str | None = None, details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.details = details or {}
+
+
+class ValidationError(DomainError):
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class InvalidTransition(DomainError):
+    """A status change the transition table does not allow."""
+
+    code = "validation_error"
+
+    def __init__(self, current: str, target: str, valid: tuple[str, ...]):
+        valid_text = ", ".join(valid) if valid else "none (terminal status)"
+        super().__init__(
+            f'Cannot transition from "{current}" to "{target}". Valid transitions: {valid_text}',
+            param="status",
+            details={"from": current, "to": target, "valid_transitions": list(valid)},
+        )
+        self.current = current
+        self.target = target
+        self.valid = valid
+
+
+class SlotUnavailable(DomainError):
+    """The requested time is not (or no longer) free for the staff member."""
+
+    code = "slot_unavailable"
+
+    def __init__(self, message: str = "That time was just taken. Please choose another slot.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
+class HoldExpired(DomainError):
+    """The hold ran out before it was turned into a booking."""
+
+    code = "hold_expired"

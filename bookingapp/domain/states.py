@@ -1,0 +1,57 @@
+"""Booking statuses and the one transition table every front door obeys."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bookingapp.domain.errors import InvalidTransition
+
+
+class BookingStatus(StrEnum):
+    HELD = "held"                # short hold while the customer finishes; expires on its own
+    RESERVED = "reserved"        # held without expiry until booked or released
+    PENDING = "pending"          # booked, waiting for the business to confirm
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    RESCHEDULED = "rescheduled"  # left behind when a booking moves; points at its replacement
+    EXPIRED = "expired"          # a hold that ran out
+
+
+S = BookingStatus
+
+TRANSITIONS: dict[BookingStatus, tuple[BookingStatus, ...]] = {
+    S.HELD: (S.PENDING, S.CONFIRMED, S.CANCELLED, S.EXPIRED, S.RESCHEDULED),
+    S.RESERVED: (S.PENDING, S.CONFIRMED, S.CANCELLED, S.RESCHEDULED),
+    S.PENDING: (S.CONFIRMED, S.CANCELLED, S.NO_SHOW, S.RESCHEDULED),
+    S.CONFIRMED: (S.IN_PROGRESS, S.CANCELLED, S.NO_SHOW, S.RESCHEDULED),
+    S.IN_PROGRESS: (S.COMPLETED, S.CANCELLED),
+    S.COMPLETED: (),
+    S.CANCELLED: (),
+    S.NO_SHOW: (),
+    S.RESCHEDULED: (),
+    # A hold that ran out may still be booked while its time is free (a late payment).
+    S.EXPIRED: (S.PENDING, S.CONFIRMED),
+}
+
+ALL_STATUSES: tuple[str, ...] = tuple(s.value for s in BookingStatus)
+
+# Statuses that occupy the staff member's time. The PostgreSQL exclusion constraint and
+# the availability engine both use exactly this set.
+ACTIVE_STATUSES: tuple[str, ...] = tuple(
+    s.value for s in (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS)
+)
+
+TERMINAL_STATUSES: tuple[str, ...] = tuple(s.value for s, nxt in TRANSITIONS.items() if not nxt)
+
+
+def valid_transitions(current: str) -> tuple[str, ...]:
+    return tuple(s.value for s in TRANSITIONS[BookingStatus(current)])
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise InvalidTransition unless the table allows current -> target."""
+    valid = valid_transitions(current)
+    if target not in valid:
+        raise InvalidTransition(current, target, valid)

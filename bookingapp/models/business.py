@@ -1,0 +1,78 @@
+"""The business (tenant): profile, weekly opening hours, booking settings."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bookingapp.models.base import Base, IdMixin, TimestampMixin
+
+ASSIGNMENT_POLICIES = ("balanced", "random", "fixed_order")
+DEPOSIT_POLICIES = ("service_deposit", "full_prepayment", "none")
+
+
+class Business(IdMixin, TimestampMixin, Base):
+    __tablename__ = "businesses"
+    __table_args__ = (
+        CheckConstraint("slot_interval_minutes > 0", name="slot_interval_positive"),
+        CheckConstraint("min_notice_minutes >= 0", name="min_notice_non_negative"),
+        CheckConstraint("max_advance_days > 0", name="max_advance_positive"),
+        CheckConstraint("hold_seconds > 0", name="hold_positive"),
+        CheckConstraint("free_cancellation_hours >= 0", name="cancellation_window_non_negative"),
+        CheckConstraint(
+            "assignment_policy IN ('balanced', 'random', 'fixed_order')", name="assignment_policy_known"
+        ),
+        CheckConstraint(
+            "deposit_policy IN ('service_deposit', 'full_prepayment', 'none')", name="deposit_policy_known"
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    website: Mapped[Optional[str]] = mapped_column(String(300))
+    address_street: Mapped[Optional[str]] = mapped_column(String(200))
+    address_city: Mapped[Optional[str]] = mapped_column(String(100))
+    address_state: Mapped[Optional[str]] = mapped_column(String(100))
+    address_zip: Mapped[Optional[str]] = mapped_column(String(20))
+    address_country: Mapped[str] = mapped_column(String(2), default="GB")
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    # Booking settings.
+    slot_interval_minutes: Mapped[int] = mapped_column(default=15)
+    min_notice_minutes: Mapped[int] = mapped_column(default=120)
+    max_advance_days: Mapped[int] = mapped_column(default=60)
+    hold_seconds: Mapped[int] = mapped_column(default=600)
+    auto_confirm: Mapped[bool] = mapped_column(default=True)
+    deposit_policy: Mapped[str] = mapped_column(String(20), default="service_deposit")
+    free_cancellation_hours: Mapped[int] = mapped_column(default=24)
+    assignment_policy: Mapped[str] = mapped_column(String(20), default="balanced")
+
+    hours: Mapped[list["BusinessHours"]] = relationship(
+        back_populates="business", cascade="all, delete-orphan", order_by="(BusinessHours.weekday, BusinessHours.opens_at)"
+    )
+
+
+class BusinessHours(IdMixin, Base):
+    """One opening window on one weekday (0 = Monday). Several rows on a day model a
+    lunch closure; no row means closed that day."""
+
+    __tablename__ = "business_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("opens_at < closes_at", name="opens_before_closes"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    opens_at: Mapped[time]
+    closes_at: Mapped[time]
+
+    business: Mapped[Business] = relationship(back_populates="hours")

@@ -1,0 +1,21 @@
+"""Customers, one per email within a business so that repeat visitors are grouped."""
+from __future__ import annotations
+
+import uuid
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bookingapp.models.base import Base, IdMixin, TimestampMixin
+
+
+class Customer(IdMixin, TimestampMixin, Base):
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("business_id", "email", name="uq_customers_business_email"),)
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    # Stored normalised (lower case) by domain.customers so the unique key groups visitors.
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[Optional[str]] = mapped_column(String(32))

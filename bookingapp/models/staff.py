@@ -1,0 +1,77 @@
+"""Staff members, the services they perform, their working hours and time off."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, SmallInteger, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bookingapp.models.base import Base, IdMixin, TimestampMixin
+from bookingapp.models.catalog import Service
+
+STAFF_ROLES = ("owner", "manager", "staff", "front_desk")
+
+staff_services = Table(
+    "staff_services",
+    Base.metadata,
+    Column("staff_id", ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Staff(IdMixin, TimestampMixin, Base):
+    __tablename__ = "staff"
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'manager', 'staff', 'front_desk')", name="role_known"),
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    phone: Mapped[Optional[str]] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    bio: Mapped[Optional[str]] = mapped_column(Text)
+    avatar_url: Mapped[Optional[str]] = mapped_column(String(500))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Position in the "fixed_order" assignment policy and in lists.
+    sort_order: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[Optional[datetime]]
+
+    services: Mapped[list[Service]] = relationship(secondary=staff_services)
+    hours: Mapped[list["StaffHours"]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", order_by="(StaffHours.weekday, StaffHours.starts_at)"
+    )
+
+
+class StaffHours(IdMixin, Base):
+    """A working window on one weekday (0 = Monday). A staff member with no rows at all
+    works the business's opening hours; with rows, only those (within opening hours)."""
+
+    __tablename__ = "staff_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+    )
+
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    starts_at: Mapped[time]
+    ends_at: Mapped[time]
+
+    staff: Mapped[Staff] = relationship(back_populates="hours")
+
+
+class TimeOff(IdMixin, TimestampMixin, Base):
+    """Blocked time in UTC: for one staff member, or for the whole business when staff_id
+    is NULL (a holiday closure)."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (CheckConstraint("starts_at < ends_at", name="starts_before_ends"),)
+
+    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[Optional[str]] = mapped_column(String(200))
