@@ -1,0 +1,18 @@
+"""Small helpers shared by tests."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+# A Monday far enough ahead that notice and advance rules are easy to reason about.
+MONDAY = date(2030, 6, 3)
+
+
+def at(day: date, hour: int, minute: int = 0, tz: str = "Europe/London") -> datetime:
+    """The UTC instant of a local wall-clock time."""
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+def before(day: date = MONDAY, days: int = 1) -> datetime:
+    """A 'now' some days before a local day."""
+    return datetime.combine(day, time(0), tzinfo=timezone.utc) - timedelta(days=days)
