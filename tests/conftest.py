@@ -39,7 +39,7 @@ def migrate_to_head(url: str) -> None:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         _db.engine.dispose()
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
+from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
 from bookingapp.domain.states import BookingStatus, check_transition, valid_transitions
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
@@ -64,6 +65,14 @@ def _move(booking: Booking, target: S, *, now: datetime, actor: str, note: str |
         booking.hold_expires_at = None
     booking.updated_at = now
     _record(booking, previous, target.value, now=now, actor=actor, note=note)
+
+
+def _emit(session: Session, booking: Booking, topic: str, *, now: datetime, **extra: Any) -> None:
+    """Record an outgoing event (webhooks) in the same transaction as the change."""
+    record_event(session, booking.business_id, topic, {**booking_payload(booking), **extra}, now=now)
+
+
+BOOKED_STATUSES = (S.PENDING.value, S.CONFIRMED.value)
 
 
 def booked_status(business: Business) -> S:
@@ -222,7 +231,10 @@ def _place(
         updated_at=now,
     )
     _record(booking, None, status.value, now=now, actor=actor, note=note)
-    return _insert_for_first_free(session, booking, candidates)
+    placed = _insert_for_first_free(session, booking, candidates)
+    if placed.status in BOOKED_STATUSES and note is None:
+        _emit(session, placed, "booking.created", now=now)
+    return placed
 
 
 def hold(
@@ -341,6 +353,7 @@ def book(
         if ran_out and _is_overlap_violation(error):
             raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
         raise
+    _emit(session, booking, "booking.created", now=now)
     return booking
 
 
@@ -378,35 +391,47 @@ def confirm(session: Session, booking: Booking, *, now: datetime | None = None, 
     _move(booking, S.CONFIRMED, now=now, actor=actor)
     booking.confirmed_at = now
     session.flush()
+    _emit(session, booking, "booking.updated", now=now)
     return booking
 
 
 def start(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
-    _move(booking, S.IN_PROGRESS, now=_now(now), actor=actor)
+    now = _now(now)
+    _move(booking, S.IN_PROGRESS, now=now, actor=actor)
     session.flush()
+    _emit(session, booking, "booking.updated", now=now)
     return booking
 
 
 def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
-    _move(booking, S.COMPLETED, now=_now(now), actor=actor)
+    now = _now(now)
+    _move(booking, S.COMPLETED, now=now, actor=actor)
     session.flush()
+    _emit(session, booking, "booking.updated", now=now)
     return booking
 
 
 def no_show(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
-    _move(booking, S.NO_SHOW, now=_now(now), actor=actor)
+    now = _now(now)
+    _move(booking, S.NO_SHOW, now=now, actor=actor)
     session.flush()
+    _emit(session, booking, "booking.updated", now=now)
     return booking
 
 
 def cancel(
     session: Session, booking: Booking, *, reason: str | None = None, now: datetime | None = None, actor: str = "customer"
 ) -> Booking:
+    """Cancel a booking, or release a hold or reservation (which was never announced as a
+    booking, so no booking.cancelled event is sent for it)."""
     now = _now(now)
+    was_booked = booking.status not in (S.HELD.value, S.RESERVED.value)
     _move(booking, S.CANCELLED, now=now, actor=actor, note=reason)
     booking.cancelled_at = now
     booking.cancellation_reason = reason
     session.flush()
+    if was_booked:
+        _emit(session, booking, "booking.cancelled", now=now)
     return booking
 
 
@@ -490,4 +515,6 @@ def reschedule(
         replacement.rescheduled_from_id = booking.id
         booking.rescheduled_to_id = replacement.id
         session.flush()
+        if previous_status.value in BOOKED_STATUSES:
+            _emit(session, replacement, "booking.rescheduled", now=now, previous_booking=booking_payload(booking))
     return replacement

@@ -4,11 +4,12 @@ from bookingapp.models.booking import BOOKING_SOURCES, Booking, BookingEvent
 from bookingapp.models.business import Business, BusinessHours
 from bookingapp.models.catalog import Product, Service, ServiceCategory
 from bookingapp.models.customer import Customer
+from bookingapp.models.outbox import OutboxEvent
 from bookingapp.models.review import Review
 from bookingapp.models.staff import STAFF_ROLES, Staff, StaffHours, TimeOff, staff_services
 
 __all__ = [
     "BOOKING_SOURCES", "STAFF_ROLES", "Base", "Booking", "BookingEvent", "Business", "BusinessHours",
-    "Customer", "Product", "Review", "Service", "ServiceCategory", "Staff", "StaffHours", "TimeOff",
+    "Customer", "OutboxEvent", "Product", "Review", "Service", "ServiceCategory", "Staff", "StaffHours", "TimeOff",
     "staff_services",
 ]

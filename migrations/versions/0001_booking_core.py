@@ -264,6 +264,20 @@ def upgrade():
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_staff_services_staff_id_staff'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('staff_id', 'service_id', name=op.f('pk_staff_services'))
     )
+    op.create_table('outbox_events',
+    sa.Column('business_id', sa.Uuid(), nullable=False),
+    sa.Column('topic', sa.String(length=60), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('dispatched_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], name=op.f('fk_outbox_events_business_id_businesses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_events'))
+    )
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_events_business_id'), ['business_id'], unique=False)
+        batch_op.create_index('ix_outbox_events_pending', ['dispatched_at', 'created_at'], unique=False)
+
     op.create_table('booking_events',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('booking_id', sa.Uuid(), nullable=False),
@@ -350,4 +364,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_business_hours_business_id'))
 
     op.drop_table('business_hours')
+    with op.batch_alter_table('outbox_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_events_pending')
+        batch_op.drop_index(batch_op.f('ix_outbox_events_business_id'))
+
+    op.drop_table('outbox_events')
     op.drop_table('businesses')
