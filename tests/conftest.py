@@ -21,16 +21,12 @@ from sqlalchemy.engine import make_url
 from bookingapp import create_app
 from bookingapp.config import normalise_database_url
 from bookingapp.extensions import db as _db
-from tests.helpers import MONDAY  # noqa: F401  (re-exported for convenience)
+from tests.helpers import is_postgres
 from bookingapp.models import (
     Business, BusinessHours, Customer, Service, ServiceCategory, Staff, StaffHours, TimeOff,
 )
 
 POSTGRES_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
-
-
-def is_postgres() -> bool:
-    return POSTGRES_URL is not None
 
 
 def migrate_to_head(url: str) -> None:

@@ -1,6 +1,8 @@
 """Small helpers shared by tests."""
 from __future__ import annotations
 
+import os
+
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,3 +18,8 @@ def at(day: date, hour: int, minute: int = 0, tz: str = "Europe/London") -> date
 def before(day: date = MONDAY, days: int = 1) -> datetime:
     """A 'now' some days before a local day."""
     return datetime.combine(day, time(0), tzinfo=timezone.utc) - timedelta(days=days)
+
+
+def is_postgres() -> bool:
+    """Whether this run of the suite is on PostgreSQL (DATABASE_URL set, as in .ci/run)."""
+    return bool(os.environ.get("DATABASE_URL"))

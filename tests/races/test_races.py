@@ -1,0 +1,164 @@
+"""Races: many customers at once, on whichever database the suite runs on.
+
+Exactly one may win a staff member's time; everybody else must get SlotUnavailable
+("taken"), never an error, and the database must hold exactly one active booking.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bookingapp.domain import booking as ops
+from bookingapp.domain.states import ACTIVE_STATUSES
+from bookingapp.models import Booking
+from tests.helpers import MONDAY, at, before, is_postgres
+from tests.races.worker import process_main, try_hold, try_reschedule
+
+THREADS = 20
+
+
+def race(session, jobs):
+    """Run callables at the same instant from THREADS threads; return their results.
+
+    The test's own session ends its transaction first: on SQLite every transaction holds
+    the write lock (BEGIN IMMEDIATE), so an idle open one would stall every racer."""
+    session.commit()
+    barrier = threading.Barrier(len(jobs))
+
+    def run(job):
+        barrier.wait(timeout=30)
+        return job()
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def active_bookings(session, staff_id):
+    session.expire_all()
+    return session.scalars(
+        select(Booking).where(Booking.staff_id == staff_id, Booking.status.in_(ACTIVE_STATUSES))
+    ).all()
+
+
+def test_twenty_threads_holding_the_same_slot_one_wins(app, session, salon):
+    business, service, alice, _ = salon
+    ids = (business.id, service.id, alice.id)
+    jobs = [lambda: try_hold(app, *ids, at(MONDAY, 10), before()) for _ in range(THREADS)]
+    outcomes = race(session, jobs)
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("taken") == THREADS - 1
+    assert len(active_bookings(session, alice.id)) == 1
+
+
+def test_twenty_threads_holding_overlapping_unequal_slots_one_wins(app, session, salon):
+    business, service, alice, _ = salon
+    ids = (business.id, service.id, alice.id)
+    # Every pair of these 60-minute services overlaps.
+    starts = [at(MONDAY, 10, m) for m in (0, 15, 30, 45)]
+    jobs = [lambda s=starts[i % 4]: try_hold(app, *ids, s, before()) for i in range(THREADS)]
+    outcomes = race(session, jobs)
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("taken") == THREADS - 1
+    assert len(active_bookings(session, alice.id)) == 1
+
+
+def test_anyone_holds_fill_each_staff_member_once(app, session, salon):
+    business, service, alice, bob = salon
+    ids = (business.id, service.id, None)
+    jobs = [lambda: try_hold(app, *ids, at(MONDAY, 10), before()) for _ in range(THREADS)]
+    outcomes = race(session, jobs)
+    assert outcomes.count("ok") == 2
+    assert len(active_bookings(session, alice.id)) == 1
+    assert len(active_bookings(session, bob.id)) == 1
+
+
+def test_reschedule_racing_new_holds_for_the_same_time(app, session, salon, make_customer):
+    business, service, alice, _ = salon
+    booking = ops.create_booking(session, business, service, at(MONDAY, 9), make_customer(business), staff=alice, now=before())
+    session.commit()
+    target = at(MONDAY, 14)
+    ids = (business.id, service.id, alice.id)
+    booking_id = booking.id
+    jobs = [lambda: try_reschedule(app, ids[0], booking_id, target, before())]
+    jobs += [lambda: try_hold(app, *ids, target, before()) for _ in range(THREADS - 1)]
+    outcomes = race(session, jobs)
+    assert outcomes.count("ok") == 1
+    active = active_bookings(session, alice.id)
+    at_target = [b for b in active if b.starts_at == target]
+    assert len(at_target) == 1
+    session.refresh(booking)
+    if outcomes[0] == "ok":
+        assert booking.status == "rescheduled" and at_target[0].rescheduled_from_id == booking.id
+        assert len(active) == 1
+    else:
+        assert booking.status == "confirmed" and booking.starts_at == at(MONDAY, 9)
+        assert len(active) == 2
+
+
+def test_expired_hold_is_retaken_by_exactly_one_of_many(app, session, salon):
+    business, service, alice, _ = salon
+    ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
+    session.commit()
+    later = before() + timedelta(seconds=business.hold_seconds + 1)
+    ids = (business.id, service.id, alice.id)
+    jobs = [lambda: try_hold(app, *ids, at(MONDAY, 10), later) for _ in range(THREADS)]
+    outcomes = race(session, jobs)
+    assert outcomes.count("ok") == 1
+    assert len(active_bookings(session, alice.id)) == 1
+
+
+@pytest.mark.slow
+def test_several_processes_holding_the_same_slot_one_wins(database_url, app, session, salon):
+    business, service, alice, _ = salon
+    context = multiprocessing.get_context("spawn")
+    processes_count = 6
+    barrier = context.Barrier(processes_count)
+    results = context.Queue()
+    args = (database_url, barrier, results, str(business.id), str(service.id), str(alice.id),
+            at(MONDAY, 10).isoformat(), before().isoformat())
+    processes = [context.Process(target=process_main, args=args) for _ in range(processes_count)]
+    session.commit()  # release SQLite's write lock before the racers start
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("taken") == processes_count - 1
+    assert len(active_bookings(session, alice.id)) == 1
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the exclusion constraint is PostgreSQL's")
+def test_postgres_refuses_overlapping_active_bookings_even_without_the_domain_check(session, salon, make_customer):
+    """Two rows written straight to the table, bypassing every Python check."""
+    from sqlalchemy.exc import IntegrityError
+
+    from bookingapp.domain.booking import new_booking_number
+    from bookingapp.models.booking import NO_OVERLAP_CONSTRAINT
+
+    business, service, alice, _ = salon
+
+    def row(start, status="confirmed"):
+        return Booking(
+            business_id=business.id, booking_number=new_booking_number(), service_id=service.id, staff_id=alice.id,
+            starts_at=start, ends_at=start + timedelta(hours=1), blocked_from=start,
+            blocked_until=start + timedelta(hours=1), status=status, price_cents=0, currency="GBP",
+        )
+
+    session.add(row(at(MONDAY, 10)))
+    session.commit()
+    session.add(row(at(MONDAY, 10, 30), status="cancelled"))  # inactive rows may overlap
+    session.commit()
+    session.add(row(at(MONDAY, 10, 30)))
+    with pytest.raises(IntegrityError) as caught:
+        session.commit()
+    assert caught.value.orig.diag.constraint_name == NO_OVERLAP_CONSTRAINT
+    session.rollback()
+    session.add(row(at(MONDAY, 11)))  # touching, not overlapping: [10:00, 11:00) and [11:00, 12:00)
+    session.commit()
