@@ -27,8 +27,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
-from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
+from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.states import BookingStatus, check_transition, valid_transitions
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
