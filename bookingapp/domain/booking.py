@@ -11,9 +11,9 @@ the user gets a clean SlotUnavailable instead of a crash:
   blocked times overlap. Stale holds are expired in the same transaction before the
   insert, and the insert runs in a savepoint so a constraint violation (a competitor that
   committed first) becomes SlotUnavailable, or a try with the next eligible staff member.
-* SQLite: every transaction starts with BEGIN IMMEDIATE (see bookingapp/db.py), so the
-  write lock is held before the availability check and no other writer can slip between
-  the check and the insert.
+* SQLite: each write takes the database's write lock (BEGIN IMMEDIATE, see
+  bookingapp/db.acquire_write_lock) before the availability check, so no other writer can
+  slip between the check and the insert.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bookingapp.db import acquire_write_lock
 from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
 from bookingapp.domain.outbox import booking_payload, record_event
@@ -67,6 +68,15 @@ def _move(booking: Booking, target: S, *, now: datetime, actor: str, note: str |
     _record(booking, previous, target.value, now=now, actor=actor, note=note)
 
 
+def _lock(session: Session, booking: Booking) -> None:
+    """Take the booking's row for this transaction and re-read it, so that two requests
+    acting on one booking at once (a webhook and a return page, two clicks) run one after
+    the other and the second sees what the first did."""
+    acquire_write_lock(session)
+    if booking in session and booking.id is not None:
+        session.refresh(booking, with_for_update=True)
+
+
 def _emit(session: Session, booking: Booking, topic: str, *, now: datetime, **extra: Any) -> None:
     """Record an outgoing event (webhooks) in the same transaction as the change."""
     record_event(session, booking.business_id, topic, {**booking_payload(booking), **extra}, now=now)
@@ -104,6 +114,7 @@ def expire_stale_holds(
     transactions never expire the same hold twice.
     """
     now = _now(now)
+    acquire_write_lock(session)
     query = (
         select(Booking)
         .where(Booking.status == S.HELD.value, Booking.hold_expires_at <= now)
@@ -206,6 +217,7 @@ def _place(
         raise ValidationError(f"Unknown source {source!r}.", param="source")
     start = start.astimezone(timezone.utc)
     custom_fields = _validate_custom_fields(custom_fields)
+    acquire_write_lock(session)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
@@ -325,6 +337,7 @@ def book(
     re-checks the overlap when the booking becomes active again."""
     now = _now(now)
     _check_same_business(booking, business)
+    _lock(session, booking)
     customer = customer or booking.customer
     if customer is None:
         raise ValidationError("A customer is required to book.", param="customer")
@@ -388,6 +401,7 @@ def _time_still_free(session: Session, booking: Booking, *, now: datetime) -> bo
 
 def confirm(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
+    _lock(session, booking)
     _move(booking, S.CONFIRMED, now=now, actor=actor)
     booking.confirmed_at = now
     session.flush()
@@ -397,6 +411,7 @@ def confirm(session: Session, booking: Booking, *, now: datetime | None = None, 
 
 def start(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
+    _lock(session, booking)
     _move(booking, S.IN_PROGRESS, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -405,6 +420,7 @@ def start(session: Session, booking: Booking, *, now: datetime | None = None, ac
 
 def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
+    _lock(session, booking)
     _move(booking, S.COMPLETED, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -413,6 +429,7 @@ def complete(session: Session, booking: Booking, *, now: datetime | None = None,
 
 def no_show(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
+    _lock(session, booking)
     _move(booking, S.NO_SHOW, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -425,6 +442,7 @@ def cancel(
     """Cancel a booking, or release a hold or reservation (which was never announced as a
     booking, so no booking.cancelled event is sent for it)."""
     now = _now(now)
+    _lock(session, booking)
     was_booked = booking.status not in (S.HELD.value, S.RESERVED.value)
     _move(booking, S.CANCELLED, now=now, actor=actor, note=reason)
     booking.cancelled_at = now
@@ -486,6 +504,7 @@ def reschedule(
     """
     now = _now(now)
     _check_same_business(booking, business)
+    _lock(session, booking)
     check_transition(booking.status, S.RESCHEDULED.value)
     if booking.status == S.HELD.value and booking.hold_expires_at and booking.hold_expires_at <= now:
         raise HoldExpired("The hold ran out; choose a time again.", param="booking_id")

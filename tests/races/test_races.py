@@ -25,8 +25,7 @@ THREADS = 20
 def race(session, jobs):
     """Run callables at the same instant from THREADS threads; return their results.
 
-    The test's own session ends its transaction first: on SQLite every transaction holds
-    the write lock (BEGIN IMMEDIATE), so an idle open one would stall every racer."""
+    The test's own session commits first so that its factories' rows are visible to all."""
     session.commit()
     barrier = threading.Barrier(len(jobs))
 
@@ -122,7 +121,7 @@ def test_several_processes_holding_the_same_slot_one_wins(database_url, app, ses
     args = (database_url, barrier, results, str(business.id), str(service.id), str(alice.id),
             at(MONDAY, 10).isoformat(), before().isoformat())
     processes = [context.Process(target=process_main, args=args) for _ in range(processes_count)]
-    session.commit()  # release SQLite's write lock before the racers start
+    session.commit()  # the racers must see the salon
     for process in processes:
         process.start()
     outcomes = [results.get(timeout=120) for _ in processes]
@@ -162,3 +161,48 @@ def test_postgres_refuses_overlapping_active_bookings_even_without_the_domain_ch
     session.rollback()
     session.add(row(at(MONDAY, 11)))  # touching, not overlapping: [10:00, 11:00) and [11:00, 12:00)
     session.commit()
+
+
+def test_many_requests_booking_one_hold_at_once_book_it_exactly_once(app, session, salon, make_customer):
+    """A payment webhook and the return page (and a double click) arriving together."""
+    from bookingapp.domain.errors import InvalidTransition
+    from bookingapp.extensions import db
+    from bookingapp.models import Business, Customer, OutboxEvent
+
+    business, service, alice, _ = salon
+    held = ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
+    customer = make_customer(business)
+    ids = (business.id, held.id, customer.id)
+
+    def book_once():
+        with app.app_context():
+            try:
+                ops.book(
+                    db.session, db.session.get(Booking, ids[1]), db.session.get(Business, ids[0]),
+                    customer=db.session.get(Customer, ids[2]), now=before() + timedelta(minutes=1),
+                )
+                db.session.commit()
+                return "ok"
+            except InvalidTransition:
+                db.session.rollback()
+                return "already"
+            finally:
+                db.session.remove()
+
+    outcomes = race(session, [book_once for _ in range(10)])
+    assert outcomes.count("ok") == 1 and outcomes.count("already") == 9
+    session.expire_all()
+    booking = session.get(Booking, held.id)
+    assert [e.to_status for e in booking.history] == ["held", "confirmed"]
+    assert session.scalars(select(OutboxEvent.topic)).all() == ["booking.created"]
+
+
+def test_an_open_read_only_session_does_not_block_writers(app, session, salon):
+    """Reads hold no lock (SQLite reads run outside a transaction until the first write)."""
+    business, service, alice, _ = salon
+    session.commit()
+    assert session.get(type(business), business.id).name  # a read in the test's own open session
+    ids = (business.id, service.id, alice.id)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        outcome = pool.submit(try_hold, app, *ids, at(MONDAY, 10), before()).result(timeout=10)
+    assert outcome == "ok"
