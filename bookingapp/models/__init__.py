@@ -1,9 +1,12 @@
 """All models, imported here so that Alembic and the app see the complete metadata."""
 from bookingapp.models.base import Base
+from bookingapp.models.account import Account, SignInAttempt
 from bookingapp.models.booking import BOOKING_SOURCES, Booking, BookingEvent
+from bookingapp.models.checkout import Checkout, CheckoutLineItem
 from bookingapp.models.business import Business, BusinessHours
 from bookingapp.models.catalog import Product, Service, ServiceCategory
 from bookingapp.models.customer import Customer
+from bookingapp.models.custom_field import CUSTOM_FIELD_TYPES, CustomFieldDefinition
 from bookingapp.models.outbox import OutboxEvent
 from bookingapp.models.review import Review
 from bookingapp.models.staff import STAFF_ROLES, Staff, StaffHours, TimeOff, staff_services
@@ -12,4 +15,5 @@ __all__ = [
     "BOOKING_SOURCES", "STAFF_ROLES", "Base", "Booking", "BookingEvent", "Business", "BusinessHours",
     "Customer", "OutboxEvent", "Product", "Review", "Service", "ServiceCategory", "Staff", "StaffHours", "TimeOff",
     "staff_services",
+    "CUSTOM_FIELD_TYPES", "CustomFieldDefinition",
 ]

@@ -1,0 +1,62 @@
+"""Customer reviews: one per booking, only after a completed visit."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.errors import ValidationError
+from bookingapp.models import Booking, Business, Review
+
+MAX_COMMENT_LENGTH = 2000
+
+
+def review_of(session: Session, booking: Booking) -> Review | None:
+    return session.scalars(select(Review).where(Review.booking_id == booking.id)).one_or_none()
+
+
+def can_review(session: Session, booking: Booking) -> bool:
+    return booking.status == "completed" and review_of(session, booking) is None
+
+
+def leave_review(
+    session: Session, booking: Booking, *, rating, comment: str | None, would_recommend: bool
+) -> Review:
+    if booking.status != "completed":
+        raise ValidationError("A review can be left once the visit is completed.", param="booking_id")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        raise ValidationError("Rating must be a whole number from 1 to 5.", param="rating") from None
+    if not 1 <= rating <= 5:
+        raise ValidationError("Rating must be from 1 to 5 stars.", param="rating")
+    comment = (comment or "").strip() or None
+    if comment and len(comment) > MAX_COMMENT_LENGTH:
+        raise ValidationError(f"Comment is too long ({MAX_COMMENT_LENGTH} characters at most).", param="comment")
+    if review_of(session, booking) is not None:
+        raise ValidationError("This booking has already been reviewed.", param="booking_id")
+    review = Review(
+        business_id=booking.business_id, booking_id=booking.id, rating=rating, comment=comment,
+        would_recommend=bool(would_recommend),
+        customer_name=booking.customer.name if booking.customer else "Customer",
+    )
+    try:
+        # The unique key on booking_id settles two submissions at once.
+        with session.begin_nested():
+            session.add(review)
+    except IntegrityError:
+        raise ValidationError("This booking has already been reviewed.", param="booking_id") from None
+    return review
+
+
+def rating_summary(session: Session, business: Business) -> tuple[float | None, int]:
+    average, count = session.execute(
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id)
+    ).one()
+    return (round(float(average), 1) if average is not None else None), int(count)
+
+
+def recent_reviews(session: Session, business: Business, limit: int = 5) -> list[Review]:
+    return list(session.scalars(
+        select(Review).where(Review.business_id == business.id).order_by(Review.created_at.desc()).limit(limit)
+    ))
