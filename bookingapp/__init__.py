@@ -5,7 +5,7 @@ from flask import Flask
 
 from bookingapp import config as config_module
 from bookingapp.db import install_sqlite_behaviour
-from bookingapp.extensions import db, migrate
+from bookingapp.extensions import csrf, db, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     install_sqlite_behaviour()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
 
     from bookingapp.web.health import bp as health_bp
     from bookingapp.web.views import bp as web_bp
