@@ -8,6 +8,7 @@ from bookingapp.models.catalog import Product, Service, ServiceCategory
 from bookingapp.models.customer import Customer
 from bookingapp.models.custom_field import CUSTOM_FIELD_TYPES, CustomFieldDefinition
 from bookingapp.models.outbox import OutboxEvent
+from bookingapp.models.payment import Payment, Promotion, PromotionRedemption, SandboxCheckoutSession, StripeEvent
 from bookingapp.models.review import Review
 from bookingapp.models.staff import STAFF_ROLES, Staff, StaffHours, TimeOff, staff_services
 
@@ -15,5 +16,6 @@ __all__ = [
     "BOOKING_SOURCES", "STAFF_ROLES", "Base", "Booking", "BookingEvent", "Business", "BusinessHours",
     "Customer", "OutboxEvent", "Product", "Review", "Service", "ServiceCategory", "Staff", "StaffHours", "TimeOff",
     "staff_services",
+    "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
     "CUSTOM_FIELD_TYPES", "CustomFieldDefinition",
 ]
