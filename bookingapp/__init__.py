@@ -38,6 +38,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
 
+    from bookingapp import auth
+    from bookingapp.dashboard import bp as dashboard_bp
+
+    auth.init_app(app)
+    app.register_blueprint(dashboard_bp)
+
     from bookingapp.cli import register_commands
 
     register_commands(app)

@@ -29,3 +29,24 @@ def register_commands(app: Flask) -> None:
         count = expire_stale_holds(db.session)
         db.session.commit()
         click.echo(f"Expired {count} hold(s).")
+
+    @app.cli.command("create-owner")
+    @click.argument("business_slug")
+    @click.argument("email")
+    def create_owner_command(business_slug: str, email: str) -> None:
+        """Create the owner account of a business (password from OWNER_PASSWORD or a prompt)."""
+        import os
+
+        from bookingapp.auth.accounts import create_owner
+        from bookingapp.domain.errors import DomainError
+
+        password = os.environ.get("OWNER_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        try:
+            account = create_owner(db.session, business_slug, email, password)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"Created the owner account {account.email} for {business_slug}; sign in at /dashboard/sign-in.")

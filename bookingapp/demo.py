@@ -22,6 +22,9 @@ from bookingapp.models import (
 
 DEMO_SLUG = "juniper-hair-studio"
 DEMO_TZ = "Europe/London"
+# The demo's first dashboard account (Amara, the owner); scripts/run prints it.
+DEMO_OWNER_EMAIL = "amara@juniper-studio.example"
+DEMO_OWNER_PASSWORD = "juniper-demo-owner"
 
 # (category, name, minutes, buffer before, buffer after, price, deposit, description)
 SERVICES = [
@@ -194,6 +197,9 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
     _book_range(session, business, services, customers, rng, today - timedelta(days=30), today - timedelta(days=1), past=True)
     _book_range(session, business, services, customers, rng, today, today + timedelta(days=14), past=False, now=now)
     session.flush()
+    from bookingapp.auth.accounts import create_owner
+
+    create_owner(session, DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)
     return business
 
 

@@ -1,0 +1,144 @@
+"""Dashboard accounts: creating them, checking passwords, and the sign-in rate limit.
+
+Free of Flask like the domain: the views pass the session, the client address and `now`.
+Passwords are hashed with Argon2id (argon2-cffi's defaults, the OWASP recommendation).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.customers import normalise_email
+from bookingapp.domain.errors import DomainError, NotFound, ValidationError
+from bookingapp.models import Account, Business, SignInAttempt, Staff
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+
+# The limit: this many failures within the window refuses further tries, per email (a
+# guessed password) and per client address (one machine spraying many emails).
+RATE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email costs as long as a wrong
+# password and response times do not reveal which emails have accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+
+
+class SignInRefused(DomainError):
+    code = "invalid_credentials"
+
+
+class TooManyAttempts(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after: timedelta):
+        minutes = max(1, int(retry_after.total_seconds() // 60) + 1)
+        super().__init__(f"Too many failed sign-in attempts. Try again in {minutes} minute(s).")
+        self.retry_after = retry_after
+
+
+def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str | None) -> None:
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters.", param="password")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(f"The password must be at most {MAX_PASSWORD_LENGTH} characters.", param="password")
+
+
+def create_account(session: Session, staff: Staff, email: str, password: str) -> Account:
+    """An account for a staff member, who signs in with this email."""
+    email = normalise_email(email)
+    if session.scalar(select(Account.id).where(Account.email == email)) is not None:
+        raise ValidationError("An account with this email already exists.", param="email")
+    if session.scalar(select(Account.id).where(Account.staff_id == staff.id)) is not None:
+        raise ValidationError(f"{staff.name} already has an account.", param="staff_id")
+    account = Account(business_id=staff.business_id, staff_id=staff.id, staff=staff, email=email,
+                      password_hash=hash_password(password))
+    session.add(account)
+    session.flush()
+    return account
+
+
+def create_owner(session: Session, business_slug: str, email: str, password: str) -> Account:
+    """The first account of a business (the create-owner command, the demo seed).
+
+    The staff member with this email becomes the owner; if there is none, an owner staff
+    member is created for the account."""
+    business = session.scalar(select(Business).where(Business.slug == business_slug))
+    if business is None:
+        raise NotFound(f"No business with the slug {business_slug!r}.", param="business_slug")
+    email = normalise_email(email)
+    check_password_rules(password)
+    staff = session.scalar(
+        select(Staff).where(Staff.business_id == business.id, func.lower(Staff.email) == email,
+                            Staff.deleted_at.is_(None))
+    )
+    if staff is None:
+        staff = Staff(business_id=business.id, name=email.split("@")[0].replace(".", " ").title(), email=email,
+                      role="owner", sort_order=0)
+        session.add(staff)
+        session.flush()
+    else:
+        staff.role = "owner"
+    return create_account(session, staff, email, password)
+
+
+def set_password(account: Account, password: str) -> None:
+    account.password_hash = hash_password(password)
+
+
+def _failures_since(session: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:
+    count, oldest = session.execute(
+        select(func.count(SignInAttempt.id), func.min(SignInAttempt.at)).where(
+            column == value, SignInAttempt.succeeded.is_(False), SignInAttempt.at > since
+        )
+    ).one()
+    return count, oldest
+
+
+def authenticate(session: Session, email: str, password: str, *, address: str, now: datetime | None = None) -> Account:
+    """The account for these credentials, or SignInRefused / TooManyAttempts.
+
+    Every try is recorded (the caller commits even on failure, so failures count)."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        email = (email or "").strip().lower()[:254]
+    address = (address or "unknown")[:64]
+    since = now - RATE_WINDOW
+    for column, value, limit in (
+        (SignInAttempt.email, email, MAX_FAILURES_PER_EMAIL),
+        (SignInAttempt.address, address, MAX_FAILURES_PER_ADDRESS),
+    ):
+        count, oldest = _failures_since(session, column, value, since)
+        if count >= limit:
+            raise TooManyAttempts(oldest + RATE_WINDOW - now if oldest else RATE_WINDOW)
+
+    account = session.scalar(select(Account).where(Account.email == email))
+    ok = False
+    try:
+        ok = _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and account is not None and account.is_active
+    session.add(SignInAttempt(email=email, address=address, succeeded=ok, at=now))
+    if not ok:
+        session.flush()
+        raise SignInRefused("Wrong email or password.")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    account.last_sign_in_at = now
+    session.flush()
+    return account

@@ -1,0 +1,81 @@
+"""The owner dashboard at /dashboard: server-rendered pages with htmx partials.
+
+Each view checks its permission (bookingapp.auth.require) and returns the partial for an
+htmx request and the full page otherwise; responses vary on HX-Request so caches keep
+the two apart. Form errors come back as 422 with the form partial.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+
+from bookingapp.auth.roles import allowed
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+# The sections in the top navigation: (endpoint, label, permission). Each section's module
+# adds itself, so the menu only ever links to pages that exist.
+NAV: list[tuple[str, str, str]] = []
+
+
+def now_utc() -> datetime:
+    """The current instant; tests and demos may pin it with DASHBOARD_NOW (aware ISO text)."""
+    pinned = current_app.config.get("DASHBOARD_NOW")
+    if pinned:
+        return datetime.fromisoformat(pinned).astimezone(timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(partial: str, page: str, status: int = 200, **context):
+    """The partial for htmx, the full page otherwise."""
+    return render_template(partial if is_htmx() else page, **context), status
+
+
+def actor() -> str:
+    """Who did it, for booking history (the column holds 40 characters)."""
+    return f"{current_user.role}:{current_user.email}"[:40]
+
+
+@bp.after_request
+def _vary(response):
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.app_context_processor
+def _dashboard_context():
+    if not request.blueprint or not request.blueprint.startswith(("dashboard", "auth")):
+        return {}
+    can = (lambda permission: current_user.is_authenticated and allowed(current_user.role, permission))
+    return {"can": can, "dashboard_nav": NAV}
+
+
+@bp.app_template_filter("money")
+def money(cents: int | None, currency: str = "") -> str:
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, "")
+    text = f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
+    return text if symbol or not currency else f"{text} {currency}"
+
+
+def _local(instant: datetime, tz: str, fmt: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return instant.astimezone(ZoneInfo(tz)).strftime(fmt) if instant else ""
+
+
+@bp.app_template_filter("localtime")
+def localtime(instant: datetime, tz: str, fmt: str = "%H:%M") -> str:
+    return _local(instant, tz, fmt)
+
+
+from bookingapp.dashboard import views_day  # noqa: E402,F401  (routes register on bp)

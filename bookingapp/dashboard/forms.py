@@ -1,0 +1,22 @@
+"""Dashboard forms. They check shape only (required, lengths, numbers); the business rules
+are the domain's, whose errors the views put back on the form."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class NewBookingForm(FlaskForm):
+    service_id = SelectField("Service", validators=[DataRequired()], validate_choice=False)
+    staff_id = SelectField("Staff", validate_choice=False)
+    day = DateField("Date", validators=[DataRequired()])
+    start = SelectField("Time", validators=[DataRequired(message="Choose a time.")], validate_choice=False)
+    name = StringField("Customer name", validators=[DataRequired(), Length(max=200)])
+    email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)])

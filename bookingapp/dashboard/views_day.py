@@ -1,0 +1,224 @@
+"""The day: the timeline, a booking's panel with its status buttons, and the front-desk
+new-booking form. Every change goes through bookingapp.domain.booking."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from bookingapp.auth import require
+from bookingapp.auth.roles import allowed, sees_everyone
+from bookingapp.dashboard import actor, bp, now_utc, render
+from bookingapp.dashboard.forms import NewBookingForm
+from bookingapp.domain import booking as booking_ops
+from bookingapp.domain.availability import find_availability, local_date_of
+from bookingapp.domain.customers import find_or_create_customer
+from bookingapp.domain.errors import DomainError
+from bookingapp.domain.schedule import day_schedule
+from bookingapp.domain.states import valid_transitions
+from bookingapp.extensions import db
+from bookingapp.models import Booking, Service, Staff
+
+# The statuses the panel has a button for (the others need more than a click: a new time
+# for a reschedule, a customer for a hold).
+BUTTON_LABELS = {
+    "confirmed": "Confirm",
+    "in_progress": "Start",
+    "completed": "Complete",
+    "no_show": "No-show",
+    "cancelled": "Cancel",
+}
+
+
+def _business():
+    return current_user.business
+
+
+def _parse_day(raw: str | None, business) -> date:
+    if not raw:
+        return local_date_of(now_utc(), business)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description=f"Not a date: {raw!r} (use YYYY-MM-DD).")
+
+
+def _own_booking(booking_id: uuid.UUID) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.business_id != current_user.business_id:
+        abort(404)
+    if not sees_everyone(current_user.role) and booking.staff_id != current_user.staff_id:
+        abort(403)
+    return booking
+
+
+@bp.get("/")
+@require("day")
+def home():
+    return redirect(url_for("dashboard.day"))
+
+
+@bp.get("/day")
+@require("day")
+def day():
+    business = _business()
+    the_day = _parse_day(request.args.get("date"), business)
+    only = None if sees_everyone(current_user.role) else current_user.staff_id
+    schedule = day_schedule(db.session, business, the_day, now=now_utc(), only_staff_id=only)
+    return render(
+        "dashboard/_day_columns.html", "dashboard/day.html", business=business, schedule=schedule,
+        the_day=the_day, previous_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
+        today=local_date_of(now_utc(), business),
+    )
+
+
+def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
+    buttons = []
+    if allowed(current_user.role, "booking.manage"):
+        buttons = [(t, BUTTON_LABELS[t]) for t in valid_transitions(booking.status) if t in BUTTON_LABELS]
+    return render(
+        "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=_business(),
+        booking=booking, buttons=buttons, error=error, **panel_extras(booking),
+    )
+
+
+def panel_extras(booking: Booking) -> dict:
+    """What later sections add to the panel (payments, checkout link)."""
+    return {}
+
+
+@bp.get("/bookings/<uuid:booking_id>")
+@require("booking.view")
+def booking_panel(booking_id):
+    return _panel(_own_booking(booking_id))
+
+
+@bp.post("/bookings/<uuid:booking_id>/status")
+@require("booking.manage")
+def booking_status(booking_id):
+    booking = _own_booking(booking_id)
+    target = request.form.get("status", "")
+    reason = (request.form.get("reason") or "").strip() or None
+    try:
+        booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _panel(db.session.get(Booking, booking_id), error=error.message, status=422)
+    db.session.commit()
+    response, status = _panel(booking)
+    # The columns listen for this and refresh, so the booking's colour changes at once.
+    return response, status, {"HX-Trigger": "day-changed"}
+
+
+def _service_choices(business):
+    services = db.session.scalars(
+        select(Service).where(Service.business_id == business.id, Service.deleted_at.is_(None),
+                              Service.is_active.is_(True)).order_by(Service.sort_order, Service.name)
+    ).all()
+    return [(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in services]
+
+
+def _staff_choices(business, service_id: str | None):
+    query = select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None),
+                                Staff.is_active.is_(True)).order_by(Staff.sort_order, Staff.name)
+    members = [m for m in db.session.scalars(query) if not service_id or any(str(s.id) == service_id for s in m.services)]
+    return [("", "Anyone available")] + [(str(m.id), m.name) for m in members]
+
+
+def _load_service(business, raw: str | None) -> Service | None:
+    try:
+        service = db.session.get(Service, uuid.UUID(raw or ""))
+    except ValueError:
+        return None
+    if service is None or service.business_id != business.id or not service.is_bookable:
+        return None
+    return service
+
+
+def _load_staff(business, raw: str | None) -> Staff | None:
+    try:
+        member = db.session.get(Staff, uuid.UUID(raw or ""))
+    except ValueError:
+        return None
+    return member if member is not None and member.business_id == business.id else None
+
+
+def _slot_choices(business, service: Service | None, the_day: date | None, staff: Staff | None):
+    """The same free slots the public wizard offers (the same availability engine)."""
+    if service is None or the_day is None:
+        return []
+    availability = find_availability(db.session, business, service, the_day, now=now_utc(),
+                                     staff_id=staff.id if staff else None)
+    tz = ZoneInfo(business.timezone)
+    return [(slot.start.isoformat(), slot.start.astimezone(tz).strftime("%H:%M")) for slot in availability.slots]
+
+
+def _fill_choices(form: NewBookingForm, business):
+    form.service_id.choices = [("", "Choose a service")] + _service_choices(business)
+    form.staff_id.choices = _staff_choices(business, form.service_id.data)
+    service = _load_service(business, form.service_id.data)
+    staff = _load_staff(business, form.staff_id.data)
+    slots = _slot_choices(business, service, form.day.data, staff)
+    form.start.choices = slots if slots else [("", "No free times that day")]
+    return service, staff
+
+
+@bp.get("/bookings/new")
+@require("booking.manage")
+def new_booking():
+    business = _business()
+    form = NewBookingForm(formdata=request.args if request.args else None)
+    if form.day.data is None:
+        form.day.data = _parse_day(request.args.get("date"), business)
+    _fill_choices(form, business)
+    # The form re-renders itself (htmx) when the service, staff or date changes.
+    return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", business=business, form=form)
+
+
+@bp.post("/bookings/new")
+@require("booking.manage")
+def create_booking():
+    business = _business()
+    form = NewBookingForm()
+    service, staff = _fill_choices(form, business)
+    if not form.validate_on_submit():
+        return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
+                      business=business, form=form)
+    if service is None:
+        form.service_id.errors.append("Choose one of the business's services.")
+    if form.staff_id.data and staff is None:
+        form.staff_id.errors.append("Unknown staff member.")
+    try:
+        start = datetime.fromisoformat(form.start.data)
+        if start.tzinfo is None:
+            raise ValueError
+    except ValueError:
+        form.start.errors.append("Choose a time from the list.")
+        start = None
+    if form.errors:
+        return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
+                      business=business, form=form)
+    try:
+        customer = find_or_create_customer(db.session, business, email=form.email.data, name=form.name.data,
+                                           phone=form.phone.data or None)
+        db.session.flush()
+        booking = booking_ops.create_booking(
+            db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
+            notes=(form.notes.data or "").strip() or None, actor=actor(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        field = {"email": form.email, "name": form.name, "phone": form.phone}.get(error.param, form.start)
+        field.errors = [*field.errors, error.message]
+        _fill_choices(form, business)
+        return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
+                      business=business, form=form)
+    db.session.commit()
+    target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business).isoformat())
+    if request.headers.get("HX-Request") == "true":
+        return "", 204, {"HX-Redirect": target}
+    return redirect(target)

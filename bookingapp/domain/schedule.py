@@ -1,0 +1,211 @@
+"""The day view's data: one column per staff member with their working windows, bookings
+placed by time, time off and the free gaps between them.
+
+Everything is computed in UTC and handed over with minute offsets from the top of the
+grid, so a template only positions boxes and never does time arithmetic.
+"""
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import false, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
+from bookingapp.domain.states import BookingStatus
+from bookingapp.models import Booking, Business, BusinessHours, Staff, StaffHours, TimeOff, staff_services
+
+S = BookingStatus
+
+# What the day shows: everything that happened or will happen. Cancelled, expired and
+# rescheduled bookings occupy no time and would only hide the live ones behind them.
+SHOWN_STATUSES = (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
+
+UTC = timezone.utc
+
+
+@dataclass
+class Block:
+    kind: str  # "booking", "time_off", "free", "off_hours"
+    start: datetime
+    end: datetime
+    top: int = 0       # minutes from the grid's start
+    height: int = 0    # minutes
+    booking: Booking | None = None
+    label: str = ""
+
+
+@dataclass
+class Column:
+    staff: Staff
+    bookings: list[Block] = field(default_factory=list)
+    time_off: list[Block] = field(default_factory=list)
+    free: list[Block] = field(default_factory=list)
+    working: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class DaySchedule:
+    day: date
+    timezone: ZoneInfo
+    grid_start: datetime
+    grid_end: datetime
+    columns: list[Column]
+    now_offset: int | None  # minutes from the grid's start, when now is on the grid
+    hour_marks: list[tuple[int, str]]  # (offset minutes, "09:00")
+
+    @property
+    def minutes(self) -> int:
+        return int((self.grid_end - self.grid_start).total_seconds() // 60)
+
+
+def _weekly(rows) -> dict[int, list[tuple[time, time]]]:
+    weekly: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, starts, ends in rows:
+        weekly[weekday].append((starts, ends))
+    return weekly
+
+
+def _floor_hour(instant: datetime, tz: ZoneInfo) -> datetime:
+    local = instant.astimezone(tz)
+    return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
+def _ceil_hour(instant: datetime, tz: ZoneInfo) -> datetime:
+    floored = _floor_hour(instant, tz)
+    return floored if floored == instant else floored + timedelta(hours=1)
+
+
+def subtract(windows: list[tuple[datetime, datetime]], busy: list[tuple[datetime, datetime]]):
+    """The parts of sorted disjoint windows that no (merged) busy interval covers."""
+    free = []
+    for start, end in windows:
+        cursor = start
+        for busy_start, busy_end in busy:
+            if busy_end <= cursor or busy_start >= end:
+                continue
+            if busy_start > cursor:
+                free.append((cursor, busy_start))
+            cursor = max(cursor, busy_end)
+        if cursor < end:
+            free.append((cursor, end))
+    return free
+
+
+def day_schedule(
+    session: Session,
+    business: Business,
+    day: date,
+    *,
+    now: datetime,
+    only_staff_id: uuid.UUID | None = None,
+    min_gap_minutes: int | None = None,
+) -> DaySchedule:
+    tz = ZoneInfo(business.timezone)
+    day_start, day_end = local_day_bounds(day, tz)
+    opening = local_windows(
+        day,
+        _weekly(session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
+                                .where(BusinessHours.business_id == business.id)).all()),
+        tz,
+    )
+
+    bookings = session.scalars(
+        select(Booking)
+        .where(
+            Booking.business_id == business.id,
+            Booking.status.in_([s.value for s in SHOWN_STATUSES]),
+            Booking.starts_at < day_end,
+            Booking.ends_at > day_start,
+        )
+        .options(selectinload(Booking.customer), selectinload(Booking.service))
+        .order_by(Booking.starts_at)
+    ).all()
+    # A hold whose time ran out occupies nothing any more.
+    bookings = [
+        b for b in bookings
+        if not (b.status == S.HELD.value and b.hold_expires_at is not None and b.hold_expires_at <= now)
+    ]
+    busy_staff = {b.staff_id for b in bookings}
+
+    performers = set(session.scalars(select(staff_services.c.staff_id)).all())
+    staff_query = select(Staff).where(
+        Staff.business_id == business.id, Staff.deleted_at.is_(None),
+        or_(Staff.is_active.is_(True), Staff.id.in_(busy_staff) if busy_staff else false()),
+    ).order_by(Staff.sort_order, Staff.name)
+    if only_staff_id is not None:
+        staff_query = staff_query.where(Staff.id == only_staff_id)
+    # A column for whoever performs services or has a booking that day (not the front desk).
+    staff_members = [m for m in session.scalars(staff_query) if m.id in performers or m.id in busy_staff
+                     or m.id == only_staff_id]
+
+    staff_ids = [m.id for m in staff_members]
+    hours_rows: dict[uuid.UUID, list] = defaultdict(list)
+    time_off_rows = []
+    if staff_ids:
+        for row in session.execute(select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
+                                          StaffHours.ends_at).where(StaffHours.staff_id.in_(staff_ids))):
+            hours_rows[row.staff_id].append((row.weekday, row.starts_at, row.ends_at))
+    time_off_rows = session.scalars(
+        select(TimeOff).where(
+            TimeOff.business_id == business.id,
+            or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(staff_ids) if staff_ids else false()),
+            TimeOff.starts_at < day_end, TimeOff.ends_at > day_start,
+        ).order_by(TimeOff.starts_at)
+    ).all()
+
+    # The grid spans the opening hours, stretched to whatever else happens that day.
+    edges = [*(w for pair in opening for w in pair), *(t for b in bookings for t in (b.starts_at, b.ends_at))]
+    if edges:
+        grid_start = max(day_start, _floor_hour(min(edges), tz))
+        grid_end = min(day_end, _ceil_hour(max(edges), tz))
+    else:
+        grid_start = datetime.combine(day, time(9), tzinfo=tz).astimezone(UTC)
+        grid_end = datetime.combine(day, time(18), tzinfo=tz).astimezone(UTC)
+
+    def place(block: Block) -> Block:
+        start, end = max(block.start, grid_start), min(block.end, grid_end)
+        block.top = int((start - grid_start).total_seconds() // 60)
+        block.height = max(int((end - start).total_seconds() // 60), 1)
+        return block
+
+    gap_minimum = timedelta(minutes=min_gap_minutes or business.slot_interval_minutes)
+    columns = []
+    for member in staff_members:
+        column = Column(staff=member)
+        windows = opening
+        if hours_rows.get(member.id):
+            windows = intersect(local_windows(day, _weekly(hours_rows[member.id]), tz), opening)
+        column.working = [place(Block("working", s, e)) for s, e in windows]
+        mine = [b for b in bookings if b.staff_id == member.id]
+        column.bookings = [
+            place(Block("booking", b.starts_at, b.ends_at, booking=b, label=b.service.name)) for b in mine
+        ]
+        away = [t for t in time_off_rows if t.staff_id in (None, member.id)]
+        column.time_off = [
+            place(Block("time_off", max(t.starts_at, grid_start), min(t.ends_at, grid_end),
+                        label=t.reason or ("Closed" if t.staff_id is None else "Time off")))
+            for t in away if t.starts_at < grid_end and t.ends_at > grid_start
+        ]
+        busy = merge([*((b.blocked_from, b.blocked_until) for b in mine
+                        if b.status != S.NO_SHOW.value), *((t.starts_at, t.ends_at) for t in away)])
+        column.free = [
+            place(Block("free", s, e, label=f"{int((e - s).total_seconds() // 60)} min free"))
+            for s, e in subtract(windows, busy) if e - s >= gap_minimum
+        ]
+        columns.append(column)
+
+    now_offset = None
+    if grid_start <= now <= grid_end:
+        now_offset = int((now - grid_start).total_seconds() // 60)
+    marks = []
+    mark = _ceil_hour(grid_start, tz)
+    while mark < grid_end:
+        marks.append((int((mark - grid_start).total_seconds() // 60), mark.astimezone(tz).strftime("%H:%M")))
+        mark += timedelta(hours=1)
+    return DaySchedule(day=day, timezone=tz, grid_start=grid_start, grid_end=grid_end, columns=columns,
+                       now_offset=now_offset, hour_marks=marks)

@@ -1,0 +1,67 @@
+"""Dashboard fixtures: accounts per role and a test client that signs in with real CSRF tokens."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bookingapp.auth.accounts import create_account
+
+PASSWORD = "correct horse battery"
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = TOKEN.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class Dashboard:
+    """A signed-in test client that sends the page's CSRF token with every POST, as the browser does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def sign_in(self, email: str, password: str = PASSWORD):
+        page = self.client.get("/dashboard/sign-in")
+        self.token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/dashboard/sign-in", data={"email": email, "password": password, "csrf_token": self.token})
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, htmx=False, **kwargs):
+        headers = {"X-CSRFToken": self.token, **({"HX-Request": "true"} if htmx else {}), **kwargs.pop("headers", {})}
+        return self.client.post(url, data=data or {}, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def make_account(session, make_staff):
+    def make(business, role: str, email: str | None = None, staff=None, services=()):
+        staff = staff or make_staff(business, list(services), name=f"{role.title()} Person", role=role)
+        account = create_account(session, staff, email or f"{role}-{staff.id.hex[:6]}@example.com", PASSWORD)
+        session.commit()
+        return account
+
+    return make
+
+
+@pytest.fixture
+def dashboard(client):
+    return Dashboard(client)
+
+
+@pytest.fixture
+def as_role(app, make_account):
+    """as_role(business, role) -> a Dashboard client signed in with a new account of that role."""
+
+    def sign_in(business, role: str, **kwargs):
+        account = make_account(business, role, **kwargs)
+        dash = Dashboard(app.test_client())
+        response = dash.sign_in(account.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return dash
+
+    return sign_in

@@ -1,0 +1,108 @@
+"""The day view, the booking panel's transitions and the front-desk new-booking form."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bookingapp.domain import booking as booking_ops
+from bookingapp.domain.schedule import day_schedule
+from bookingapp.models import Booking
+from tests.helpers import MONDAY, at, before
+
+
+def _book(session, salon, make_customer, hour, staff, status_steps=()):
+    business, service, *_ = salon
+    booking = booking_ops.create_booking(session, business, service, at(MONDAY, hour), make_customer(business),
+                                         staff=staff, now=before())
+    for step in status_steps:
+        step(session, booking, now=before())
+    session.commit()
+    return booking
+
+
+def test_schedule_places_bookings_time_off_and_gaps_per_staff(session, salon, make_customer, make_time_off):
+    business, service, alice, bob = salon
+    booking = _book(session, salon, make_customer, 10, alice)
+    make_time_off(business, at(MONDAY, 14), at(MONDAY, 15), staff=bob)
+    schedule = day_schedule(session, business, MONDAY, now=at(MONDAY, 11, 30))
+    assert [c.staff.name for c in schedule.columns] == ["Alice", "Bob"]
+    alice_col, bob_col = schedule.columns
+    assert [b.booking.id for b in alice_col.bookings] == [booking.id]
+    assert alice_col.bookings[0].top == 60 and alice_col.bookings[0].height == 60  # grid starts 09:00
+    assert [(g.top, g.height) for g in alice_col.free] == [(0, 60), (120, 420)]
+    assert [(t.top, t.height) for t in bob_col.time_off] == [(300, 60)]
+    assert schedule.now_offset == 150
+    assert schedule.hour_marks[0] == (0, "09:00")
+
+
+def test_staff_role_sees_only_their_own_column(session, salon, make_customer, as_role):
+    business, service, alice, bob = salon
+    _book(session, salon, make_customer, 10, alice)
+    _book(session, salon, make_customer, 11, bob)
+    dash = as_role(business, "staff", staff=alice)
+    html = dash.get(f"/dashboard/day?date={MONDAY}").get_data(as_text=True)
+    assert 'data-staff="Alice"' in html and 'data-staff="Bob"' not in html
+
+
+def test_day_view_shows_bookings_in_columns_and_partial_for_htmx(session, salon, make_customer, as_role):
+    business, service, alice, bob = salon
+    booking = _book(session, salon, make_customer, 10, bob)
+    dash = as_role(business, "front_desk")
+    page = dash.get(f"/dashboard/day?date={MONDAY}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "HX-Request" in page.headers["Vary"]
+    bob_column = html.split('data-staff="Bob"')[1]
+    assert booking.booking_number in bob_column and 'data-start="10:00"' in bob_column
+    assert 'hx-trigger="every 60s' in html
+    partial = dash.get(f"/dashboard/day?date={MONDAY}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert partial.lstrip().startswith("{#") or partial.lstrip().startswith("<div id=\"day-columns\"")
+    assert "<html" not in partial
+    assert dash.get("/dashboard/day?date=not-a-date").status_code == 400
+
+
+def test_panel_offers_exactly_the_allowed_transitions(session, salon, make_customer, as_role):
+    business, service, alice, _ = salon
+    booking = _book(session, salon, make_customer, 10, alice)
+    dash = as_role(business, "front_desk")
+    html = dash.get(f"/dashboard/bookings/{booking.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert set(re.findall(r'data-transition="(\w+)"', html)) == {"in_progress", "cancelled", "no_show"}
+    response = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "in_progress"}, htmx=True)
+    assert response.status_code == 200 and response.headers["HX-Trigger"] == "day-changed"
+    html = response.get_data(as_text=True)
+    assert set(re.findall(r'data-transition="(\w+)"', html)) == {"completed", "cancelled"}
+    refused = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "confirmed"}, htmx=True)
+    assert refused.status_code == 422 and "Valid transitions: completed, cancelled" in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == "in_progress"
+
+
+def test_staff_cannot_change_status_or_open_others_bookings(session, salon, make_customer, as_role):
+    business, service, alice, bob = salon
+    mine = _book(session, salon, make_customer, 10, alice)
+    theirs = _book(session, salon, make_customer, 10, bob)
+    dash = as_role(business, "staff", staff=alice)
+    html = dash.get(f"/dashboard/bookings/{mine.id}").get_data(as_text=True)
+    assert mine.booking_number in html and "data-transition" not in html
+    assert dash.get(f"/dashboard/bookings/{theirs.id}").status_code == 403
+    assert dash.post(f"/dashboard/bookings/{mine.id}/status", {"status": "in_progress"}).status_code == 403
+
+
+def test_front_desk_books_a_walk_in_through_the_same_rules(app, session, salon, as_role):
+    business, service, alice, bob = salon
+    app.config["DASHBOARD_NOW"] = before().isoformat()
+    dash = as_role(business, "front_desk")
+    form = dash.get(f"/dashboard/bookings/new?service_id={service.id}&day={MONDAY}&staff_id={bob.id}").get_data(as_text=True)
+    start = at(MONDAY, 9).isoformat()
+    assert f'value="{start}"' in form
+    data = {"service_id": str(service.id), "staff_id": str(bob.id), "day": MONDAY.isoformat(), "start": start,
+            "name": "Walk In", "email": "walk.in@example.com", "phone": "", "notes": "Phoned at 8"}
+    response = dash.post("/dashboard/bookings/new", data)
+    assert response.status_code == 302
+    booking = session.scalar(select(Booking).where(Booking.source == "dashboard"))
+    assert booking.staff_id == bob.id and booking.starts_at == at(MONDAY, 9) and booking.notes == "Phoned at 8"
+    # The same time again: the core refuses it and the form says so, 422.
+    again = dash.post("/dashboard/bookings/new", {**data, "email": "other@example.com"}, htmx=True)
+    assert again.status_code == 422 and "just taken" in again.get_data(as_text=True)
+    bad = dash.post("/dashboard/bookings/new", {**data, "email": "not-an-email"}, htmx=True)
+    assert bad.status_code == 422 and "Invalid email" in bad.get_data(as_text=True)
