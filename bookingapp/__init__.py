@@ -44,6 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     app.register_blueprint(dashboard_bp)
 
+    from bookingapp import api
+
+    api.init_app(app)
+
     from bookingapp.cli import register_commands
 
     register_commands(app)

@@ -50,3 +50,31 @@ def register_commands(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         db.session.commit()
         click.echo(f"Created the owner account {account.email} for {business_slug}; sign in at /dashboard/sign-in.")
+
+    @app.cli.command("create-api-key")
+    @click.argument("business_slug")
+    @click.option("--test", "test_mode", is_flag=True, help="A test key (bo_test_) instead of a live one (bo_live_).")
+    @click.option("--name", default="API key", help="A label to recognise the key by.")
+    def create_api_key_command(business_slug: str, test_mode: bool, name: str) -> None:
+        """Create an API key for a business; prints the key (shown only this once) alone on the last line."""
+        from sqlalchemy import select
+
+        from bookingapp.api.keys import create_api_key
+        from bookingapp.models import Business
+
+        business = db.session.scalars(select(Business).where(Business.slug == business_slug)).one_or_none()
+        if business is None:
+            raise click.ClickException(f"No business with the slug {business_slug!r}.")
+        key, raw = create_api_key(db.session, business, mode="test" if test_mode else "live", name=name)
+        db.session.commit()
+        click.echo(f"Created {key.mode} API key {key.prefix}... for {business.name!r}. It is shown only now:")
+        click.echo(raw)
+
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
+    @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+    def worker_command(once: bool, interval: float) -> None:
+        """Deliver webhooks from the outbox (signed, with retries), expire stale holds."""
+        from bookingapp.notifications.worker import run
+
+        run(once=once, interval=interval)

@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see the complete metadata."""
 from bookingapp.models.base import Base
+from bookingapp.models.api import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from bookingapp.models.account import Account, SignInAttempt
 from bookingapp.models.booking import BOOKING_SOURCES, Booking, BookingEvent
 from bookingapp.models.checkout import Checkout, CheckoutLineItem
@@ -16,6 +17,7 @@ __all__ = [
     "BOOKING_SOURCES", "STAFF_ROLES", "Base", "Booking", "BookingEvent", "Business", "BusinessHours",
     "Customer", "OutboxEvent", "Product", "Review", "Service", "ServiceCategory", "Staff", "StaffHours", "TimeOff",
     "staff_services",
+    "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
     "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
     "CUSTOM_FIELD_TYPES", "CustomFieldDefinition",
 ]

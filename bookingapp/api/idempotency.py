@@ -1,0 +1,104 @@
+"""Idempotency-Key on POST: a retry with the same key and body gets the first response
+again; the same key with another body (or while the first is still running) is an
+idempotency_conflict. Keys are per API key and kept for IDEMPOTENCY_TTL_HOURS."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+
+from flask import Response, current_app, g, make_response, request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bookingapp.api.errors import ApiError, _from_domain, bad_request, error_response
+from bookingapp.domain.errors import DomainError
+from bookingapp.extensions import db
+from bookingapp.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+
+
+def _fingerprint() -> str:
+    raw = request.get_data()
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode() if raw else b""
+    except ValueError:
+        canonical = raw
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _existing(key: str) -> IdempotencyRecord | None:
+    return db.session.scalars(
+        select(IdempotencyRecord).where(IdempotencyRecord.api_key_id == g.api_key.id, IdempotencyRecord.key == key)
+    ).one_or_none()
+
+
+def _answer_from(record: IdempotencyRecord, fingerprint: str) -> Response:
+    if record.request_hash != fingerprint:
+        raise ApiError("idempotency_conflict", "This Idempotency-Key was already used with a different request.",
+                       param=HEADER)
+    if record.response_status is None:
+        raise ApiError("idempotency_conflict", "A request with this Idempotency-Key is still being processed.",
+                       param=HEADER)
+    response = Response(record.response_body, status=record.response_status, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        if not 1 <= len(key) <= 255:
+            raise bad_request("Idempotency-Key must be 1 to 255 characters.", HEADER)
+        fingerprint = _fingerprint()
+        record = _existing(key)
+        if record is not None:
+            return _answer_from(record, fingerprint)
+        # Claim the key in its own committed transaction so that a concurrent twin sees it.
+        record = IdempotencyRecord(api_key_id=g.api_key.id, key=key, request_hash=fingerprint)
+        try:
+            with db.session.begin_nested():
+                db.session.add(record)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return _answer_from(_existing(key), fingerprint)
+        record_id = record.id
+        try:
+            response = make_response(view(*args, **kwargs))
+        except (ApiError, DomainError) as error:
+            db.session.rollback()
+            response = error_response(error if isinstance(error, ApiError) else _from_domain(error))
+        except Exception:
+            db.session.rollback()
+            _forget(record_id)
+            raise
+        if response.status_code >= 500:
+            _forget(record_id)
+            return response
+        record = db.session.get(IdempotencyRecord, record_id)
+        record.response_status = response.status_code
+        record.response_body = response.get_data(as_text=True)
+        db.session.commit()
+        return response
+
+    return wrapper
+
+
+def _forget(record_id) -> None:
+    """A failed first attempt must not block its retry."""
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    db.session.commit()
+
+
+def purge_expired(session, *, now: datetime | None = None) -> int:
+    """Drop records older than the retention window (called by the worker)."""
+    now = now or datetime.now(timezone.utc)
+    hours = float(current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
+    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=hours)))
+    return result.rowcount or 0

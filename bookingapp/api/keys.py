@@ -1,0 +1,46 @@
+"""API keys: made here (CLI, and the dashboard later), shown once, stored as a digest.
+
+Live keys start `bo_live_`, test keys `bo_test_`, so a leaked key is recognisable and a
+test key is never mistaken for a production one. Free of Flask so the dashboard can reuse it."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.errors import ValidationError
+from bookingapp.models import ApiKey, Business
+
+PREFIXES = {"live": "bo_live_", "test": "bo_test_"}
+
+
+def digest(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(session: Session, business: Business, *, mode: str = "live", name: str = "API key") -> tuple[ApiKey, str]:
+    """A new key; returns the row and the secret, which is never stored nor shown again."""
+    if mode not in PREFIXES:
+        raise ValidationError("Key mode must be live or test.", param="mode")
+    raw = PREFIXES[mode] + secrets.token_urlsafe(32)
+    key = ApiKey(business_id=business.id, mode=mode, name=name, prefix=raw[:12], key_hash=digest(raw))
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def find_active_key(session: Session, raw_key: str) -> ApiKey | None:
+    if not raw_key.startswith(tuple(PREFIXES.values())):
+        return None
+    return session.scalars(
+        select(ApiKey).where(ApiKey.key_hash == digest(raw_key), ApiKey.revoked_at.is_(None))
+    ).one_or_none()
+
+
+def revoke_api_key(session: Session, key: ApiKey, *, now: datetime | None = None) -> None:
+    if key.revoked_at is None:
+        key.revoked_at = now or datetime.now(timezone.utc)
+        session.flush()

@@ -1,0 +1,248 @@
+"""Models to the JSON shapes of the API (field names follow seed 004)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+
+from bookingapp.extensions import db
+from bookingapp.models import Booking, Business, Product, Review, Service, Staff
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def uid(value) -> str | None:
+    return str(value) if value is not None else None
+
+
+def service(s: Service) -> dict[str, Any]:
+    return {
+        "id": str(s.id),
+        "name": s.name,
+        "description": s.description,
+        "duration_minutes": s.duration_minutes,
+        "buffer_minutes": s.buffer_after_minutes,
+        "buffer_before_minutes": s.buffer_before_minutes,
+        "price_cents": s.price_cents,
+        "deposit_cents": s.deposit_cents,
+        "currency": s.currency,
+        "category_id": uid(s.category_id),
+        "category": {"id": str(s.category.id), "name": s.category.name} if s.category else None,
+        "is_active": s.is_active and s.deleted_at is None,
+        "sort_order": s.sort_order,
+        "created_at": iso(s.created_at),
+        "updated_at": iso(s.updated_at),
+    }
+
+
+def staff(member: Staff, *, with_services: bool = True) -> dict[str, Any]:
+    data = {
+        "id": str(member.id),
+        "name": member.name,
+        "email": member.email,
+        "phone": member.phone,
+        "role": member.role,
+        "bio": member.bio,
+        "avatar_url": member.avatar_url,
+        "is_active": member.is_active and member.deleted_at is None,
+        "sort_order": member.sort_order,
+        "created_at": iso(member.created_at),
+        "updated_at": iso(member.updated_at),
+    }
+    if with_services:
+        data["services"] = [
+            {"id": str(s.id), "name": s.name} for s in sorted(member.services, key=lambda s: (s.sort_order, s.name))
+            if s.deleted_at is None
+        ]
+    return data
+
+
+def product(p: Product) -> dict[str, Any]:
+    return {
+        "id": str(p.id),
+        "name": p.name,
+        "description": p.description,
+        "price_cents": p.price_cents,
+        "category": p.category,
+        "sku": p.sku,
+        "inventory_count": p.inventory_count,
+        "is_active": p.is_active,
+        "sort_order": p.sort_order,
+        "image_url": p.image_url,
+        "deactivated_at": iso(p.deactivated_at),
+        "created_at": iso(p.created_at),
+        "updated_at": iso(p.updated_at),
+    }
+
+
+def booking_summary(b: Booking) -> dict[str, Any]:
+    customer = b.customer
+    return {
+        "id": str(b.id),
+        "booking_number": b.booking_number,
+        "status": b.status,
+        "source": b.source,
+        "customer": {"id": str(customer.id), "name": customer.name, "email": customer.email, "phone": customer.phone}
+        if customer else None,
+        "service": {"id": str(b.service.id), "name": b.service.name},
+        "staff": {"id": str(b.staff.id), "name": b.staff.name},
+        "start_at": iso(b.starts_at),
+        "end_at": iso(b.ends_at),
+        "price_cents": b.price_cents,
+        "deposit_cents": b.deposit_cents,
+        "currency": b.currency,
+        "notes": b.notes,
+        "hold_expires_at": iso(b.hold_expires_at),
+        "created_at": iso(b.created_at),
+        "updated_at": iso(b.updated_at),
+    }
+
+
+def _checkout_of(b: Booking):
+    """The booking's checkout, if the checkout module (dashboard issue) is installed."""
+    try:
+        from bookingapp.models.checkout import Checkout
+    except ImportError:
+        return None
+    return db.session.scalars(select(Checkout).where(Checkout.booking_id == b.id)).one_or_none()
+
+
+def _payments_of(b: Booking) -> list[dict[str, Any]] | None:
+    """Payments, if the payments module (issue 4) is installed; None leaves the field out."""
+    try:
+        from bookingapp.models import payment as payment_module
+    except ImportError:
+        return None
+    model = getattr(payment_module, "Payment", None)
+    if model is None or not hasattr(model, "booking_id"):
+        return None
+    rows = db.session.scalars(select(model).where(model.booking_id == b.id)).all()
+    fields = ("id", "kind", "status", "amount_cents", "refunded_cents", "currency", "provider", "created_at")
+    result = []
+    for row in rows:
+        item = {}
+        for name in fields:
+            if hasattr(row, name):
+                value = getattr(row, name)
+                item[name] = iso(value) if isinstance(value, datetime) else (str(value) if name == "id" else value)
+        result.append(item)
+    return result
+
+
+def booking_detail(b: Booking) -> dict[str, Any]:
+    data = booking_summary(b)
+    data.update({
+        "cancelled_at": iso(b.cancelled_at),
+        "cancellation_reason": b.cancellation_reason,
+        "confirmed_at": iso(b.confirmed_at),
+        "rescheduled_from_id": uid(b.rescheduled_from_id),
+        "rescheduled_to_id": uid(b.rescheduled_to_id),
+        "custom_fields": b.custom_fields or {},
+    })
+    payments = _payments_of(b)
+    if payments is not None:
+        data["payments"] = payments
+    checkout = _checkout_of(b)
+    if checkout is not None and checkout.status == "closed":
+        data["total_charged_cents"] = checkout.total_cents
+        data["tip_cents"] = checkout.tip_cents
+        data["line_items"] = [
+            {"type": item.type, "name": item.name, "price_cents": item.price_cents, "quantity": item.quantity,
+             "product_id": uid(item.product_id)}
+            for item in checkout.line_items
+        ]
+    return data
+
+
+def review(r: Review) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "booking_id": str(r.booking_id),
+        "rating": r.rating,
+        "comment": r.comment,
+        "would_recommend": r.would_recommend,
+        "customer_name": r.customer_name,
+        "business_reply": r.business_reply,
+        "business_reply_at": iso(r.business_reply_at),
+        "created_at": iso(r.created_at),
+    }
+
+
+def business(b: Business, *, rating: float | None, review_count: int) -> dict[str, Any]:
+    hours: dict[str, Any] = {day: None for day in WEEKDAYS}
+    for row in b.hours:
+        window = {"open": row.opens_at.strftime("%H:%M"), "close": row.closes_at.strftime("%H:%M")}
+        day = WEEKDAYS[row.weekday]
+        # Several windows on one day (a lunch closure) become a list; one stays an object as in the seed.
+        if hours[day] is None:
+            hours[day] = window
+        elif isinstance(hours[day], list):
+            hours[day].append(window)
+        else:
+            hours[day] = [hours[day], window]
+    return {
+        "id": str(b.id),
+        "name": b.name,
+        "slug": b.slug,
+        "description": b.description,
+        "address": {"street": b.address_street, "city": b.address_city, "state": b.address_state,
+                    "zip": b.address_zip, "country": b.address_country},
+        "phone": b.phone,
+        "email": b.email,
+        "website": b.website,
+        "timezone": b.timezone,
+        "currency": b.currency,
+        "rating": rating,
+        "review_count": review_count,
+        "is_active": b.is_active,
+        "hours": hours,
+        "booking_settings": {
+            "min_advance_hours": round(b.min_notice_minutes / 60, 2),
+            "max_advance_days": b.max_advance_days,
+            "slot_interval_minutes": b.slot_interval_minutes,
+            "auto_confirm": b.auto_confirm,
+            "hold_seconds": b.hold_seconds,
+        },
+        "created_at": iso(b.created_at),
+        "updated_at": iso(b.updated_at),
+    }
+
+
+def webhook_endpoint(e, *, secret: bool = False) -> dict[str, Any]:
+    data = {
+        "id": str(e.id),
+        "url": e.url,
+        "description": e.description,
+        "events": list(e.events or []),
+        "is_active": e.is_active,
+        "disabled_at": iso(e.disabled_at),
+        "consecutive_failures": e.consecutive_failures,
+        "created_at": iso(e.created_at),
+    }
+    if secret:
+        data["secret"] = e.secret
+    return data
+
+
+def webhook_delivery(d) -> dict[str, Any]:
+    return {
+        "id": str(d.id),
+        "event_id": str(d.event_id),
+        "topic": d.topic,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_attempt_at": iso(d.next_attempt_at) if d.status == "pending" else None,
+        "last_attempt_at": iso(d.last_attempt_at),
+        "response_status": d.response_status,
+        "error": d.error,
+        "created_at": iso(d.created_at),
+        "delivered_at": iso(d.delivered_at),
+    }

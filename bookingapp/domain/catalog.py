@@ -1,0 +1,326 @@
+"""Creating, changing and retiring what a business sells and who performs it: services,
+staff (with the services they perform) and retail products. Used by the API and, later,
+by the dashboard, so every rule about these lives here.
+
+Deleting is soft: a service or staff member keeps `deleted_at` (past bookings still point
+at them), a product is deactivated and can be reactivated."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.customers import normalise_email, normalise_phone
+from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.models import Business, Product, Service, ServiceCategory, Staff
+from bookingapp.models.staff import STAFF_ROLES
+
+MAX_DURATION_MINUTES = 24 * 60
+MAX_BUFFER_MINUTES = 8 * 60
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _name(value: Any, param: str = "name", max_length: int = 200) -> str:
+    if not isinstance(value, str) or not " ".join(value.split()):
+        raise ValidationError(f"{param} is required.", param=param)
+    value = " ".join(value.split())
+    if len(value) > max_length:
+        raise ValidationError(f"{param} is too long ({max_length} characters at most).", param=param)
+    return value
+
+
+def _text(value: Any, param: str, max_length: int = 5000) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{param} must be text.", param=param)
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationError(f"{param} is too long ({max_length} characters at most).", param=param)
+    return value or None
+
+
+def _int(value: Any, param: str, *, minimum: int = 0, maximum: int = 100_000_000) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{param} must be a whole number.", param=param)
+    if not minimum <= value <= maximum:
+        raise ValidationError(f"{param} must be between {minimum} and {maximum}.", param=param)
+    return value
+
+
+# --------------------------------------------------------------------------- services
+
+SERVICE_FIELDS = ("name", "description", "duration_minutes", "price_cents", "deposit_cents", "buffer_minutes",
+                  "buffer_before_minutes", "category_id", "is_active", "sort_order")
+
+
+def _apply_service(session: Session, business: Business, service: Service, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(SERVICE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    if "name" in fields:
+        service.name = _name(fields["name"])
+    if "description" in fields:
+        service.description = _text(fields["description"], "description")
+    if "duration_minutes" in fields:
+        service.duration_minutes = _int(fields["duration_minutes"], "duration_minutes", minimum=5, maximum=MAX_DURATION_MINUTES)
+    if "price_cents" in fields:
+        service.price_cents = _int(fields["price_cents"], "price_cents")
+    if "deposit_cents" in fields:
+        service.deposit_cents = _int(fields["deposit_cents"], "deposit_cents")
+    if "buffer_minutes" in fields:
+        service.buffer_after_minutes = _int(fields["buffer_minutes"], "buffer_minutes", maximum=MAX_BUFFER_MINUTES)
+    if "buffer_before_minutes" in fields:
+        service.buffer_before_minutes = _int(fields["buffer_before_minutes"], "buffer_before_minutes", maximum=MAX_BUFFER_MINUTES)
+    if "sort_order" in fields:
+        service.sort_order = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
+    if "is_active" in fields:
+        if not isinstance(fields["is_active"], bool):
+            raise ValidationError("is_active must be true or false.", param="is_active")
+        service.is_active = fields["is_active"]
+    if "category_id" in fields:
+        category_id = fields["category_id"]
+        if category_id is None:
+            service.category_id = None
+        else:
+            category = session.get(ServiceCategory, category_id)
+            if category is None or category.business_id != business.id or category.deleted_at is not None:
+                raise ValidationError("No such category in this business.", param="category_id")
+            service.category_id = category.id
+            service.category = category
+    if (service.deposit_cents or 0) > (service.price_cents or 0):
+        raise ValidationError("The deposit cannot exceed the price.", param="deposit_cents")
+
+
+def create_service(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Service:
+    for required in ("name", "duration_minutes", "price_cents"):
+        if required not in fields:
+            raise ValidationError(f"{required} is required.", param=required)
+    now = _now(now)
+    service = Service(business_id=business.id, currency=business.currency, deposit_cents=0, buffer_before_minutes=0,
+                      buffer_after_minutes=0, is_active=True, sort_order=0, created_at=now, updated_at=now)
+    _apply_service(session, business, service, fields)
+    session.add(service)
+    session.flush()
+    return service
+
+
+def update_service(session: Session, business: Business, service: Service, fields: dict[str, Any], *, now: datetime | None = None) -> Service:
+    _owned(service, business, "Service")
+    if service.deleted_at is not None:
+        raise NotFound("Service not found.")
+    _apply_service(session, business, service, fields)
+    service.updated_at = _now(now)
+    session.flush()
+    return service
+
+
+def delete_service(session: Session, business: Business, service: Service, *, now: datetime | None = None) -> Service:
+    """Soft delete: hidden from booking, kept for the bookings that reference it."""
+    _owned(service, business, "Service")
+    now = _now(now)
+    service.deleted_at = service.deleted_at or now
+    service.is_active = False
+    service.updated_at = now
+    session.flush()
+    return service
+
+
+def _owned(obj, business: Business, what: str) -> None:
+    if obj is None or obj.business_id != business.id:
+        raise NotFound(f"{what} not found.")
+
+
+# --------------------------------------------------------------------------- staff
+
+STAFF_FIELDS = ("name", "email", "phone", "role", "bio", "avatar_url", "sort_order", "is_active", "service_ids")
+
+
+def _apply_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(STAFF_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    if "name" in fields:
+        member.name = _name(fields["name"])
+    if "email" in fields:
+        member.email = normalise_email(fields["email"]) if fields["email"] else None
+    if "phone" in fields:
+        member.phone = normalise_phone(fields["phone"], business.address_country or "GB") if fields["phone"] else None
+    if "role" in fields:
+        if fields["role"] not in STAFF_ROLES:
+            raise ValidationError(f"role must be one of: {', '.join(STAFF_ROLES)}.", param="role")
+        member.role = fields["role"]
+    if "bio" in fields:
+        member.bio = _text(fields["bio"], "bio")
+    if "avatar_url" in fields:
+        member.avatar_url = _text(fields["avatar_url"], "avatar_url", 500)
+    if "sort_order" in fields:
+        member.sort_order = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
+    if "is_active" in fields:
+        if not isinstance(fields["is_active"], bool):
+            raise ValidationError("is_active must be true or false.", param="is_active")
+        member.is_active = fields["is_active"]
+    if "service_ids" in fields:
+        member.services = _services_of(session, business, fields["service_ids"] or [])
+
+
+def _services_of(session: Session, business: Business, ids: list[uuid.UUID]) -> list[Service]:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    found = {
+        s.id: s for s in session.scalars(
+            select(Service).where(Service.id.in_(wanted), Service.business_id == business.id, Service.deleted_at.is_(None))
+        )
+    }
+    for index, service_id in enumerate(wanted):
+        if service_id not in found:
+            raise ValidationError("No such service in this business.", param=f"service_ids[{index}]")
+    return [found[i] for i in wanted]
+
+
+def create_staff(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Staff:
+    if "name" not in fields:
+        raise ValidationError("name is required.", param="name")
+    now = _now(now)
+    member = Staff(business_id=business.id, role="staff", is_active=True, sort_order=0, created_at=now, updated_at=now)
+    member.services = []
+    _apply_staff(session, business, member, fields)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def update_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any], *, now: datetime | None = None) -> Staff:
+    _owned(member, business, "Staff member")
+    if member.deleted_at is not None:
+        raise NotFound("Staff member not found.")
+    _apply_staff(session, business, member, fields)
+    member.updated_at = _now(now)
+    session.flush()
+    return member
+
+
+def delete_staff(session: Session, business: Business, member: Staff, *, now: datetime | None = None) -> Staff:
+    """Soft delete: no new bookings, existing ones keep their staff member."""
+    _owned(member, business, "Staff member")
+    now = _now(now)
+    member.deleted_at = member.deleted_at or now
+    member.is_active = False
+    member.updated_at = now
+    session.flush()
+    return member
+
+
+# --------------------------------------------------------------------------- products
+
+PRODUCT_FIELDS = ("name", "description", "price_cents", "category", "sku", "inventory_count", "image_url",
+                  "sort_order", "is_active")
+
+
+def _apply_product(product: Product, fields: dict[str, Any], now: datetime) -> None:
+    unknown = set(fields) - set(PRODUCT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    if "name" in fields:
+        product.name = _name(fields["name"])
+    if "description" in fields:
+        product.description = _text(fields["description"], "description")
+    if "price_cents" in fields:
+        product.price_cents = _int(fields["price_cents"], "price_cents")
+    if "category" in fields:
+        product.category = _text(fields["category"], "category", 120)
+    if "sku" in fields:
+        product.sku = _text(fields["sku"], "sku", 64)
+    if "inventory_count" in fields:
+        count = fields["inventory_count"]
+        product.inventory_count = None if count is None else _int(count, "inventory_count")
+    if "image_url" in fields:
+        product.image_url = _text(fields["image_url"], "image_url", 500)
+    if "sort_order" in fields:
+        product.sort_order = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
+    if "is_active" in fields:
+        if not isinstance(fields["is_active"], bool):
+            raise ValidationError("is_active must be true or false.", param="is_active")
+        product.is_active = fields["is_active"]
+        product.deactivated_at = None if product.is_active else (product.deactivated_at or now)
+
+
+def create_product(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Product:
+    for required in ("name", "price_cents"):
+        if required not in fields:
+            raise ValidationError(f"{required} is required.", param=required)
+    now = _now(now)
+    product = Product(business_id=business.id, is_active=True, sort_order=0, created_at=now, updated_at=now)
+    _apply_product(product, fields, now)
+    session.add(product)
+    session.flush()
+    return product
+
+
+def update_product(session: Session, business: Business, product: Product, fields: dict[str, Any], *, now: datetime | None = None) -> Product:
+    _owned(product, business, "Product")
+    now = _now(now)
+    _apply_product(product, fields, now)
+    product.updated_at = now
+    session.flush()
+    return product
+
+
+def deactivate_product(session: Session, business: Business, product: Product, *, now: datetime | None = None) -> Product:
+    _owned(product, business, "Product")
+    now = _now(now)
+    product.is_active = False
+    product.deactivated_at = product.deactivated_at or now
+    product.updated_at = now
+    session.flush()
+    return product
+
+
+# --------------------------------------------------------------------------- business profile
+
+PROFILE_FIELDS = ("name", "description", "phone", "email", "website", "address")
+ADDRESS_FIELDS = {"street": 200, "city": 100, "state": 100, "zip": 20, "country": 2}
+
+
+def update_business_profile(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Business:
+    """Change the public profile; booking settings and hours are the dashboard's business."""
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    if "name" in fields:
+        business.name = _name(fields["name"])
+    if "description" in fields:
+        business.description = _text(fields["description"], "description")
+    if "website" in fields:
+        website = _text(fields["website"], "website", 300)
+        if website and not website.startswith(("http://", "https://")):
+            raise ValidationError("website must start with http:// or https://.", param="website")
+        business.website = website
+    if "address" in fields:
+        address = fields["address"]
+        if not isinstance(address, dict):
+            raise ValidationError("address must be an object.", param="address")
+        for key, value in address.items():
+            if key not in ADDRESS_FIELDS:
+                raise ValidationError(f"Unknown address field {key!r}.", param=f"address.{key}")
+            text = _text(value, f"address.{key}", ADDRESS_FIELDS[key])
+            if key == "country":
+                if not text or len(text) != 2 or not text.isalpha():
+                    raise ValidationError("address.country must be a two-letter country code.", param="address.country")
+                business.address_country = text.upper()
+            else:
+                setattr(business, f"address_{key}", text)
+    if "phone" in fields:
+        business.phone = normalise_phone(fields["phone"], business.address_country or "GB") if fields["phone"] else None
+    if "email" in fields:
+        business.email = normalise_email(fields["email"]) if fields["email"] else None
+    business.updated_at = _now(now)
+    session.flush()
+    return business

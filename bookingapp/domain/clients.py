@@ -1,0 +1,76 @@
+"""Clients: the business's customers aggregated from their bookings, grouped by email
+(customers are unique per email within a business, see domain.customers)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.states import BookingStatus as S
+from bookingapp.models import Booking, Business, Customer
+
+# A visit is a booking that was made and not withdrawn; money counts only once it is earned.
+VISIT_STATUSES = (S.PENDING.value, S.CONFIRMED.value, S.IN_PROGRESS.value, S.COMPLETED.value, S.NO_SHOW.value)
+SPENT_STATUSES = (S.COMPLETED.value,)
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    customer_id: str
+    email: str
+    name: str
+    phone: str | None
+    total_bookings: int
+    total_spent_cents: int
+    first_booking_at: datetime | None
+    last_booking_at: datetime | None
+
+
+def client_query(business: Business):
+    """Customers with at least one visit, most recent visit first."""
+    spent = func.coalesce(func.sum(case((Booking.status.in_(SPENT_STATUSES), Booking.price_cents), else_=0)), 0)
+    return (
+        select(
+            Customer.id, Customer.email, Customer.name, Customer.phone,
+            func.count(Booking.id).label("total_bookings"),
+            spent.label("total_spent_cents"),
+            func.min(Booking.starts_at).label("first_booking_at"),
+            func.max(Booking.starts_at).label("last_booking_at"),
+        )
+        .join(Booking, Booking.customer_id == Customer.id)
+        .where(Customer.business_id == business.id, Booking.business_id == business.id,
+               Booking.status.in_(VISIT_STATUSES))
+        .group_by(Customer.id, Customer.email, Customer.name, Customer.phone)
+        .order_by(func.max(Booking.starts_at).desc(), Customer.email)
+    )
+
+
+def list_clients(session: Session, business: Business, *, offset: int = 0, limit: int | None = None) -> tuple[list[ClientSummary], int]:
+    query = client_query(business)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if limit is not None:
+        query = query.offset(offset).limit(limit)
+    rows = session.execute(query).all()
+    from bookingapp.models.base import UTCDateTime  # aggregate results bypass the column type on SQLite
+
+    convert = UTCDateTime().process_result_value
+    dialect = session.get_bind().dialect
+    return [
+        ClientSummary(
+            customer_id=str(row.id), email=row.email, name=row.name, phone=row.phone,
+            total_bookings=int(row.total_bookings), total_spent_cents=int(row.total_spent_cents),
+            first_booking_at=_as_utc(row.first_booking_at, convert, dialect),
+            last_booking_at=_as_utc(row.last_booking_at, convert, dialect),
+        )
+        for row in rows
+    ], int(total)
+
+
+def _as_utc(value, convert, dialect):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return convert(value, dialect)

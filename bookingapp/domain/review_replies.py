@@ -1,0 +1,52 @@
+"""The business side of reviews: listing with filters and sorts, and replying.
+
+(bookingapp/domain/reviews.py, written alongside by the public-site work, holds the
+customer side: leaving a review, the rating summary.)"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.models import Business, Review
+
+SORTS = {
+    "newest": (Review.created_at.desc(), Review.id),
+    "oldest": (Review.created_at.asc(), Review.id),
+    "highest": (Review.rating.desc(), Review.created_at.desc(), Review.id),
+    "lowest": (Review.rating.asc(), Review.created_at.desc(), Review.id),
+}
+MAX_REPLY_LENGTH = 2000
+
+
+def review_query(business: Business, *, rating: int | None = None, has_reply: bool | None = None,
+                 sort: str = "newest") -> Select:
+    if sort not in SORTS:
+        raise ValidationError(f"sort must be one of: {', '.join(SORTS)}.", param="sort")
+    if rating is not None and not 1 <= rating <= 5:
+        raise ValidationError("rating must be from 1 to 5.", param="rating")
+    query = select(Review).where(Review.business_id == business.id)
+    if rating is not None:
+        query = query.where(Review.rating == rating)
+    if has_reply is True:
+        query = query.where(Review.business_reply.is_not(None))
+    elif has_reply is False:
+        query = query.where(Review.business_reply.is_(None))
+    return query.order_by(*SORTS[sort])
+
+
+def reply_to_review(session: Session, business: Business, review: Review, reply, *, now: datetime | None = None) -> Review:
+    """Set (or replace) the business's public reply."""
+    if review is None or review.business_id != business.id:
+        raise NotFound("Review not found.")
+    if not isinstance(reply, str) or not reply.strip():
+        raise ValidationError("reply is required.", param="reply")
+    reply = reply.strip()
+    if len(reply) > MAX_REPLY_LENGTH:
+        raise ValidationError(f"reply is too long ({MAX_REPLY_LENGTH} characters at most).", param="reply")
+    review.business_reply = reply
+    review.business_reply_at = now or datetime.now(timezone.utc)
+    session.flush()
+    return review

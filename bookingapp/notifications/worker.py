@@ -1,0 +1,57 @@
+"""The worker loop behind `flask --app app worker`: delivers webhooks, expires stale holds,
+and forgets old idempotency records. Safe to run several at once (see webhooks.py)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from flask import current_app
+
+from bookingapp.extensions import db
+from bookingapp.notifications.webhooks import DeliverySettings, run_once
+
+log = logging.getLogger(__name__)
+
+
+def settings_from_config() -> DeliverySettings:
+    config = current_app.config
+    return DeliverySettings(
+        timeout_seconds=float(config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
+        retry_for=timedelta(hours=float(config.get("WEBHOOK_RETRY_HOURS", 24))),
+        disable_after_failures=int(config.get("WEBHOOK_DISABLE_AFTER_FAILURES", 20)),
+    )
+
+
+def housekeeping() -> None:
+    from bookingapp.api.idempotency import purge_expired
+    from bookingapp.domain.booking import expire_stale_holds
+
+    expire_stale_holds(db.session)
+    purge_expired(db.session)
+    db.session.commit()
+
+
+def run(*, once: bool = False, interval: float = 2.0) -> None:
+    settings = settings_from_config()
+    http = requests.Session()
+    last_housekeeping = 0.0
+    while True:
+        try:
+            stats = run_once(db.session, settings, http=http)
+            if time.monotonic() - last_housekeeping > 60 or once:
+                housekeeping()
+                last_housekeeping = time.monotonic()
+            if stats["fanned_out"] or stats["succeeded"] or stats["failed_attempts"]:
+                log.info("worker pass: %s", stats)
+        except Exception:
+            db.session.rollback()
+            if once:
+                raise
+            log.exception("worker pass failed; retrying")
+        finally:
+            db.session.remove()
+        if once:
+            return
+        time.sleep(interval)
