@@ -38,6 +38,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(web_bp)
 
+    from bookingapp.payments.views import bp as payments_bp
+
+    app.register_blueprint(payments_bp)
+
     from bookingapp import auth
     from bookingapp.dashboard import bp as dashboard_bp
 

@@ -30,7 +30,11 @@ def make_provider(config: Mapping, session: Session, *, url_for_checkout=None) -
     if provider_name(config) == "stripe":
         from bookingapp.payments.stripe import StripeProvider
 
-        return StripeProvider(config["STRIPE_SECRET_KEY"], api_base=config.get("STRIPE_API_BASE") or None)
+        return StripeProvider(
+            config["STRIPE_SECRET_KEY"],
+            api_base=config.get("STRIPE_API_BASE") or None,
+            max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+        )
     from bookingapp.payments.sandbox import SandboxProvider
 
     return SandboxProvider(session, url_for_checkout=url_for_checkout)

@@ -1,0 +1,241 @@
+"""Payment pages: the sandbox's hosted checkout, the return and cancel pages, a pay page
+for a held booking, and the Stripe webhook.
+
+Views translate HTTP to bookingapp.domain.payments and back, and commit once per request;
+every rule about money lives in the domain.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import stripe
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
+from werkzeug.routing import BuildError
+
+from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.errors import DomainError, HoldExpired, NotFound
+from bookingapp.extensions import csrf, db
+from bookingapp.models import Booking, Business
+from bookingapp.models.payment import Payment
+from bookingapp.payments import current_provider, provider_name
+from bookingapp.payments.base import ProviderRejected, ProviderUnavailable
+from bookingapp.payments.sandbox import (
+    CardError, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
+)
+from bookingapp.payments.stripe import verify_event
+
+bp = Blueprint("payments", __name__)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@bp.app_template_filter("money")
+def money_filter(cents: int, currency: str) -> str:
+    return payments_domain.money(cents, currency)
+
+
+def _local(instant: datetime | None, business: Business) -> str:
+    if instant is None:
+        return ""
+    return instant.astimezone(ZoneInfo(business.timezone)).strftime("%a %d %b %Y, %H:%M")
+
+
+def _new_time_url(business: Business, booking: Booking) -> str:
+    """Where a customer picks another time: the wizard's time step for the same service
+    when the wizard is installed, else the business's landing page."""
+    for endpoint, args in (
+        ("web.choose_staff", {"slug": business.slug, "service_id": str(booking.service_id)}),
+        ("web.landing", {"slug": business.slug}),
+        ("web.index", {}),
+    ):
+        try:
+            return url_for(endpoint, **args)
+        except BuildError:
+            continue
+    return "/"
+
+
+def _message(title: str, text: str, *, status: int, business: Business | None = None, link: tuple[str, str] | None = None):
+    return render_template("payments/message.html", title=title, text=text, business=business, link=link), status
+
+
+def _booking_or_404(booking_id: str) -> Booking:
+    try:
+        booking = db.session.get(Booking, uuid.UUID(booking_id))
+    except ValueError:
+        booking = None
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def _page_context(booking: Booking, business: Business) -> dict:
+    return dict(
+        booking=booking, business=business, balance=payments_domain.balance(db.session, booking, business),
+        starts=_local(booking.starts_at, business), hold_until=_local(booking.hold_expires_at, business),
+        new_time_url=_new_time_url(business, booking),
+    )
+
+
+# --------------------------------------------------------------------------- pay page
+
+
+@bp.route("/checkout/pay/<booking_id>", methods=["GET", "POST"])
+def pay(booking_id: str):
+    """What is due on a booking and a button to the provider's payment page. The
+    booking's id is a random UUID only its customer has (the wizard, the cancel page)."""
+    booking = _booking_or_404(booking_id)
+    business = db.session.get(Business, booking.business_id)
+    if request.method == "GET":
+        return render_template("payments/pay.html", error=None, **_page_context(booking, business))
+    try:
+        started = payments_domain.start_checkout(
+            db.session, current_provider(), booking,
+            success_url=url_for("payments.checkout_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}",
+            cancel_url=url_for("payments.checkout_cancel", booking=str(booking.id), _external=True),
+            now=_now(),
+        )
+    except HoldExpired as error:
+        db.session.rollback()
+        return _message("Your hold ran out", error.message, status=409, business=business,
+                        link=("Pick a new time", _new_time_url(business, booking)))
+    except payments_domain.PaymentUnavailable as error:
+        db.session.rollback()
+        return _message("Payment page unavailable", error.message, status=503, business=business)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("payments/pay.html", error=error.message, **_page_context(booking, business)), 422
+    db.session.commit()
+    return redirect(started.url, code=303)
+
+
+# --------------------------------------------------------------------------- return and cancel
+
+
+@bp.get("/checkout/return")
+def checkout_return():
+    """Stripe's success_url. Confirms exactly as the webhook does; whichever comes first
+    books and the other changes nothing."""
+    session_id = request.args.get("session_id", "").strip()
+    if not session_id:
+        return _message("Missing payment reference", "This link has no checkout session id.", status=400)
+    try:
+        outcome = payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=_now())
+    except NotFound:
+        db.session.rollback()
+        return _message("Unknown payment", "We do not know this payment. Nothing was booked.", status=404)
+    except payments_domain.PaymentUnavailable as error:
+        db.session.rollback()
+        return _message("Checking your payment", error.message, status=503)
+    except DomainError as error:
+        db.session.rollback()
+        return _message("Payment problem", error.message, status=422)
+    db.session.commit()
+    business = db.session.get(Business, outcome.booking.business_id)
+    status = 409 if outcome.result.startswith("refunded") else 200
+    return render_template("payments/result.html", outcome=outcome, **_page_context(outcome.booking, business)), status
+
+
+@bp.get("/checkout/cancel")
+def checkout_cancel():
+    """Stripe's cancel_url: the customer left the payment page. Nothing was charged; the
+    hold still runs, so they may try again until it ends."""
+    booking = _booking_or_404(request.args.get("booking", ""))
+    business = db.session.get(Business, booking.business_id)
+    return render_template("payments/cancelled.html", now=_now(), **_page_context(booking, business))
+
+
+# --------------------------------------------------------------------------- sandbox hosted page
+
+
+def _sandbox_provider():
+    if provider_name(current_app.config) != "sandbox":
+        abort(404)  # with Stripe configured, payments happen on Stripe's page only
+    return current_provider()
+
+
+def _sandbox_context(provider, session_id: str) -> dict:
+    try:
+        row = provider.checkout_page(session_id)
+    except ProviderRejected:
+        abort(404)
+    payment = db.session.get(Payment, uuid.UUID(row.metadata_["payment_id"])) if row.metadata_.get("payment_id") else None
+    business = db.session.get(Business, uuid.UUID(row.metadata_["business_id"])) if row.metadata_.get("business_id") else None
+    return dict(checkout=row, payment=payment, business=business)
+
+
+@bp.get("/sandbox/checkout/<session_id>")
+def sandbox_checkout(session_id: str):
+    provider = _sandbox_provider()
+    context = _sandbox_context(provider, session_id)
+    row = context["checkout"]
+    if row.status == "complete":
+        return redirect(success_redirect(row), code=303)
+    if row.status == "expired":
+        # Stripe tells us when a page expires; the sandbox does it when the page is seen.
+        payments_domain.handle_event(db.session, provider, f"evt_sbx_expired_{row.id}", "checkout.session.expired", row.id)
+    db.session.commit()
+    return render_template("payments/sandbox_checkout.html", error=None, field=None, form={}, cancel_url=cancel_redirect(row), **context)
+
+
+@bp.post("/sandbox/checkout/<session_id>")
+def sandbox_pay(session_id: str):
+    provider = _sandbox_provider()
+    context = _sandbox_context(provider, session_id)
+    row = context["checkout"]
+    form = {k: request.form.get(k, "") for k in ("card_number", "expiry", "cvc", "name")}
+    try:
+        number = check_card_form(form["card_number"], form["expiry"], form["cvc"], today=_now().date())
+        result = try_card(provider, session_id, number)
+    except CardError as error:
+        db.session.rollback()
+        return render_template("payments/sandbox_checkout.html", error=error.message, field=error.field, form=form,
+                               cancel_url=cancel_redirect(row), **context), 422
+    event_type, object_id = result.event
+    payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
+    db.session.commit()
+    if result.paid:
+        return redirect(success_redirect(row), code=303)
+    return render_template("payments/sandbox_checkout.html", error=result.message, field="card_number", form=form,
+                           cancel_url=cancel_redirect(row), **context), 422
+
+
+# --------------------------------------------------------------------------- Stripe webhook
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_webhook():
+    """Stripe's events. 400 for a bad, stale or missing signature (nothing changes);
+    200 for events handled, repeated or ignored; 503 when we cannot act right now (the
+    provider or the database is unreachable), so Stripe delivers the event again."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        return jsonify(error="STRIPE_WEBHOOK_SECRET is not configured"), 503
+    try:
+        event = verify_event(request.get_data(), request.headers.get("Stripe-Signature"), secret)
+    except stripe.SignatureVerificationError:
+        return jsonify(error="invalid signature"), 400
+    except ValueError:
+        return jsonify(error="invalid payload"), 400
+    data_object = getattr(getattr(event, "data", None), "object", None)
+    object_id = getattr(data_object, "id", None)
+    try:
+        outcome = payments_domain.handle_event(db.session, current_provider(), event.id, event.type, object_id)
+        db.session.commit()
+    except (payments_domain.PaymentUnavailable, ProviderUnavailable, DBAPIError) as error:
+        db.session.rollback()
+        current_app.logger.warning("Stripe event %s not processed, Stripe will retry: %s", event.id, error)
+        return jsonify(error="temporarily unavailable, retry later"), 503
+    except DomainError as error:
+        # Something we cannot act on safely (e.g. a refund the provider refused): change
+        # nothing, answer 5xx so Stripe retries, and leave a trace for the owner.
+        db.session.rollback()
+        current_app.logger.error("Stripe event %s (%s) failed: %s", event.id, event.type, error.message)
+        return jsonify(error=error.message), 500
+    return jsonify(received=True, outcome=outcome), 200
