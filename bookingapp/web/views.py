@@ -687,7 +687,6 @@ def review(slug: str, token: str):
         field = getattr(form, error.param or "", None)
         if field is not None and hasattr(field, "errors") and error.param in ("rating", "comment"):
             field.errors = [error.message]
-        else:
-            form.form_errors.append(error.message)
-        return _render_manage(business, booking, token, status=422, review_form=form)
+            return _render_manage(business, booking, token, status=422, review_form=form)
+        return _render_manage(business, booking, token, status=422, review_form=form, error=error.message)
     return _see_other(url_for("web.manage", slug=business.slug, token=token, notice="reviewed"))
