@@ -39,6 +39,9 @@ class Checkout(IdMixin, TimestampMixin, Base):
     line_items: Mapped[list["CheckoutLineItem"]] = relationship(
         back_populates="checkout", cascade="all, delete-orphan", order_by="CheckoutLineItem.position"
     )
+    tenders: Mapped[list["CheckoutTender"]] = relationship(
+        back_populates="checkout", cascade="all, delete-orphan", order_by="CheckoutTender.created_at"
+    )
 
 
 class CheckoutLineItem(IdMixin, Base):
@@ -69,3 +72,31 @@ class CheckoutLineItem(IdMixin, Base):
     @property
     def amount_cents(self) -> int:
         return self.price_cents * self.quantity
+
+
+IN_PERSON_METHODS = ("cash", "card_present")
+
+
+class CheckoutTender(IdMixin, Base):
+    """Money taken or given back at the desk: cash, or a card on the shop's own terminal.
+
+    Card payments through the payment provider are the payments module's Payment rows;
+    its provider column names online providers only, so in-person money is kept here and
+    added to what the booking has paid."""
+
+    __tablename__ = "checkout_tenders"
+    __table_args__ = (
+        CheckConstraint("method IN ('cash', 'card_present')", name="method_known"),
+        CheckConstraint("kind IN ('payment', 'refund')", name="kind_known"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    checkout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("checkouts.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10), default="payment")
+    amount_cents: Mapped[int]
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    checkout: Mapped[Checkout] = relationship(back_populates="tenders")

@@ -91,8 +91,29 @@ def upgrade():
     with op.batch_alter_table('checkout_line_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_checkout_line_items_checkout_id'), ['checkout_id'], unique=False)
 
+    op.create_table('checkout_tenders',
+    sa.Column('checkout_id', sa.Uuid(), nullable=False),
+    sa.Column('method', sa.String(length=20), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('actor', sa.String(length=40), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.CheckConstraint("method IN ('cash', 'card_present')", name=op.f('ck_checkout_tenders_method_known')),
+    sa.CheckConstraint("kind IN ('payment', 'refund')", name=op.f('ck_checkout_tenders_kind_known')),
+    sa.CheckConstraint('amount_cents > 0', name=op.f('ck_checkout_tenders_amount_positive')),
+    sa.ForeignKeyConstraint(['checkout_id'], ['checkouts.id'], name=op.f('fk_checkout_tenders_checkout_id_checkouts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_checkout_tenders'))
+    )
+    with op.batch_alter_table('checkout_tenders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_checkout_tenders_checkout_id'), ['checkout_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('checkout_tenders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_checkout_tenders_checkout_id'))
+    op.drop_table('checkout_tenders')
     with op.batch_alter_table('checkout_line_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_checkout_line_items_checkout_id'))
     op.drop_table('checkout_line_items')

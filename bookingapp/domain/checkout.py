@@ -1,0 +1,378 @@
+"""Checkout: closing out a booking at the desk.
+
+Line items (service, addon_service, product, tip, discount) are added while the checkout
+is open; products take their stock in the same transaction (refused when there is not
+enough) and give it back when removed. What the booking has already paid (its deposit or
+prepayment, and any card payment through the provider, from domain.payments) is credited,
+and what is left is taken by card through the payment provider or recorded as cash or
+card-present. Closing fixes the line items; a correction afterwards is a refund.
+
+Totals, all integer cents:
+    subtotal = service + add-ons + products          (what was sold)
+    discount = the discount lines, at most the subtotal (percent lines recomputed on each change)
+    total    = subtotal - discount + tip
+    paid     = provider payments net of refunds + desk payments net of desk refunds
+    due      = total - paid
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.pricing import discount_for, find_promotion, redemption_of
+from bookingapp.domain.states import BookingStatus
+from bookingapp.models import Booking, Business, Product, Service
+from bookingapp.models.checkout import IN_PERSON_METHODS, Checkout, CheckoutLineItem, CheckoutTender
+from bookingapp.models.payment import Payment
+from bookingapp.payments.base import CHECKOUT_LIFETIME, ProviderRejected, ProviderUnavailable
+
+S = BookingStatus
+
+# A checkout is for a booking being served or just served.
+CHECKOUT_STATUSES = (S.IN_PROGRESS.value, S.COMPLETED.value)
+SOLD_TYPES = ("service", "addon_service", "product")
+MAX_QUANTITY = 99
+MAX_TIP_CENTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Totals:
+    currency: str
+    subtotal_cents: int
+    discount_cents: int
+    tip_cents: int
+    total_cents: int
+    provider_paid_cents: int   # deposit, prepayment, card balance: net of their refunds
+    desk_paid_cents: int       # cash and card-present, net of desk refunds
+    paid_cents: int
+    due_cents: int             # may be negative after an over-payment: change to give back
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.now(timezone.utc)
+
+
+def _cents(value, param: str, *, allow_zero: bool = True, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("Enter an amount in whole cents.", param=param)
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValidationError("The amount must be above zero.", param=param)
+    if maximum is not None and value > maximum:
+        raise ValidationError("That amount is too large.", param=param)
+    return value
+
+
+def checkout_of(session: Session, booking: Booking) -> Checkout | None:
+    return session.scalar(select(Checkout).where(Checkout.booking_id == booking.id))
+
+
+def can_check_out(booking: Booking) -> bool:
+    return booking.status in CHECKOUT_STATUSES
+
+
+def _require_open(checkout: Checkout) -> None:
+    if checkout.status != "open":
+        raise ValidationError("This checkout is closed; its line items are fixed. Make a refund to correct it.",
+                              param="checkout")
+
+
+def _next_position(checkout: Checkout) -> int:
+    return max((line.position for line in checkout.line_items), default=-1) + 1
+
+
+def _add_line(checkout: Checkout, **fields) -> CheckoutLineItem:
+    fields.setdefault("quantity", 1)  # column defaults only apply at flush; totals are read before
+    line = CheckoutLineItem(position=_next_position(checkout), **fields)
+    checkout.line_items.append(line)
+    return line
+
+
+def open_checkout(session: Session, booking: Booking, *, now: datetime | None = None) -> Checkout:
+    """The booking's checkout, opened with its service line (the booked price) and the
+    promotion it was booked with, if any."""
+    existing = checkout_of(session, booking)
+    if existing is not None:
+        return existing
+    if not can_check_out(booking):
+        raise ValidationError(
+            f"Only a booking in progress or completed can be checked out (this one is {booking.status}).",
+            param="booking_id",
+        )
+    now = _now(now)
+    checkout = Checkout(business_id=booking.business_id, booking_id=booking.id, booking=booking, status="open",
+                        currency=booking.currency, created_at=now, updated_at=now)
+    _add_line(checkout, type="service", name=booking.service.name, price_cents=booking.price_cents,
+              service_id=booking.service_id)
+    redemption = redemption_of(session, booking)
+    if redemption is not None and redemption.discount_cents > 0:
+        _add_line(checkout, type="discount", name=f"Promotion {redemption.promotion.code}",
+                  price_cents=redemption.discount_cents, promo_code=redemption.promotion.code)
+    session.add(checkout)
+    session.flush()
+    return checkout
+
+
+def _recompute(checkout: Checkout) -> None:
+    """Percent discounts follow the subtotal; discounts together never exceed it."""
+    subtotal = sum(line.amount_cents for line in checkout.line_items if line.type in SOLD_TYPES)
+    for line in checkout.line_items:
+        if line.type == "discount" and line.percent is not None:
+            line.price_cents = (subtotal * line.percent + 50) // 100
+
+
+def add_addon_service(session: Session, checkout: Checkout, service: Service) -> CheckoutLineItem:
+    _require_open(checkout)
+    if service.business_id != checkout.business_id or not service.is_bookable:
+        raise ValidationError("Choose one of the business's current services.", param="service_id")
+    line = _add_line(checkout, type="addon_service", name=service.name, price_cents=service.price_cents,
+                     service_id=service.id)
+    _recompute(checkout)
+    session.flush()
+    return line
+
+
+def add_product(session: Session, checkout: Checkout, product: Product, quantity: int = 1) -> CheckoutLineItem:
+    """Sell a product: its stock goes down now, in this transaction, and only if there is
+    enough (one conditional UPDATE, so two desks cannot sell the last one twice)."""
+    _require_open(checkout)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise ValidationError(f"Quantity must be between 1 and {MAX_QUANTITY}.", param="quantity")
+    if product.business_id != checkout.business_id or not product.is_active or product.deactivated_at is not None:
+        raise ValidationError("Choose one of the business's products on sale.", param="product_id")
+    if product.inventory_count is not None:
+        taken = session.execute(
+            update(Product)
+            .where(Product.id == product.id, Product.inventory_count >= quantity)
+            .values(inventory_count=Product.inventory_count - quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(product, ["inventory_count"])
+        if taken != 1:
+            left = product.inventory_count or 0
+            raise ValidationError(
+                f"{product.name} is out of stock." if left == 0 else f"Only {left} of {product.name} left in stock.",
+                param="quantity", details={"in_stock": left},
+            )
+    line = _add_line(checkout, type="product", name=product.name, price_cents=product.price_cents,
+                     quantity=quantity, product_id=product.id)
+    _recompute(checkout)
+    session.flush()
+    return line
+
+
+def set_tip(session: Session, checkout: Checkout, tip_cents: int) -> None:
+    """One tip line, replaced each time; zero removes it."""
+    _require_open(checkout)
+    tip_cents = _cents(tip_cents, "tip_cents", maximum=MAX_TIP_CENTS)
+    for line in [line for line in checkout.line_items if line.type == "tip"]:
+        checkout.line_items.remove(line)
+    if tip_cents:
+        _add_line(checkout, type="tip", name="Tip", price_cents=tip_cents)
+    session.flush()
+
+
+def add_discount(
+    session: Session,
+    checkout: Checkout,
+    *,
+    amount_cents: int | None = None,
+    percent: int | None = None,
+    promo_code: str | None = None,
+    now: datetime | None = None,
+) -> CheckoutLineItem:
+    """A discount: a fixed amount, a percentage of what was sold, or a promotion code."""
+    _require_open(checkout)
+    given = [v is not None and v != "" for v in (amount_cents, percent, promo_code)]
+    if sum(given) != 1:
+        raise ValidationError("Give one of: an amount, a percentage or a promotion code.", param="discount")
+    if promo_code:
+        business = session.get(Business, checkout.business_id)
+        promotion = find_promotion(session, business, promo_code, now=_now(now), booking_id=checkout.booking_id)
+        if any(line.promo_code == promotion.code for line in checkout.line_items):
+            raise ValidationError(f"{promotion.code} is already applied.", param="promo_code")
+        if promotion.kind == "percent":
+            line = _add_line(checkout, type="discount", name=f"Promotion {promotion.code} ({promotion.percent_off}%)",
+                             price_cents=0, percent=promotion.percent_off, promo_code=promotion.code)
+        else:
+            line = _add_line(checkout, type="discount", name=f"Promotion {promotion.code}",
+                             price_cents=discount_for(promotion, _sold(checkout)), promo_code=promotion.code)
+    elif percent is not None:
+        if isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100:
+            raise ValidationError("A percentage discount is between 1 and 100.", param="percent")
+        line = _add_line(checkout, type="discount", name=f"Discount {percent}%", price_cents=0, percent=percent)
+    else:
+        amount_cents = _cents(amount_cents, "amount_cents", allow_zero=False)
+        line = _add_line(checkout, type="discount", name="Discount", price_cents=amount_cents)
+    _recompute(checkout)
+    if _discounts(checkout) > _sold(checkout):
+        checkout.line_items.remove(line)
+        raise ValidationError("Discounts cannot come to more than what was sold.", param="discount")
+    session.flush()
+    return line
+
+
+def remove_line(session: Session, checkout: Checkout, line_id: uuid.UUID) -> None:
+    """Take a line off an open checkout; a product's stock comes back."""
+    _require_open(checkout)
+    line = next((line for line in checkout.line_items if line.id == line_id), None)
+    if line is None:
+        raise NotFound("No such line on this checkout.", param="line_id")
+    if line.type == "service":
+        raise ValidationError("The booked service stays on the checkout; discount it instead.", param="line_id")
+    if line.type == "product" and line.product_id is not None:
+        session.execute(
+            update(Product).where(Product.id == line.product_id, Product.inventory_count.is_not(None))
+            .values(inventory_count=Product.inventory_count + line.quantity)
+            .execution_options(synchronize_session=False)
+        )
+    checkout.line_items.remove(line)
+    _recompute(checkout)
+    if _discounts(checkout) > _sold(checkout):
+        raise ValidationError("Removing this would leave discounts above what was sold; remove a discount first.",
+                              param="line_id")
+    session.flush()
+
+
+def _sold(checkout: Checkout) -> int:
+    return sum(line.amount_cents for line in checkout.line_items if line.type in SOLD_TYPES)
+
+
+def _discounts(checkout: Checkout) -> int:
+    return sum(line.amount_cents for line in checkout.line_items if line.type == "discount")
+
+
+def _desk_net(checkout: Checkout) -> int:
+    return sum(t.amount_cents if t.kind == "payment" else -t.amount_cents for t in checkout.tenders)
+
+
+def totals(session: Session, checkout: Checkout) -> Totals:
+    subtotal = _sold(checkout)
+    discount = min(_discounts(checkout), subtotal)
+    tip = sum(line.amount_cents for line in checkout.line_items if line.type == "tip")
+    total = subtotal - discount + tip
+    provider_paid = payments_domain.balance(session, checkout.booking).net_paid_cents
+    desk_paid = _desk_net(checkout)
+    paid = provider_paid + desk_paid
+    return Totals(
+        currency=checkout.currency, subtotal_cents=subtotal, discount_cents=discount, tip_cents=tip,
+        total_cents=total, provider_paid_cents=provider_paid, desk_paid_cents=desk_paid, paid_cents=paid,
+        due_cents=total - paid,
+    )
+
+
+def take_in_person(
+    session: Session, checkout: Checkout, method: str, amount_cents: int | None = None, *, actor: str,
+    now: datetime | None = None,
+) -> CheckoutTender:
+    """Record cash or card-present money for the balance due (the whole balance when no
+    amount is given)."""
+    _require_open(checkout)
+    if method not in IN_PERSON_METHODS:
+        raise ValidationError("Choose cash or card present.", param="method")
+    due = totals(session, checkout).due_cents
+    if due <= 0:
+        raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
+    amount = due if amount_cents is None else _cents(amount_cents, "amount_cents", allow_zero=False)
+    if amount > due:
+        raise ValidationError(f"Only {payments_domain.money(due, checkout.currency)} is due.", param="amount_cents")
+    tender = CheckoutTender(method=method, kind="payment", amount_cents=amount, actor=actor[:40], created_at=_now(now))
+    checkout.tenders.append(tender)
+    session.flush()
+    return tender
+
+
+def start_card_payment(
+    session: Session, provider, checkout: Checkout, *, success_url: str, cancel_url: str, now: datetime | None = None,
+) -> tuple[Payment, str]:
+    """Ask the payment provider for a hosted card page for the balance due: a Payment row
+    of the payments module (kind balance) that its confirm_checkout completes."""
+    _require_open(checkout)
+    now = _now(now)
+    due = totals(session, checkout).due_cents
+    if due <= 0:
+        raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
+    booking = checkout.booking
+    payment = Payment(
+        id=uuid.uuid4(), business_id=booking.business_id, booking_id=booking.id, kind="balance", status="created",
+        amount_cents=due, currency=checkout.currency, provider=provider.name, actor="staff",
+        created_at=now, updated_at=now,
+    )
+    session.add(payment)
+    session.flush()
+    try:
+        page = provider.create_checkout_session(
+            amount_cents=due, currency=checkout.currency,
+            description=f"{booking.service.name} and extras ({booking.booking_number})",
+            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id),
+                      "business_id": str(booking.business_id), "booking_number": booking.booking_number},
+            success_url=success_url, cancel_url=cancel_url, expires_at=now + CHECKOUT_LIFETIME,
+            idempotency_key=f"checkout-{payment.id}",
+            customer_email=booking.customer.email if booking.customer else None,
+        )
+    except (ProviderUnavailable, ProviderRejected) as error:
+        raise payments_domain.PaymentUnavailable("The card payment page could not be opened; try again.",
+                                                 param="payment") from error
+    payment.status = "pending"
+    payment.provider_session_id = page.id
+    payment.provider_payment_intent_id = page.payment_intent_id
+    payment.checkout_url = page.url
+    payment.checkout_expires_at = now + CHECKOUT_LIFETIME
+    session.flush()
+    return payment, page.url
+
+
+def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: datetime | None = None) -> Checkout:
+    """Close a fully paid checkout: its lines and totals are fixed from now on. A booking
+    still in progress is completed."""
+    _require_open(checkout)
+    now = _now(now)
+    money = totals(session, checkout)
+    if money.due_cents > 0:
+        raise ValidationError(
+            f"{payments_domain.money(money.due_cents, checkout.currency)} is still due.", param="checkout",
+            details={"due_cents": money.due_cents},
+        )
+    if checkout.booking.status == S.IN_PROGRESS.value:
+        booking_ops.complete(session, checkout.booking, now=now, actor=actor)
+    checkout.status = "closed"
+    checkout.total_cents = money.total_cents
+    checkout.tip_cents = money.tip_cents
+    checkout.closed_at = now
+    checkout.closed_by = actor[:200]
+    checkout.updated_at = now
+    session.flush()
+    return checkout
+
+
+def refund(
+    session: Session, provider, checkout: Checkout, amount_cents: int, *, method: str, actor: str,
+    reason: str | None = None, now: datetime | None = None,
+) -> None:
+    """Give money back on a closed checkout: by card through the provider (domain.payments)
+    or over the desk (cash / card present), never more than was paid that way."""
+    if checkout.status != "closed":
+        raise ValidationError("Refunds are made on a closed checkout; change the lines while it is open.",
+                              param="checkout")
+    amount = _cents(amount_cents, "amount_cents", allow_zero=False)
+    if method == "card":
+        payments_domain.refund(session, provider, checkout.booking, amount, reason=reason, now=now, actor=actor[:40])
+        return
+    if method not in IN_PERSON_METHODS:
+        raise ValidationError("Refund by card, cash or card present.", param="method")
+    available = sum(t.amount_cents if t.kind == "payment" else -t.amount_cents
+                    for t in checkout.tenders if t.method == method)
+    if amount > available:
+        raise ValidationError(
+            f"At most {payments_domain.money(available, checkout.currency)} can be refunded by {method.replace('_', ' ')}.",
+            param="amount_cents", details={"refundable_cents": available},
+        )
+    checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,
+                                           actor=actor[:40], created_at=_now(now)))
+    session.flush()
