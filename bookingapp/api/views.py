@@ -701,3 +701,16 @@ def openapi_document():
     from bookingapp.api.openapi import document
 
     return jsonify(document())
+
+
+# --------------------------------------------------------------------------- the readable reference
+
+from bookingapp.api import docs_bp  # noqa: E402
+
+
+@docs_bp.get("/api/docs")
+def api_docs_page():
+    """The reference page, from our own static files (it renders /api/v1/openapi.json)."""
+    from flask import send_from_directory
+
+    return send_from_directory(current_app.static_folder + "/api-docs", "index.html")
