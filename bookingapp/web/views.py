@@ -77,8 +77,8 @@ def csrf_refused(error):
     return response
 
 
-@bp.app_template_filter("money")
-def money_filter(cents: int | None, currency: str = "GBP") -> str:
+@bp.app_template_filter("price")
+def price_filter(cents: int | None, currency: str = "GBP") -> str:
     symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get((currency or "").upper())
     amount = f"{(cents or 0) / 100:,.2f}"
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
