@@ -10,7 +10,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
@@ -55,10 +55,11 @@ def not_found(what: str = "Resource") -> ApiError:
 
 
 def request_id() -> str:
-    if "request_id" not in g:
+    # Kept on the request itself: an app context (and its g) may outlive one request.
+    if "api.request_id" not in request.environ:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else f"req_{uuid.uuid4().hex}"
-    return g.request_id
+        request.environ["api.request_id"] = incoming if _SAFE_REQUEST_ID.match(incoming) else f"req_{uuid.uuid4().hex}"
+    return request.environ["api.request_id"]
 
 
 def error_response(error: ApiError) -> Response:
