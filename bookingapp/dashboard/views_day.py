@@ -80,15 +80,12 @@ def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
     buttons = []
     if allowed(current_user.role, "booking.manage"):
         buttons = [(t, BUTTON_LABELS[t]) for t in valid_transitions(booking.status) if t in BUTTON_LABELS]
+    from bookingapp.dashboard.views_checkout import panel_extras
+
     return render(
         "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=_business(),
         booking=booking, buttons=buttons, error=error, **panel_extras(booking),
     )
-
-
-def panel_extras(booking: Booking) -> dict:
-    """What later sections add to the panel (payments, checkout link)."""
-    return {}
 
 
 @bp.get("/bookings/<uuid:booking_id>")

@@ -18,23 +18,34 @@ def csrf_from(html: str) -> str:
 
 
 class Dashboard:
-    """A signed-in test client that sends the page's CSRF token with every POST, as the browser does."""
+    """A signed-in test client that sends the page's CSRF token with every POST, as the browser does.
+
+    Each request runs in its own app context, as in production: the tests hold one open
+    (the session fixture), and a request would otherwise reuse it and its `g`, where
+    Flask-Login keeps the signed-in user, so one client's user would leak into the next."""
 
     def __init__(self, client):
         self.client = client
         self.token = None
 
+    def _run(self, method, url, **kwargs):
+        with self.client.application.app_context():
+            return getattr(self.client, method)(url, **kwargs)
+
     def sign_in(self, email: str, password: str = PASSWORD):
-        page = self.client.get("/dashboard/sign-in")
+        page = self._run("get", "/dashboard/sign-in")
         self.token = csrf_from(page.get_data(as_text=True))
-        return self.client.post("/dashboard/sign-in", data={"email": email, "password": password, "csrf_token": self.token})
+        return self._run("post", "/dashboard/sign-in", data={"email": email, "password": password, "csrf_token": self.token})
 
     def get(self, url, **kwargs):
-        return self.client.get(url, **kwargs)
+        return self._run("get", url, **kwargs)
 
     def post(self, url, data=None, htmx=False, **kwargs):
         headers = {"X-CSRFToken": self.token, **({"HX-Request": "true"} if htmx else {}), **kwargs.pop("headers", {})}
-        return self.client.post(url, data=data or {}, headers=headers, **kwargs)
+        return self._run("post", url, data=data or {}, headers=headers, **kwargs)
+
+    def raw_post(self, url, **kwargs):
+        return self._run("post", url, **kwargs)
 
 
 @pytest.fixture

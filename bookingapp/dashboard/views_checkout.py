@@ -1,0 +1,263 @@
+"""Checkout pages: line items with live totals (htmx), payment, close, receipt, refunds.
+Every rule is domain.checkout's; this module parses input and maps errors to 422."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from bookingapp.auth import require
+from bookingapp.auth.roles import allowed
+from bookingapp.dashboard import actor, bp, is_htmx, now_utc, render
+from bookingapp.dashboard import views_day
+from bookingapp.domain import checkout as co
+from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.errors import DomainError, ValidationError
+from bookingapp.extensions import db
+from bookingapp.models import Booking, Product, Service
+from bookingapp.models.checkout import Checkout
+from bookingapp.payments import current_provider
+
+
+def parse_money(raw: str | None, param: str, *, required: bool = True) -> int | None:
+    """'12.50' -> 1250. Shape only: the domain decides whether the amount is allowed."""
+    text = (raw or "").strip().replace(",", "")
+    if not text:
+        if required:
+            raise ValidationError("Enter an amount.", param=param)
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValidationError(f"{raw!r} is not an amount (e.g. 12.50).", param=param) from None
+    if value != value.quantize(Decimal("0.01")) or value < 0 or value > 1_000_000:
+        raise ValidationError("Enter an amount with at most two decimals, e.g. 12.50.", param=param)
+    return int(value * 100)
+
+
+def parse_int(raw: str | None, param: str) -> int:
+    try:
+        return int((raw or "").strip())
+    except ValueError:
+        raise ValidationError("Enter a whole number.", param=param) from None
+
+
+def _checkout(checkout_id: uuid.UUID) -> Checkout:
+    checkout = db.session.get(Checkout, checkout_id)
+    if checkout is None or checkout.business_id != current_user.business_id:
+        abort(404)
+    return checkout
+
+
+def _payment_rows(booking: Booking, checkout: Checkout | None) -> list[dict]:
+    rows = [
+        {"label": f"{p.kind} (card, {p.provider})",
+         "amount_cents": p.amount_cents if p.kind != "refund" else -p.amount_cents, "status": p.status}
+        for p in payments_domain.payments_of(db.session, booking)
+    ]
+    for tender in (checkout.tenders if checkout else []):
+        rows.append({"label": f"{tender.kind} ({tender.method.replace('_', ' ')})",
+                     "amount_cents": tender.amount_cents if tender.kind == "payment" else -tender.amount_cents,
+                     "status": "recorded"})
+    return rows
+
+
+def panel_extras(booking: Booking) -> dict:
+    """The booking panel's payments and its way into checkout."""
+    checkout = co.checkout_of(db.session, booking)
+    extras = {"payments": _payment_rows(booking, checkout)}
+    if allowed(current_user.role, "checkout"):
+        if checkout is not None:
+            extras["checkout_url"] = url_for("dashboard.checkout_page", checkout_id=checkout.id)
+        elif co.can_check_out(booking):
+            extras["open_checkout_url"] = url_for("dashboard.open_checkout", booking_id=booking.id)
+    return extras
+
+
+def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
+    business = current_user.business
+    services = db.session.scalars(
+        select(Service).where(Service.business_id == business.id, Service.deleted_at.is_(None),
+                              Service.is_active.is_(True)).order_by(Service.sort_order, Service.name)
+    ).all()
+    products = db.session.scalars(
+        select(Product).where(Product.business_id == business.id, Product.is_active.is_(True),
+                              Product.deactivated_at.is_(None)).order_by(Product.sort_order, Product.name)
+    ).all()
+    return render(
+        "dashboard/_checkout.html", "dashboard/checkout.html", status=status, business=business, checkout=checkout,
+        booking=checkout.booking, totals=co.totals(db.session, checkout), services=services, products=products,
+        error=error, payments=_payment_rows(checkout.booking, checkout),
+        can_refund=allowed(current_user.role, "refund"),
+    )
+
+
+def _apply(checkout: Checkout, change):
+    """Run a domain change; commit, or roll back and show why (422)."""
+    try:
+        result = change()
+    except DomainError as error:
+        db.session.rollback()
+        return _render(db.session.get(Checkout, checkout.id), error=error.message, status=422)
+    db.session.commit()
+    return result if result is not None else _render(checkout)
+
+
+@bp.post("/bookings/<uuid:booking_id>/checkout")
+@require("checkout")
+def open_checkout(booking_id):
+    booking = views_day._own_booking(booking_id)
+    try:
+        checkout = co.open_checkout(db.session, booking, now=now_utc())
+    except DomainError as error:
+        db.session.rollback()
+        return views_day._panel(booking, error=error.message, status=422)
+    db.session.commit()
+    target = url_for("dashboard.checkout_page", checkout_id=checkout.id)
+    return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+
+
+@bp.get("/checkout/<uuid:checkout_id>")
+@require("checkout")
+def checkout_page(checkout_id):
+    return _render(_checkout(checkout_id))
+
+
+@bp.post("/checkout/<uuid:checkout_id>/lines")
+@require("checkout")
+def checkout_add_line(checkout_id):
+    checkout = _checkout(checkout_id)
+    kind = request.form.get("kind")
+
+    def change():
+        if kind == "addon_service":
+            service = db.session.get(Service, _uuid(request.form.get("service_id"), "service_id"))
+            if service is None:
+                raise ValidationError("Choose a service.", param="service_id")
+            co.add_addon_service(db.session, checkout, service)
+        elif kind == "product":
+            product = db.session.get(Product, _uuid(request.form.get("product_id"), "product_id"))
+            if product is None:
+                raise ValidationError("Choose a product.", param="product_id")
+            co.add_product(db.session, checkout, product, parse_int(request.form.get("quantity") or "1", "quantity"))
+        elif kind == "discount":
+            how = request.form.get("discount_kind")
+            value = request.form.get("discount_value")
+            if how == "percent":
+                co.add_discount(db.session, checkout, percent=parse_int(value, "percent"))
+            elif how == "promo":
+                co.add_discount(db.session, checkout, promo_code=value or "", now=now_utc())
+            else:
+                co.add_discount(db.session, checkout, amount_cents=parse_money(value, "amount"))
+        else:
+            raise ValidationError("Unknown kind of line.", param="kind")
+
+    return _apply(checkout, change)
+
+
+def _uuid(raw: str | None, param: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw or "")
+    except ValueError:
+        raise ValidationError("Choose an item from the list.", param=param) from None
+
+
+@bp.post("/checkout/<uuid:checkout_id>/tip")
+@require("checkout")
+def checkout_tip(checkout_id):
+    checkout = _checkout(checkout_id)
+    return _apply(checkout, lambda: co.set_tip(db.session, checkout, parse_money(request.form.get("tip"), "tip", required=False) or 0))
+
+
+@bp.post("/checkout/<uuid:checkout_id>/lines/<uuid:line_id>/remove")
+@require("checkout")
+def checkout_remove_line(checkout_id, line_id):
+    checkout = _checkout(checkout_id)
+    return _apply(checkout, lambda: co.remove_line(db.session, checkout, line_id))
+
+
+@bp.post("/checkout/<uuid:checkout_id>/pay")
+@require("checkout")
+def checkout_pay(checkout_id):
+    """Take the balance: cash or card-present recorded here and the checkout closed, or
+    the card sent to the payment provider's page, which comes back to card_return."""
+    checkout = _checkout(checkout_id)
+    method = request.form.get("method")
+    if method == "card":
+        def change():
+            _, url = co.start_card_payment(
+                db.session, current_provider(), checkout, now=now_utc(),
+                success_url=url_for("dashboard.card_return", checkout_id=checkout.id, _external=True)
+                + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=url_for("dashboard.checkout_page", checkout_id=checkout.id, _external=True),
+            )
+            return ("", 204, {"HX-Redirect": url}) if is_htmx() else redirect(url)
+
+        return _apply(checkout, change)
+
+    def change():
+        co.take_in_person(db.session, checkout, method or "", actor=actor(), now=now_utc())
+        co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+        target = url_for("dashboard.receipt", checkout_id=checkout.id)
+        return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+
+    return _apply(checkout, change)
+
+
+@bp.get("/checkout/<uuid:checkout_id>/card-return")
+@require("checkout")
+def card_return(checkout_id):
+    checkout = _checkout(checkout_id)
+    session_id = request.args.get("session_id", "")
+    try:
+        payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=now_utc(), actor=actor())
+        if co.totals(db.session, checkout).due_cents <= 0 and checkout.status == "open":
+            co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+    except DomainError as error:
+        db.session.rollback()
+        return _render(db.session.get(Checkout, checkout_id), error=error.message, status=422)
+    db.session.commit()
+    if checkout.status == "closed":
+        return redirect(url_for("dashboard.receipt", checkout_id=checkout.id))
+    return redirect(url_for("dashboard.checkout_page", checkout_id=checkout.id))
+
+
+@bp.post("/checkout/<uuid:checkout_id>/close")
+@require("checkout")
+def checkout_close(checkout_id):
+    """Close a checkout whose balance is already covered (e.g. prepaid in full)."""
+    checkout = _checkout(checkout_id)
+
+    def change():
+        co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+        target = url_for("dashboard.receipt", checkout_id=checkout.id)
+        return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+
+    return _apply(checkout, change)
+
+
+@bp.post("/checkout/<uuid:checkout_id>/refund")
+@require("refund")
+def checkout_refund(checkout_id):
+    checkout = _checkout(checkout_id)
+
+    def change():
+        co.refund(db.session, current_provider(), checkout, parse_money(request.form.get("amount"), "amount"),
+                  method=request.form.get("method", ""), actor=actor(),
+                  reason=(request.form.get("reason") or "").strip()[:500] or None, now=now_utc())
+
+    return _apply(checkout, change)
+
+
+@bp.get("/checkout/<uuid:checkout_id>/receipt")
+@require("checkout")
+def receipt(checkout_id):
+    checkout = _checkout(checkout_id)
+    from flask import render_template
+
+    return render_template("dashboard/receipt.html", business=current_user.business, checkout=checkout,
+                           booking=checkout.booking, totals=co.totals(db.session, checkout),
+                           payments=_payment_rows(checkout.booking, checkout))

@@ -1,0 +1,101 @@
+"""Every dashboard route by every role: the table below is the specification.
+
+A new dashboard route fails test_every_dashboard_route_is_in_the_table until it is added."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import checkout as co
+from tests.helpers import MONDAY, at, before
+
+ALL = {"owner", "manager", "front_desk", "staff"}
+DESK = {"owner", "manager", "front_desk"}
+MANAGERS = {"owner", "manager"}
+
+# endpoint -> (method, url template, roles allowed)
+ROUTES = {
+    "dashboard.home": ("GET", "/dashboard/", ALL),
+    "dashboard.day": ("GET", "/dashboard/day?date={day}", ALL),
+    "dashboard.booking_panel": ("GET", "/dashboard/bookings/{booking}", ALL),
+    "dashboard.booking_status": ("POST", "/dashboard/bookings/{booking}/status", DESK),
+    "dashboard.new_booking": ("GET", "/dashboard/bookings/new", DESK),
+    "dashboard.create_booking": ("POST", "/dashboard/bookings/new", DESK),
+    "dashboard.open_checkout": ("POST", "/dashboard/bookings/{booking}/checkout", DESK),
+    "dashboard.checkout_page": ("GET", "/dashboard/checkout/{checkout}", DESK),
+    "dashboard.checkout_add_line": ("POST", "/dashboard/checkout/{checkout}/lines", DESK),
+    "dashboard.checkout_tip": ("POST", "/dashboard/checkout/{checkout}/tip", DESK),
+    "dashboard.checkout_remove_line": ("POST", "/dashboard/checkout/{checkout}/lines/{line}/remove", DESK),
+    "dashboard.checkout_pay": ("POST", "/dashboard/checkout/{checkout}/pay", DESK),
+    "dashboard.card_return": ("GET", "/dashboard/checkout/{checkout}/card-return", DESK),
+    "dashboard.checkout_close": ("POST", "/dashboard/checkout/{checkout}/close", DESK),
+    "dashboard.checkout_refund": ("POST", "/dashboard/checkout/{checkout}/refund", MANAGERS),
+    "dashboard.receipt": ("GET", "/dashboard/checkout/{checkout}/receipt", DESK),
+}
+EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
+
+
+def all_routes():
+    return {**ROUTES, **EXTRA_ROUTES}
+
+
+@pytest.fixture
+def world(session, salon, make_customer):
+    business, service, alice, _ = salon
+    booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
+                                         staff=alice, now=before())
+    booking_ops.start(session, booking, now=at(MONDAY, 10))
+    checkout = co.open_checkout(session, booking)
+    session.commit()
+    return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
+            "line": checkout.line_items[0].id, "day": MONDAY.isoformat()}
+
+
+def test_every_dashboard_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("dashboard.")}
+    assert endpoints == set(all_routes())
+
+
+@pytest.mark.parametrize("role", sorted(ALL))
+def test_route_by_role(role, world, as_role):
+    # A staff member signs in as Alice, whose booking this is: "their own" is allowed them.
+    dash = as_role(world["business"], role, **({"staff": world["alice"]} if role == "staff" else {}))
+    for endpoint, (method, template, roles) in all_routes().items():
+        url = template.format(**{k: v for k, v in world.items() if k not in ("business", "alice")})
+        response = dash.get(url) if method == "GET" else dash.post(url, {})
+        if role in roles:
+            assert response.status_code not in (401, 403), f"{role} refused {endpoint}"
+        else:
+            assert response.status_code == 403, f"{role} reached {endpoint}: {response.status_code}"
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(world, client):
+    for endpoint, (method, template, _) in all_routes().items():
+        url = template.format(**{k: v for k, v in world.items() if k not in ("business", "alice")})
+        response = client.get(url) if method == "GET" else client.post(url, data={})
+        # POSTs without a session also lack a CSRF token: refused before anything runs.
+        assert response.status_code in (302, 400), endpoint
+        if response.status_code == 302:
+            assert "/dashboard/sign-in" in response.headers["Location"]
+
+
+def test_post_without_csrf_token_is_refused(world, as_role, session):
+    dash = as_role(world["business"], "owner")
+    response = dash.raw_post(f"/dashboard/bookings/{world['booking']}/status", data={"status": "completed"})
+    assert response.status_code == 400
+    wrong = dash.raw_post(f"/dashboard/bookings/{world['booking']}/status", data={"status": "completed"},
+                          headers={"X-CSRFToken": "forged"})
+    assert wrong.status_code == 400
+    session.expire_all()
+    from bookingapp.models import Booking
+
+    assert session.get(Booking, world["booking"]).status == "in_progress"
+
+
+def test_other_business_bookings_are_not_found(world, as_role, make_business):
+    other = make_business(slug=f"other-{uuid.uuid4().hex[:6]}")
+    dash = as_role(other, "owner")
+    assert dash.get(f"/dashboard/bookings/{world['booking']}").status_code == 404
+    assert dash.get(f"/dashboard/checkout/{world['checkout']}").status_code == 404
