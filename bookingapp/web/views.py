@@ -31,7 +31,7 @@ from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, ServiceCategory, Staff
 from bookingapp.web import checkout_bridge
-from bookingapp.web.emails import record_confirmation_email
+from bookingapp.web.emails import confirmation_recorded, record_confirmation_email
 from bookingapp.web.forms import CUSTOM_PREFIX, ActionForm, DetailsForm, ReviewForm
 from bookingapp.web.links import manage_token, read_manage_token, read_wizard_token, wizard_token
 
@@ -526,7 +526,7 @@ def payment_return(slug: str, token: str):
     now = _now()
     outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
     if booking.status in BOOKED:
-        if outcome == "paid_now":
+        if not confirmation_recorded(db.session, booking):
             record_confirmation_email(db.session, booking, business, manage_url=_manage_url(business, booking),
                                       ics_url=_ics_url(business, booking), now=now)
         db.session.commit()

@@ -7,6 +7,8 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
     if (!target || !target.id) return;
+    // After an outerHTML swap the event's target is the old, detached element.
+    target = document.getElementById(target.id) || target;
     var focusable = target.id === "slots"
       ? target
       : (target.querySelector("[role=alert]") || target.querySelector("h1"));
