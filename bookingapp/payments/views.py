@@ -34,9 +34,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-@bp.app_template_filter("money")
-def money_filter(cents: int, currency: str) -> str:
-    return payments_domain.money(cents, currency)
+@bp.context_processor
+def _money_helper():
+    """amount(cents, currency) -> "10.00 EUR" in this blueprint's pages: plain, with the
+    currency code, as on a payment receipt."""
+    return {"amount": payments_domain.money}
 
 
 def _local(instant: datetime | None, business: Business) -> str:
