@@ -1,0 +1,201 @@
+"""Webhook delivery to a real local receiver: signature, retries, disabling, and no
+duplicate under concurrent workers."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session as OrmSession
+from werkzeug import Response
+
+from bookingapp.domain import booking as booking_domain
+from bookingapp.domain.customers import find_or_create_customer
+from bookingapp.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from bookingapp.notifications.webhooks import (
+    SIGNATURE_HEADER, DeliverySettings, create_endpoint, run_once, send_test_event, verify_signature,
+)
+from tests.helpers import MONDAY, at, before, is_postgres
+
+SETTINGS = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=3)
+
+
+def _book(session, salon, hour=10):
+    business, service, *_ = salon
+    customer = find_or_create_customer(session, business, email="ada@example.com", name="Ada")
+    made = booking_domain.create_booking(session, business, service, at(MONDAY, hour), customer, now=before())
+    session.commit()
+    return made
+
+
+def test_delivery_is_signed_with_the_documented_recipe(session, salon, httpserver):
+    endpoint = create_endpoint(session, salon[0], url=httpserver.url_for("/hook"), events=["booking.created"])
+    session.commit()
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    made = _book(session, salon)
+    stats = run_once(session, SETTINGS)
+    assert stats == {"fanned_out": 1, "succeeded": 1, "failed_attempts": 0}
+    request, _ = httpserver.log[0]
+    body = request.get_data()
+    event_id = request.headers["X-Webhook-Id"]
+    # The receiver's recipe: HMAC-SHA256(secret, "<event id>.<t>.<raw body>"), hex, in v1.
+    assert verify_signature(endpoint.secret, event_id, request.headers[SIGNATURE_HEADER], body)
+    assert not verify_signature("whsec_wrong", event_id, request.headers[SIGNATURE_HEADER], body)
+    assert not verify_signature(endpoint.secret, event_id, request.headers[SIGNATURE_HEADER], body + b" ")
+    old = datetime.now(timezone.utc) + timedelta(hours=1)
+    assert not verify_signature(endpoint.secret, event_id, request.headers[SIGNATURE_HEADER], body, now=old)
+    payload = request.get_json()
+    assert payload["type"] == "booking.created" and payload["data"]["id"] == str(made.id)
+    assert request.headers["X-Webhook-Event"] == "booking.created"
+    delivery = session.query(WebhookDelivery).one()
+    assert delivery.status == "succeeded" and delivery.attempts == 1 and delivery.response_status == 200
+
+
+def test_failure_is_retried_with_backoff_after_a_500(session, salon, httpserver):
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+    httpserver.expect_ordered_request("/hook").respond_with_data("boom", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_data("ok", status=200)
+    _book(session, salon)
+    start = datetime.now(timezone.utc)
+    assert run_once(session, SETTINGS, now=start)["failed_attempts"] == 1
+    delivery = session.query(WebhookDelivery).one()
+    assert delivery.status == "pending" and delivery.response_status == 500 and delivery.error == "HTTP 500"
+    assert delivery.next_attempt_at == start + timedelta(seconds=30)
+    assert run_once(session, SETTINGS, now=start + timedelta(seconds=10))["succeeded"] == 0  # not due yet
+    assert run_once(session, SETTINGS, now=start + timedelta(seconds=31))["succeeded"] == 1
+    session.refresh(delivery)
+    assert delivery.status == "succeeded" and delivery.attempts == 2
+    first, second = [req for req, _ in httpserver.log]
+    assert first.headers["X-Webhook-Id"] == second.headers["X-Webhook-Id"]  # same event id: receivers dedupe
+
+
+def test_repeated_failure_disables_the_endpoint_and_a_day_of_failure_gives_up(session, salon, httpserver):
+    endpoint = create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+    httpserver.expect_request("/hook").respond_with_data("down", status=503)
+    _book(session, salon)
+    now = datetime.now(timezone.utc)
+    for _ in range(3):
+        run_once(session, SETTINGS, now=now)
+        now += timedelta(hours=3)
+    session.refresh(endpoint)
+    assert endpoint.is_active is False and endpoint.disabled_at is not None
+    delivery = session.query(WebhookDelivery).one()
+    assert delivery.attempts == 3
+    # A disabled endpoint gets nothing more, except a test event sent by hand.
+    run_once(session, SETTINGS, now=now)
+    assert session.query(WebhookDelivery).one().attempts == 3
+    # Without disabling, retries stop after a day.
+    patient = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=1000)
+    endpoint.is_active = True
+    session.commit()
+    for _ in range(20):
+        now += timedelta(hours=3)
+        run_once(session, patient, now=now)
+    session.refresh(delivery)
+    assert delivery.status == "failed"
+
+
+def test_unreachable_receiver_is_a_recorded_failure(session, salon):
+    create_endpoint(session, salon[0], url="http://127.0.0.1:9/closed")
+    session.commit()
+    _book(session, salon)
+    assert run_once(session, SETTINGS)["failed_attempts"] == 1
+    assert "ConnectionError" in session.query(WebhookDelivery).one().error
+
+
+def test_test_event_and_topic_filter(session, salon, httpserver):
+    endpoint = create_endpoint(session, salon[0], url=httpserver.url_for("/hook"), events=["booking.cancelled"])
+    session.commit()
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    _book(session, salon)  # booking.created: not subscribed
+    send_test_event(session, salon[0], endpoint)
+    session.commit()
+    assert run_once(session, SETTINGS) == {"fanned_out": 0, "succeeded": 1, "failed_attempts": 0}
+    assert [req.get_json()["type"] for req, _ in httpserver.log] == ["webhook.test"]
+
+
+def test_api_webhook_endpoints_and_delivery_log(client, session, salon, httpserver):
+    from tests.api.conftest import Api
+    from bookingapp.api.keys import create_api_key
+
+    _, raw = create_api_key(session, salon[0])
+    session.commit()
+    api = Api(client, raw)
+    created = api.post("/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["booking.created"]})
+    assert created.status_code == 201
+    endpoint = created.get_json()["data"]
+    assert endpoint["secret"].startswith("whsec_")
+    assert "secret" not in api.get(f"/webhooks/{endpoint['id']}").get_json()["data"]
+    assert api.post("/webhooks", json={"url": "ftp://x"}).get_json()["error"]["param"] == "url"
+    assert api.post("/webhooks", json={"url": "https://x.example", "events": ["nope"]}).get_json()["error"]["param"] == "events[0]"
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    queued = api.post(f"/webhooks/{endpoint['id']}/test")
+    assert queued.status_code == 202 and queued.get_json()["data"]["status"] == "pending"
+    run_once(session, SETTINGS)
+    log = api.get(f"/webhooks/{endpoint['id']}/deliveries").get_json()
+    assert log["meta"]["total"] == 1 and log["data"][0]["status"] == "succeeded"
+    assert api.delete(f"/webhooks/{endpoint['id']}").get_json()["data"]["deleted"] is True
+    assert api.get("/webhooks").get_json()["data"] == []
+
+
+def test_worker_cli_runs_one_pass(app, session, salon, httpserver):
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    _book(session, salon)
+    result = app.test_cli_runner().invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(httpserver.log) == 1
+
+
+@pytest.mark.slow
+def test_two_concurrent_workers_never_send_an_event_twice(app, session, salon, httpserver, database_url):
+    """Many events, two workers in threads with their own connections, a slow receiver:
+    each event arrives exactly once (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+    import time
+
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+
+    def slow(request):
+        time.sleep(0.02)
+        return Response("ok")
+
+    httpserver.expect_request("/hook").respond_with_handler(slow)
+    for hour in range(9, 17):
+        _book(session, salon, hour)  # two staff: each hour once is fine
+    business = salon[0]
+    for index in range(22):
+        from bookingapp.domain.outbox import record_event
+
+        record_event(session, business.id, "booking.updated", {"n": index})
+    session.commit()
+    total = session.query(OutboxEvent).count()
+
+    engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False}
+                           if database_url.startswith("sqlite") else {})
+    errors = []
+
+    def worker():
+        try:
+            with OrmSession(engine) as own:
+                for _ in range(10):
+                    run_once(own, SETTINGS, http=requests.Session())
+        except Exception as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    assert not errors, errors
+    ids = [req.headers["X-Webhook-Id"] for req, _ in httpserver.log]
+    assert len(ids) == total and len(set(ids)) == total
+    session.expire_all()
+    assert session.query(WebhookDelivery).filter_by(status="succeeded").count() == total
