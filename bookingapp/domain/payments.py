@@ -187,6 +187,7 @@ def _lock_booking(session: Session, booking: Booking) -> None:
     """Lock the booking's row (and on SQLite take the write lock) and re-read it: every
     payment change of one booking runs one after the other."""
     acquire_write_lock(session)
+    session.flush()  # refresh would otherwise discard the caller's unflushed changes
     session.refresh(booking, with_for_update=True)
 
 
