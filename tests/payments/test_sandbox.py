@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bookingapp.domain import payments
-from bookingapp.models import Booking
+
 from bookingapp.models.payment import Payment, SandboxCheckoutSession, StripeEvent
 from bookingapp.payments import make_provider, provider_name
 from bookingapp.payments.sandbox import SandboxProvider

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bookingapp.models import Booking, OutboxEvent
+from bookingapp.models import OutboxEvent
 from bookingapp.models.payment import Payment, StripeEvent
 from tests.payments.conftest import start_stripe_checkout
 
