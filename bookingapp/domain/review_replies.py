@@ -50,3 +50,14 @@ def reply_to_review(session: Session, business: Business, review: Review, reply,
     review.business_reply_at = now or datetime.now(timezone.utc)
     session.flush()
     return review
+
+
+def rating_distribution(session: Session, business: Business) -> dict[int, int]:
+    """How many reviews gave each star rating, 5 down to 1 (zeros included, so a chart
+    always has five bars)."""
+    from sqlalchemy import func
+
+    counts = dict(session.execute(
+        select(Review.rating, func.count(Review.id)).where(Review.business_id == business.id).group_by(Review.rating)
+    ).all())
+    return {stars: int(counts.get(stars, 0)) for stars in range(5, 0, -1)}

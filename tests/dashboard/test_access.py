@@ -9,6 +9,7 @@ import pytest
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
+from bookingapp.domain.reviews import leave_review
 from tests.helpers import MONDAY, at, before
 
 ALL = {"owner", "manager", "front_desk", "staff"}
@@ -33,6 +34,9 @@ ROUTES = {
     "dashboard.checkout_close": ("POST", "/dashboard/checkout/{checkout}/close", DESK),
     "dashboard.checkout_refund": ("POST", "/dashboard/checkout/{checkout}/refund", MANAGERS),
     "dashboard.receipt": ("GET", "/dashboard/checkout/{checkout}/receipt", DESK),
+    "dashboard.reviews": ("GET", "/dashboard/reviews", MANAGERS),
+    "dashboard.review_reply_form": ("GET", "/dashboard/reviews/{review}/reply", MANAGERS),
+    "dashboard.review_reply": ("POST", "/dashboard/reviews/{review}/reply", MANAGERS),
 }
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
@@ -48,9 +52,14 @@ def world(session, salon, make_customer):
                                          staff=alice, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))
     checkout = co.open_checkout(session, booking)
+    reviewed = booking_ops.create_booking(session, business, service, at(MONDAY, 12), make_customer(business),
+                                          staff=alice, now=before())
+    booking_ops.start(session, reviewed, now=at(MONDAY, 12))
+    booking_ops.complete(session, reviewed, now=at(MONDAY, 13))
+    review = leave_review(session, reviewed, rating=4, comment="Lovely", would_recommend=True)
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
-            "line": checkout.line_items[0].id, "day": MONDAY.isoformat()}
+            "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):
