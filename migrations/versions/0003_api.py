@@ -1,14 +1,14 @@
 """The integrators' API: API keys, idempotency records, webhook endpoints and deliveries.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """The dashboard: sign-in accounts, sign-in attempts (rate limit), checkouts and line items.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Custom booking field definitions per business (the wizard's extra questions).
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
