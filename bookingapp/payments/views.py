@@ -26,6 +26,11 @@ from bookingapp.payments.sandbox import (
     CardError, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
 from bookingapp.payments.stripe import verify_event
+from bookingapp.web.emails import ensure_confirmation_for_checkout
+
+# Outcomes of confirm_checkout after which the booking is booked and its customer is owed
+# a confirmation email (whether the event or the customer's return got there first).
+BOOKED_OUTCOMES = ("booked",)
 
 bp = Blueprint("payments", __name__)
 
@@ -199,7 +204,9 @@ def sandbox_pay(session_id: str):
         return render_template("payments/sandbox_checkout.html", error=error.message, field=error.field, form=form,
                                cancel_url=cancel_redirect(row), **context), 422
     event_type, object_id = result.event
-    payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
+    outcome = payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
+    if outcome in BOOKED_OUTCOMES:
+        ensure_confirmation_for_checkout(db.session, object_id, now=_now())
     db.session.commit()
     if result.paid:
         return redirect(success_redirect(row), code=303)
@@ -229,6 +236,8 @@ def stripe_webhook():
     object_id = getattr(data_object, "id", None)
     try:
         outcome = payments_domain.handle_event(db.session, current_provider(), event.id, event.type, object_id)
+        if outcome in BOOKED_OUTCOMES:
+            ensure_confirmation_for_checkout(db.session, object_id, now=_now())
         db.session.commit()
     except (payments_domain.PaymentUnavailable, ProviderUnavailable, DBAPIError) as error:
         db.session.rollback()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import render_template
+from flask import render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.models import Booking, Business, OutboxEvent
+from bookingapp.models.payment import Payment
+from bookingapp.web.links import manage_token
 
 TOPIC = "email.booking_confirmation"
 
@@ -44,3 +46,33 @@ def record_confirmation_email(
         "ics_url": ics_url,
         "booking": booking_payload(booking),
     }, now=now)
+
+
+def manage_url(business: Business, booking: Booking) -> str:
+    return url_for("web.manage", slug=business.slug, token=manage_token(booking.id), _external=True)
+
+
+def ics_url(business: Business, booking: Booking) -> str:
+    return url_for("web.booking_calendar", slug=business.slug, token=manage_token(booking.id), _external=True)
+
+
+def ensure_confirmation_email(session: Session, booking: Booking, business: Business, *, now: datetime) -> None:
+    """Record the booking's confirmation unless it already is. A paid booking is confirmed
+    by whichever arrives first, the customer's return or the provider's event; both call
+    this, so the customer gets exactly one email even if they never come back."""
+    if not confirmation_recorded(session, booking):
+        record_confirmation_email(
+            session, booking, business, manage_url=manage_url(business, booking), ics_url=ics_url(business, booking), now=now,
+        )
+
+
+def ensure_confirmation_for_checkout(session: Session, provider_session_id: str | None, *, now: datetime) -> None:
+    """After a provider event booked a checkout's booking: its confirmation email."""
+    if not provider_session_id:
+        return
+    payment = session.scalars(select(Payment).where(Payment.provider_session_id == provider_session_id)).first()
+    if payment is None:
+        return
+    booking = session.get(Booking, payment.booking_id)
+    if booking is not None and booking.customer is not None and booking.status in ("pending", "confirmed"):
+        ensure_confirmation_email(session, booking, session.get(Business, booking.business_id), now=now)

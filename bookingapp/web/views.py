@@ -31,7 +31,9 @@ from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, ServiceCategory, Staff
 from bookingapp.web import checkout_bridge
-from bookingapp.web.emails import confirmation_recorded, record_confirmation_email
+from bookingapp.web.emails import ensure_confirmation_email
+from bookingapp.web.emails import ics_url as _ics_url
+from bookingapp.web.emails import manage_url as _manage_url
 from bookingapp.web.forms import CUSTOM_PREFIX, ActionForm, DetailsForm, ReviewForm
 from bookingapp.web.links import manage_token, read_manage_token, read_wizard_token, wizard_token
 
@@ -456,8 +458,7 @@ def details(slug: str, token: str):
             db.session.commit()
             return _see_other(url_for("web.payment", slug=business.slug, token=token))
         booking_ops.book(db.session, booking, business, customer=customer, now=now)
-        record_confirmation_email(db.session, booking, business, manage_url=_manage_url(business, booking),
-                                  ics_url=_ics_url(business, booking), now=now)
+        ensure_confirmation_email(db.session, booking, business, now=now)
         db.session.commit()
     except HoldExpired:
         db.session.rollback()
@@ -526,23 +527,13 @@ def payment_return(slug: str, token: str):
     now = _now()
     outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
     if booking.status in BOOKED:
-        if not confirmation_recorded(db.session, booking):
-            record_confirmation_email(db.session, booking, business, manage_url=_manage_url(business, booking),
-                                      ics_url=_ics_url(business, booking), now=now)
+        ensure_confirmation_email(db.session, booking, business, now=now)
         db.session.commit()
         return _see_other(url_for("web.done", slug=business.slug, token=token))
     db.session.commit()
     if _hold_ran_out(booking, now) and not checkout_bridge.payment_may_still_arrive(db.session, booking):
         return _back_to_time(business, booking, who, "expired")
     return _see_other(url_for("web.payment", slug=business.slug, token=token, outcome=outcome or "declined"))
-
-
-def _manage_url(business: Business, booking: Booking) -> str:
-    return url_for("web.manage", slug=business.slug, token=manage_token(booking.id), _external=True)
-
-
-def _ics_url(business: Business, booking: Booking) -> str:
-    return url_for("web.booking_calendar", slug=business.slug, token=manage_token(booking.id), _external=True)
 
 
 @bp.get("/<slug>/booking/<token>/done")

@@ -323,3 +323,33 @@ def test_review_after_completed_visit_once(client, shop, session):
     review = session.scalars(select(Review)).one()
     assert review.rating == 5 and review.would_recommend is True
     assert "Lovely" in client.get("/corner-salon").text
+
+
+def test_paid_booking_gets_one_confirmation_email_even_if_the_customer_never_returns(client, shop, session):
+    """The sandbox's payment event books it; the email must not wait for the return page."""
+    shop["business"].deposit_policy = "service_deposit"
+    session.commit()
+    url, page = details_page(client, shop, service="colour", who=str(shop["alice"].id))
+    to_payment = submit_details(client, url, page)
+    assert to_payment.status_code == 303 and to_payment.headers["Location"].endswith("/payment")
+    payment_page = client.get(to_payment.headers["Location"])
+    hosted = client.post(to_payment.headers["Location"], data={"csrf_token": csrf_from(payment_page.text)})
+    assert hosted.status_code == 303 and "/sandbox/checkout/" in hosted.headers["Location"]
+    card_page = client.get(hosted.headers["Location"])
+    sandbox_token = re.search(r'name="csrf_token" value="([^"]+)"', card_page.text).group(1)
+    paid = client.post(hosted.headers["Location"], data={
+        "csrf_token": sandbox_token, "card_number": "4242 4242 4242 4242", "expiry": "12 / 40",
+        "cvc": "123", "name": "Ada Lovelace",
+    })
+    assert paid.status_code == 303
+
+    def emails():
+        session.expire_all()
+        return session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.booking_confirmation")).all()
+
+    booking = session.scalars(select(Booking).where(Booking.service_id == shop["colour"].id)).one()
+    assert booking.status == "confirmed"
+    (email,) = emails()
+    assert email.payload["booking"]["id"] == str(booking.id) and "/manage/" in email.payload["manage_url"]
+    client.get(paid.headers["Location"])  # the customer comes back after all
+    assert len(emails()) == 1
