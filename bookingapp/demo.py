@@ -16,6 +16,7 @@ from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import SlotUnavailable
+from bookingapp.domain.reviews import public_name
 from bookingapp.models import (
     Business, BusinessHours, Product, Review, Service, ServiceCategory, Staff, StaffHours, TimeOff,
 )
@@ -252,17 +253,12 @@ def _play_out(session, business, booking, customer, rng) -> None:
         review = Review(
             business_id=business.id, booking_id=booking.id, rating=rating,
             comment=rng.choice(REVIEW_COMMENTS[rating]), would_recommend=rating >= 4,
-            customer_name=_short_name(customer.name), created_at=booking.ends_at + timedelta(hours=3),
+            customer_name=public_name(customer.name), created_at=booking.ends_at + timedelta(hours=3),
         )
         if rating <= 3 or rng.random() < 0.3:
             review.business_reply = "Thank you for the feedback, we'd love to see you again."
             review.business_reply_at = review.created_at + timedelta(hours=20)
         session.add(review)
-
-
-def _short_name(name: str) -> str:
-    parts = name.split()
-    return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else parts[0]
 
 
 def demo_exists(session: Session) -> bool:

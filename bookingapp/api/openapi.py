@@ -9,6 +9,7 @@ from functools import lru_cache
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.review_replies import SORTS
 from bookingapp.domain.states import ALL_STATUSES
+from bookingapp.models.payment import PAYMENT_KINDS, PAYMENT_STATUSES
 from bookingapp.models.staff import STAFF_ROLES
 from bookingapp.notifications.webhooks import EVENT_TYPES, SIGNATURE_HEADER
 
@@ -76,11 +77,20 @@ SCHEMAS = {
     "BookingDetail": {"allOf": [ref("Booking"), obj({
         "cancelled_at": nullable(TIME), "cancellation_reason": nullable(STR), "confirmed_at": nullable(TIME),
         "rescheduled_from_id": nullable(UUID), "rescheduled_to_id": nullable(UUID), "custom_fields": {"type": "object"},
-        "payments": {"type": "array", "items": {"type": "object"},
-                     "description": "Present when the payments module is installed."},
+        "payments": {"type": "array", "items": ref("Payment"),
+                     "description": "Every payment attempt and refund, oldest first."},
+        "discount_cents": CENTS, "total_cents": CENTS, "paid_cents": CENTS, "refunded_cents": CENTS,
+        "balance_due_cents": CENTS,
         "total_charged_cents": CENTS, "tip_cents": CENTS,
         "line_items": {"type": "array", "items": ref("LineItem"), "description": "After checkout."},
-    }, ("cancelled_at", "cancellation_reason", "custom_fields"))]},
+    }, ("cancelled_at", "cancellation_reason", "custom_fields", "payments", "discount_cents", "total_cents",
+        "paid_cents", "refunded_cents", "balance_due_cents"))]},
+    "Payment": obj({
+        "id": UUID, "kind": {"type": "string", "enum": list(PAYMENT_KINDS)},
+        "status": {"type": "string", "enum": list(PAYMENT_STATUSES)},
+        "amount_cents": CENTS, "currency": STR, "provider": STR, "refund_of_id": nullable(UUID),
+        "failure_reason": nullable(STR), "created_at": TIME, "succeeded_at": nullable(TIME),
+    }, ("id", "kind", "status", "amount_cents", "currency", "provider", "created_at")),
     "Service": obj({
         "id": UUID, "name": STR, "description": nullable(STR), "duration_minutes": INT,
         "buffer_minutes": INT, "buffer_before_minutes": INT, "price_cents": CENTS, "deposit_cents": CENTS,

@@ -6,8 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bookingapp.domain import payments as payments_domain
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Product, Review, Service, Staff
+from bookingapp.models.checkout import Checkout
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -107,34 +109,37 @@ def booking_summary(b: Booking) -> dict[str, Any]:
 
 
 def _checkout_of(b: Booking):
-    """The booking's checkout, if the checkout module (dashboard issue) is installed."""
-    try:
-        from bookingapp.models.checkout import Checkout
-    except ImportError:
-        return None
     return db.session.scalars(select(Checkout).where(Checkout.booking_id == b.id)).one_or_none()
 
 
-def _payments_of(b: Booking) -> list[dict[str, Any]] | None:
-    """Payments, if the payments module (issue 4) is installed; None leaves the field out."""
-    try:
-        from bookingapp.models import payment as payment_module
-    except ImportError:
-        return None
-    model = getattr(payment_module, "Payment", None)
-    if model is None or not hasattr(model, "booking_id"):
-        return None
-    rows = db.session.scalars(select(model).where(model.booking_id == b.id)).all()
-    fields = ("id", "kind", "status", "amount_cents", "refunded_cents", "currency", "provider", "created_at")
-    result = []
-    for row in rows:
-        item = {}
-        for name in fields:
-            if hasattr(row, name):
-                value = getattr(row, name)
-                item[name] = iso(value) if isinstance(value, datetime) else (str(value) if name == "id" else value)
-        result.append(item)
-    return result
+def _payments_of(b: Booking) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": str(p.id),
+            "kind": p.kind,
+            "status": p.status,
+            "amount_cents": p.amount_cents,
+            "currency": p.currency,
+            "provider": p.provider,
+            "refund_of_id": uid(p.refund_of_id),
+            "failure_reason": p.failure_reason,
+            "created_at": iso(p.created_at),
+            "succeeded_at": iso(p.succeeded_at),
+        }
+        for p in payments_domain.payments_of(db.session, b)
+    ]
+
+
+def _money_of(b: Booking) -> dict[str, Any]:
+    """What the booking costs and has paid, derived from its payment rows."""
+    money = payments_domain.balance(db.session, b)
+    return {
+        "discount_cents": money.discount_cents,
+        "total_cents": money.total_cents,
+        "paid_cents": money.net_paid_cents,
+        "refunded_cents": money.refunded_cents,
+        "balance_due_cents": money.owed_cents,
+    }
 
 
 def booking_detail(b: Booking) -> dict[str, Any]:
@@ -147,9 +152,8 @@ def booking_detail(b: Booking) -> dict[str, Any]:
         "rescheduled_to_id": uid(b.rescheduled_to_id),
         "custom_fields": b.custom_fields or {},
     })
-    payments = _payments_of(b)
-    if payments is not None:
-        data["payments"] = payments
+    data["payments"] = _payments_of(b)
+    data.update(_money_of(b))
     checkout = _checkout_of(b)
     if checkout is not None and checkout.status == "closed":
         data["total_charged_cents"] = checkout.total_cents

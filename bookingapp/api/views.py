@@ -247,12 +247,9 @@ def create_booking():
     service, start, staff, notes, custom_fields = _placement(body)
     promo_code = body.str("promo_code", max_length=64)
     customer = _customer_from(body, required=True)
-    if promo_code is not None:
-        # Promotions are managed in the dashboard; until a business has any, no code is valid.
-        raise bad_request(f"Promo code {promo_code!r} is not valid.", "promo_code")
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
-        notes=notes, custom_fields=custom_fields, actor="api",
+        notes=notes, custom_fields=custom_fields, actor="api", promo_code=promo_code,
     )
     db.session.commit()
     return ok(out.booking_detail(created), 201)

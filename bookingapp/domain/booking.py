@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
+from bookingapp.domain import pricing
 from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
 from bookingapp.domain.outbox import booking_payload, record_event
@@ -306,15 +307,28 @@ def create_booking(
     custom_fields: dict[str, Any] | None = None,
     actor: str = "api",
     price_cents: int | None = None,
+    promo_code: str | None = None,
 ) -> Booking:
-    """Book in one step, with the customer known: pending or confirmed per the business."""
+    """Book in one step, with the customer known: pending or confirmed per the business.
+    A promotion code is applied to the booking (ValidationError param promo_code if bad)."""
     if customer is None:
         raise ValidationError("A customer is required to book.", param="customer")
-    return _place(
-        session, business, service, start, status=booked_status(business), now=_now(now), staff=staff,
+    now = _now(now)
+    booking = _place(
+        session, business, service, start, status=booked_status(business), now=now, staff=staff,
         customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
         price_cents=price_cents,
     )
+    if pricing.normalise_code(promo_code):
+        pricing.apply_promotion(session, booking, business, promo_code, now=now)
+    _count_promotion_if_confirmed(session, booking, now=now)
+    return booking
+
+
+def _count_promotion_if_confirmed(session: Session, booking: Booking, *, now: datetime) -> None:
+    """A promotion's use counts once its booking is confirmed (or paid: domain.payments)."""
+    if booking.status == S.CONFIRMED.value:
+        pricing.count_promotion_use(session, booking, now=now)
 
 
 # --------------------------------------------------------------------------- transitions
@@ -367,6 +381,7 @@ def book(
             raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
         raise
     _emit(session, booking, "booking.created", now=now)
+    _count_promotion_if_confirmed(session, booking, now=now)
     return booking
 
 
@@ -406,6 +421,7 @@ def confirm(session: Session, booking: Booking, *, now: datetime | None = None, 
     booking.confirmed_at = now
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
+    _count_promotion_if_confirmed(session, booking, now=now)
     return booking
 
 

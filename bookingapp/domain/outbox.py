@@ -18,7 +18,7 @@ def record_event(session: Session, business_id, topic: str, payload: dict[str, A
     return event
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -31,14 +31,14 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
         "service_id": str(booking.service_id),
         "staff_id": str(booking.staff_id),
         "customer_id": str(booking.customer_id) if booking.customer_id else None,
-        "start_at": _iso(booking.starts_at),
-        "end_at": _iso(booking.ends_at),
+        "start_at": iso(booking.starts_at),
+        "end_at": iso(booking.ends_at),
         "source": booking.source,
         "price_cents": booking.price_cents,
         "deposit_cents": booking.deposit_cents,
         "currency": booking.currency,
         "cancellation_reason": booking.cancellation_reason,
-        "cancelled_at": _iso(booking.cancelled_at),
+        "cancelled_at": iso(booking.cancelled_at),
         "rescheduled_from_id": str(booking.rescheduled_from_id) if booking.rescheduled_from_id else None,
         "rescheduled_to_id": str(booking.rescheduled_to_id) if booking.rescheduled_to_id else None,
     }

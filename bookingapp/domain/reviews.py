@@ -6,9 +6,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.outbox import iso, record_event
 from bookingapp.models import Booking, Business, Review
 
 MAX_COMMENT_LENGTH = 2000
+
+
+def public_name(full_name: str | None) -> str:
+    """How a reviewer is shown publicly: first name and last initial ("Olivia T.")."""
+    parts = (full_name or "").split()
+    if not parts:
+        return "Customer"
+    return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else parts[0]
 
 
 def review_of(session: Session, booking: Booking) -> Review | None:
@@ -38,7 +47,7 @@ def leave_review(
     review = Review(
         business_id=booking.business_id, booking_id=booking.id, rating=rating, comment=comment,
         would_recommend=bool(would_recommend),
-        customer_name=booking.customer.name if booking.customer else "Customer",
+        customer_name=public_name(booking.customer.name if booking.customer else None),
     )
     try:
         # The unique key on booking_id settles two submissions at once.
@@ -46,6 +55,11 @@ def leave_review(
             session.add(review)
     except IntegrityError:
         raise ValidationError("This booking has already been reviewed.", param="booking_id") from None
+    record_event(session, booking.business_id, "review.created", {
+        "id": str(review.id), "booking_id": str(booking.id), "rating": review.rating, "comment": review.comment,
+        "would_recommend": review.would_recommend, "customer_name": review.customer_name,
+        "created_at": iso(review.created_at),
+    }, now=review.created_at)
     return review
 
 

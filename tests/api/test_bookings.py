@@ -137,10 +137,27 @@ def test_reschedule_and_cancel_actions(api, salon, session):
     assert topics == ["booking.created", "booking.rescheduled", "booking.cancelled"]
 
 
-def test_promo_code_is_validated(api, salon):
+def test_unknown_promo_code_is_refused_and_nothing_is_booked(api, salon, session):
     business, service, *_ = salon
     body = _body(service, 9, customer_name="Ada", customer_email="a@example.com", promo_code="SUMMER20")
     assert_error(api.post("/bookings", json=body), 400, "validation_error", "promo_code")
+    assert session.query(Booking).count() == 0
+
+
+def test_promo_code_discounts_the_booking_and_counts_one_use(api, salon, session):
+    from bookingapp.models.payment import Promotion, PromotionRedemption
+
+    business, service, *_ = salon  # service: 5000 cents
+    session.add(Promotion(business_id=business.id, code="SUMMER20", kind="percent", percent_off=20, max_uses=1))
+    session.commit()
+    body = _body(service, 9, customer_name="Ada", customer_email="a@example.com", promo_code="summer20")
+    created = api.post("/bookings", json=body)
+    assert created.status_code == 201, created.json
+    data = created.json["data"]
+    assert (data["price_cents"], data["discount_cents"], data["total_cents"]) == (5000, 1000, 4000)
+    assert session.query(PromotionRedemption).one().counted_at is not None  # confirmed at once: one use
+    again = _body(service, 11, customer_name="Bo", customer_email="b@example.com", promo_code="SUMMER20")
+    assert_error(api.post("/bookings", json=again), 400, "validation_error", "promo_code")  # used up
 
 
 def test_list_filters_pagination_and_detail(api, salon):

@@ -322,7 +322,10 @@ def test_review_after_completed_visit_once(client, shop, session):
     assert again.status_code == 422 and "already been reviewed" in again.text
     review = session.scalars(select(Review)).one()
     assert review.rating == 5 and review.would_recommend is True
+    assert review.customer_name == "Ada L."  # shown publicly as first name and initial
     assert "Lovely" in client.get("/corner-salon").text
+    (event,) = session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "review.created")).all()
+    assert event.payload["id"] == str(review.id) and event.payload["rating"] == 5
 
 
 def test_paid_booking_gets_one_confirmation_email_even_if_the_customer_never_returns(client, shop, session):
