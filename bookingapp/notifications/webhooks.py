@@ -34,6 +34,7 @@ import requests
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bookingapp.notifications.email import EMAIL_TOPIC_PREFIX
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
@@ -156,12 +157,13 @@ def event_body(event: OutboxEvent) -> bytes:
 
 
 def fan_out(session: Session, *, now: datetime | None = None, batch: int = 200) -> int:
-    """Turn undispatched outbox events into deliveries. Caller commits."""
+    """Turn undispatched outbox events into deliveries. Caller commits. Emails are left
+    for notifications.email, which marks them dispatched when it has sent them."""
     now = _now(now)
     acquire_write_lock(session)  # SQLite: FOR UPDATE is ignored; the single write lock serialises workers
     events = session.scalars(
         select(OutboxEvent)
-        .where(OutboxEvent.dispatched_at.is_(None))
+        .where(OutboxEvent.dispatched_at.is_(None), ~OutboxEvent.topic.startswith(EMAIL_TOPIC_PREFIX))
         .order_by(OutboxEvent.created_at, OutboxEvent.id)
         .limit(batch)
         .with_for_update(skip_locked=True)

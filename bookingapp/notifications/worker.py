@@ -10,6 +10,7 @@ import requests
 from flask import current_app
 
 from bookingapp.extensions import db
+from bookingapp.notifications.email import send_pending_emails, smtp_settings
 from bookingapp.notifications.webhooks import DeliverySettings, run_once
 
 log = logging.getLogger(__name__)
@@ -35,15 +36,18 @@ def housekeeping() -> None:
 
 def run(*, once: bool = False, interval: float = 2.0) -> None:
     settings = settings_from_config()
+    smtp = smtp_settings(current_app.config)
     http = requests.Session()
     last_housekeeping = 0.0
     while True:
         try:
             stats = run_once(db.session, settings, http=http)
+            if smtp is not None:
+                stats["emails_sent"] = send_pending_emails(db.session, smtp)
             if time.monotonic() - last_housekeeping > 60 or once:
                 housekeeping()
                 last_housekeeping = time.monotonic()
-            if stats["fanned_out"] or stats["succeeded"] or stats["failed_attempts"]:
+            if any(stats.values()):
                 log.info("worker pass: %s", stats)
         except Exception:
             db.session.rollback()
