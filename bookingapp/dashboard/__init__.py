@@ -81,3 +81,4 @@ def localtime(instant: datetime, tz: str, fmt: str = "%H:%M") -> str:
 from bookingapp.dashboard import views_day  # noqa: E402,F401  (routes register on bp)
 from bookingapp.dashboard import views_checkout  # noqa: E402,F401
 from bookingapp.dashboard import views_reviews  # noqa: E402,F401
+from bookingapp.dashboard import views_setup  # noqa: E402,F401

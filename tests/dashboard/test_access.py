@@ -10,6 +10,7 @@ import pytest
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
 from bookingapp.domain.reviews import leave_review
+from bookingapp.models import Product, TimeOff
 from tests.helpers import MONDAY, at, before
 
 ALL = {"owner", "manager", "front_desk", "staff"}
@@ -37,6 +38,18 @@ ROUTES = {
     "dashboard.reviews": ("GET", "/dashboard/reviews", MANAGERS),
     "dashboard.review_reply_form": ("GET", "/dashboard/reviews/{review}/reply", MANAGERS),
     "dashboard.review_reply": ("POST", "/dashboard/reviews/{review}/reply", MANAGERS),
+    "dashboard.setup": ("GET", "/dashboard/setup", MANAGERS),
+    "dashboard.setup_business": ("GET", "/dashboard/setup/business", MANAGERS),
+    "dashboard.setup_hours": ("POST", "/dashboard/setup/business/hours", MANAGERS),
+    "dashboard.setup_booking": ("GET", "/dashboard/setup/booking", MANAGERS),
+    "dashboard.setup_list": ("GET", "/dashboard/setup/services", MANAGERS),
+    "dashboard.setup_create": ("POST", "/dashboard/setup/products", MANAGERS),
+    "dashboard.setup_edit": ("GET", "/dashboard/setup/staff/{staff_id}", MANAGERS),
+    "dashboard.setup_update": ("POST", "/dashboard/setup/staff/{staff_id}", MANAGERS),
+    "dashboard.setup_retire": ("POST", "/dashboard/setup/products/{product}/retire", MANAGERS),
+    "dashboard.setup_staff_hours": ("POST", "/dashboard/setup/staff/{staff_id}/hours", MANAGERS),
+    "dashboard.setup_time_off": ("POST", "/dashboard/setup/staff/{staff_id}/time-off", MANAGERS),
+    "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
@@ -57,9 +70,13 @@ def world(session, salon, make_customer):
     booking_ops.start(session, reviewed, now=at(MONDAY, 12))
     booking_ops.complete(session, reviewed, now=at(MONDAY, 13))
     review = leave_review(session, reviewed, rating=4, comment="Lovely", would_recommend=True)
+    product = Product(business_id=business.id, name="Shampoo", price_cents=1200)
+    time_off = TimeOff(business_id=business.id, staff_id=alice.id, starts_at=at(MONDAY, 16), ends_at=at(MONDAY, 17))
+    session.add_all([product, time_off])
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
-            "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id}
+            "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
+            "staff_id": alice.id, "product": product.id, "time_off": time_off.id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):
