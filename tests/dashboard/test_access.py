@@ -49,6 +49,8 @@ ROUTES = {
     "dashboard.setup_retire": ("POST", "/dashboard/setup/products/{product}/retire", MANAGERS),
     "dashboard.setup_staff_hours": ("POST", "/dashboard/setup/staff/{staff_id}/hours", MANAGERS),
     "dashboard.setup_time_off": ("POST", "/dashboard/setup/staff/{staff_id}/time-off", MANAGERS),
+    "dashboard.clients": ("GET", "/dashboard/clients", MANAGERS),
+    "dashboard.client": ("GET", "/dashboard/clients/{customer}", MANAGERS),
     "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
@@ -76,7 +78,7 @@ def world(session, salon, make_customer):
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
-            "staff_id": alice.id, "product": product.id, "time_off": time_off.id}
+            "staff_id": alice.id, "product": product.id, "customer": booking.customer_id, "time_off": time_off.id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):

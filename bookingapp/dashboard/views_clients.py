@@ -1,0 +1,45 @@
+"""Clients: everyone who booked, grouped by email (customers are unique per email within a
+business), with visits, spend, no-shows, first and last visit, and each client's history.
+The numbers are domain.clients' (the API's client list counts the same way)."""
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+
+from bookingapp.auth import require
+from bookingapp.dashboard import NAV, bp, render
+from bookingapp.domain.clients import SPENT_STATUSES, client_history, list_clients_with_no_shows
+from bookingapp.extensions import db
+from bookingapp.models import Customer
+
+NAV.append(("dashboard.clients", "Clients", "clients"))
+PAGE_SIZE = 50
+
+
+@bp.get("/clients")
+@require("clients")
+def clients():
+    business = current_user.business
+    search = (request.args.get("q") or "").strip()[:200]
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows, total = list_clients_with_no_shows(db.session, business, search=search or None,
+                                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return render("dashboard/_client_list.html", "dashboard/clients.html", business=business, rows=rows, total=total,
+                  search=search, page_number=page, pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
+
+
+@bp.get("/clients/<uuid:customer_id>")
+@require("clients")
+def client(customer_id):
+    business = current_user.business
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or customer.business_id != business.id:
+        abort(404)
+    history = client_history(db.session, business, customer)
+    rows, _ = list_clients_with_no_shows(db.session, business, search=customer.email, limit=None)
+    row = next((r for r in rows if r.summary.customer_id == str(customer.id)), None)
+    return render("dashboard/_client.html", "dashboard/client.html", business=business, customer=customer,
+                  history=history, row=row, spent_statuses=SPENT_STATUSES)
