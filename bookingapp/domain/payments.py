@@ -624,6 +624,34 @@ def refund(
     return refunds
 
 
+@dataclass(frozen=True)
+class CancellationTerms:
+    """What cancelling at a given moment would mean: the policy, before anyone decides."""
+
+    within_free_window: bool
+    free_until: datetime
+    paid_cents: int
+    refund_cents: int
+    kept_cents: int
+    currency: str
+
+
+def cancellation_terms(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> CancellationTerms:
+    """Within the free-cancellation window (at least free_cancellation_hours before the
+    start) everything paid is refunded, the deposit included. Later, the deposit is kept
+    and only what was paid beyond it (part of a full prepayment) is refunded."""
+    now = _now(now)
+    free_until = booking.starts_at - timedelta(hours=business.free_cancellation_hours)
+    money = balance(session, booking, business)
+    paid = money.net_paid_cents
+    within = now <= free_until
+    refund_cents = paid if within else max(paid - money.deposit_cents, 0)
+    return CancellationTerms(
+        within_free_window=within, free_until=free_until, paid_cents=paid, refund_cents=refund_cents,
+        kept_cents=paid - refund_cents, currency=money.currency,
+    )
+
+
 def cancel_with_policy(
     session: Session,
     provider: PaymentProvider,
@@ -634,23 +662,16 @@ def cancel_with_policy(
     actor: str = "customer",
     refund_everything: bool = False,
 ) -> CancelOutcome:
-    """Cancel a booking and refund per the business's policy.
-
-    Within the free-cancellation window (at least free_cancellation_hours before the
-    start) everything paid is refunded, the deposit included. Later, the deposit is kept
-    and only what was paid beyond it (part of a full prepayment) is refunded.
+    """Cancel a booking and refund per the business's policy (cancellation_terms).
     refund_everything=True (the business cancelling) refunds all of it at any time.
     The cancellation and the refunds happen together or not at all."""
     now = _now(now)
     _lock_booking(session, booking)
     business = _business(session, booking)
-    within = now <= booking.starts_at - timedelta(hours=business.free_cancellation_hours)
-    before = balance(session, booking, business)
+    terms = cancellation_terms(session, booking, business, now=now)
     booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor)
-    if refund_everything or within:
-        amount = before.net_paid_cents
-    else:
-        amount = max(before.net_paid_cents - before.deposit_cents, 0)
+    within = terms.within_free_window
+    amount = terms.paid_cents if refund_everything else terms.refund_cents
     refunds = []
     if amount > 0:
         why = "cancelled within the free-cancellation window" if within else "cancelled"

@@ -7,7 +7,7 @@ dashboard call too."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Mapping
 
 from sqlalchemy.orm import Session
@@ -107,26 +107,22 @@ class CancelTerms:
 
 def cancel_terms(session: Session, booking: Booking, business: Business, *, now: datetime) -> CancelTerms:
     """What cancelling now would mean, in words, before the customer presses the button.
-    Mirrors domain.payments.cancel_with_policy (window, deposit kept after it); that
-    function decides when the button is pressed."""
-    balance = payments_domain.balance(session, booking, business)
-    deadline = booking.starts_at - timedelta(hours=business.free_cancellation_hours)
-    paid = balance.net_paid_cents
-    fmt = lambda cents: payments_domain.money(cents, balance.currency)  # noqa: E731
-    if now <= deadline:
-        text = "Cancelling is free until " + _local(deadline, business) + "."
-        if paid:
-            text += f" Everything you paid ({fmt(paid)}) will be refunded."
-        return CancelTerms(True, paid, 0, text)
-    refund = max(paid - balance.deposit_cents, 0)
-    kept = paid - refund
+    The numbers are domain.payments.cancellation_terms, the same that cancel_with_policy
+    acts on."""
+    terms = payments_domain.cancellation_terms(session, booking, business, now=now)
+    fmt = lambda cents: payments_domain.money(cents, terms.currency)  # noqa: E731
+    if terms.within_free_window:
+        text = "Cancelling is free until " + _local(terms.free_until, business) + "."
+        if terms.paid_cents:
+            text += f" Everything you paid ({fmt(terms.paid_cents)}) will be refunded."
+        return CancelTerms(True, terms.refund_cents, 0, text)
     text = f"The free cancellation window ({business.free_cancellation_hours} hours before) has passed."
-    if kept:
-        text += f" If you cancel now, the deposit of {fmt(kept)} is kept"
-        text += f" and {fmt(refund)} is refunded." if refund else "."
+    if terms.kept_cents:
+        text += f" If you cancel now, the deposit of {fmt(terms.kept_cents)} is kept"
+        text += f" and {fmt(terms.refund_cents)} is refunded." if terms.refund_cents else "."
     else:
         text += " Nothing was paid in advance, so nothing is charged."
-    return CancelTerms(False, refund, kept, text)
+    return CancelTerms(False, terms.refund_cents, terms.kept_cents, text)
 
 
 def cancel_booking(session: Session, booking: Booking, business: Business, *, now: datetime):
