@@ -83,3 +83,4 @@ from bookingapp.dashboard import views_checkout  # noqa: E402,F401
 from bookingapp.dashboard import views_reviews  # noqa: E402,F401
 from bookingapp.dashboard import views_setup  # noqa: E402,F401
 from bookingapp.dashboard import views_clients  # noqa: E402,F401
+from bookingapp.dashboard import views_analytics  # noqa: E402,F401

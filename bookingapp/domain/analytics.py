@@ -82,3 +82,84 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
             for weekday, count in sorted(per_day.items(), key=lambda item: (-item[1], item[0]))
         ],
     }
+
+
+# --------------------------------------------------------------------------- the dashboard's extra figures
+# business_analytics above is what GET /api/v1/analytics returns and is left as it is; the
+# dashboard shows its numbers plus these, computed over the same period and the same bookings.
+
+NO_SHOW = "no_show"
+# Bookings whose time has come and gone with an outcome: the base of the no-show rate.
+ATTENDED_OR_NOT = ("completed", NO_SHOW)
+
+
+def dashboard_analytics(session: Session, business: Business, *, period: str = "30d",
+                        now: datetime | None = None) -> dict[str, Any]:
+    """business_analytics plus busiest hours, the no-show rate and staff utilisation."""
+    from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
+    from bookingapp.domain.schedule import subtract
+    from bookingapp.models import BusinessHours, Staff, StaffHours, TimeOff
+
+    now = now or datetime.now(timezone.utc)
+    result = business_analytics(session, business, period=period, now=now)
+    since = period_start(period, now)
+    tz = ZoneInfo(business.timezone)
+
+    query = select(Booking.staff_id, Booking.starts_at, Booking.ends_at, Booking.status).where(
+        Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
+    )
+    if since is not None:
+        query = query.where(Booking.starts_at >= since)
+    rows = session.execute(query).all()
+
+    per_hour: Counter[int] = Counter(starts_at.astimezone(tz).hour for _, starts_at, _, _ in rows)
+    outcomes = Counter(status for _, _, _, status in rows if status in ATTENDED_OR_NOT)
+    decided = outcomes["completed"] + outcomes[NO_SHOW]
+    booked_minutes: Counter = Counter()
+    for staff_id, starts_at, ends_at, _ in rows:
+        booked_minutes[staff_id] += int((ends_at - starts_at).total_seconds() // 60)
+
+    # Working time: each staff member's hours within opening hours, less time off, day by
+    # day in local time over the period (for "all time", from the first booking).
+    first = since or (min((starts_at for _, starts_at, _, _ in rows), default=now))
+    opening: dict[int, list] = defaultdict(list)
+    for weekday, opens, closes in session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
+                                                  .where(BusinessHours.business_id == business.id)):
+        opening[weekday].append((opens, closes))
+    members = session.scalars(select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None))
+                              .order_by(Staff.sort_order, Staff.name)).all()
+    members = [m for m in members if m.services or booked_minutes.get(m.id)]
+    own_hours: dict[Any, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for staff_id, weekday, starts, ends in session.execute(select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
+                                                                  StaffHours.ends_at)):
+        own_hours[staff_id][weekday].append((starts, ends))
+    away = session.execute(select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
+        TimeOff.business_id == business.id, TimeOff.ends_at > first, TimeOff.starts_at < now)).all()
+
+    utilisation = []
+    first_day, last_day = first.astimezone(tz).date(), now.astimezone(tz).date()
+    for member in members:
+        off = merge((s, e) for staff_id, s, e in away if staff_id in (None, member.id))
+        working = 0
+        day = first_day
+        while day <= last_day:
+            windows = local_windows(day, opening, tz)
+            if member.id in own_hours:
+                windows = intersect(local_windows(day, own_hours[member.id], tz), windows)
+            day_start, day_end = local_day_bounds(day, tz)
+            windows = intersect(windows, [(max(day_start, first), min(day_end, now))]) if day_start < now else []
+            working += sum(int((e - s).total_seconds() // 60) for s, e in subtract(windows, off))
+            day += timedelta(days=1)
+        booked = booked_minutes.get(member.id, 0)
+        utilisation.append({
+            "staff_id": str(member.id), "staff_name": member.name, "booked_minutes": booked, "working_minutes": working,
+            "utilisation": round(booked / working, 3) if working else None,
+        })
+
+    result.update({
+        "busy_hours": [{"hour": hour, "booking_count": count} for hour, count in sorted(per_hour.items())],
+        "no_show_count": outcomes[NO_SHOW],
+        "no_show_rate": round(outcomes[NO_SHOW] / decided, 3) if decided else None,
+        "staff_utilisation": utilisation,
+    })
+    return result

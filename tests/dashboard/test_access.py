@@ -51,6 +51,7 @@ ROUTES = {
     "dashboard.setup_time_off": ("POST", "/dashboard/setup/staff/{staff_id}/time-off", MANAGERS),
     "dashboard.clients": ("GET", "/dashboard/clients", MANAGERS),
     "dashboard.client": ("GET", "/dashboard/clients/{customer}", MANAGERS),
+    "dashboard.analytics": ("GET", "/dashboard/analytics?period=7d", MANAGERS),
     "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
