@@ -485,3 +485,15 @@ def check_staff_change(session: Session, business: Business, member: Staff | Non
             Staff.is_active.is_(True), Staff.id != member.id)) or 0
         if owners == 0:
             raise ValidationError("The business needs at least one owner; make someone else owner first.", param="role")
+
+
+# --------------------------------------------------------------------------- API keys
+
+
+def create_named_api_key(session: Session, business: Business, *, name: Any, mode: Any):
+    """api.keys.create_api_key with the name checked first (it stores what it is given).
+    Returns (key row, the secret), the secret to be shown once and never again."""
+    from bookingapp.api.keys import create_api_key
+
+    name = _text(name, "name", 120, "Name", required=True)
+    return create_api_key(session, business, mode=mode if isinstance(mode, str) else "", name=name)

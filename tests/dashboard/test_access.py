@@ -9,7 +9,9 @@ import pytest
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
+from bookingapp.api.keys import create_api_key
 from bookingapp.domain.reviews import leave_review
+from bookingapp.notifications import webhooks
 from bookingapp.models import Product, TimeOff
 from tests.helpers import MONDAY, at, before
 
@@ -52,6 +54,14 @@ ROUTES = {
     "dashboard.clients": ("GET", "/dashboard/clients", MANAGERS),
     "dashboard.client": ("GET", "/dashboard/clients/{customer}", MANAGERS),
     "dashboard.analytics": ("GET", "/dashboard/analytics?period=7d", MANAGERS),
+    "dashboard.developer": ("GET", "/dashboard/developer", MANAGERS),
+    "dashboard.developer_create_key": ("POST", "/dashboard/developer/keys", MANAGERS),
+    "dashboard.developer_revoke_key": ("POST", "/dashboard/developer/keys/{api_key}/revoke", MANAGERS),
+    "dashboard.developer_add_webhook": ("POST", "/dashboard/developer/webhooks", MANAGERS),
+    "dashboard.developer_webhook": ("GET", "/dashboard/developer/webhooks/{endpoint}", MANAGERS),
+    "dashboard.developer_test_webhook": ("POST", "/dashboard/developer/webhooks/{endpoint}/test", MANAGERS),
+    "dashboard.developer_replay": ("POST", "/dashboard/developer/deliveries/{delivery}/replay", MANAGERS),
+    "dashboard.developer_delete_webhook": ("POST", "/dashboard/developer/webhooks/{endpoint}/delete", MANAGERS),
     "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
@@ -76,10 +86,15 @@ def world(session, salon, make_customer):
     product = Product(business_id=business.id, name="Shampoo", price_cents=1200)
     time_off = TimeOff(business_id=business.id, staff_id=alice.id, starts_at=at(MONDAY, 16), ends_at=at(MONDAY, 17))
     session.add_all([product, time_off])
+    api_key, _ = create_api_key(session, business, name="Test")
+    endpoint = webhooks.create_endpoint(session, business, url="https://hooks.example/in")
+    delivery = webhooks.send_test_event(session, business, endpoint, now=before())
+    delivery.status = "failed"
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
-            "staff_id": alice.id, "product": product.id, "customer": booking.customer_id, "time_off": time_off.id}
+            "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
+            "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):
