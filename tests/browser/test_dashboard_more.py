@@ -2,6 +2,8 @@
 added in setup removes the slot from the public wizard; a staff-role user cannot reach setup."""
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from bookingapp.auth.accounts import create_account
@@ -41,6 +43,9 @@ def test_reply_to_a_review_in_place(live_server, page, session, salon, make_cust
     card = page.locator(f"#review-{review.id}")
     expect(card).to_contain_text("Waited twenty minutes.")
     page.locator("select[name=replied]").select_option("no")
+    # Wait for the filtered list to land (its URL is pushed after the swap), or it would
+    # replace the reply box opened next.
+    expect(page).to_have_url(re.compile(r"replied=no"))
     expect(page.locator("#review-list")).to_contain_text("1 review")
     card.locator('[data-action="reply"]').click()
     page.locator(f"#review-{review.id} textarea[name=reply]").fill("   ")
@@ -54,6 +59,7 @@ def test_reply_to_a_review_in_place(live_server, page, session, salon, make_cust
     page.reload()
     expect(page.locator(f"#review-{review.id}")).to_have_count(0)
     page.locator("select[name=replied]").select_option("yes")
+    expect(page).to_have_url(re.compile(r"replied=yes"))
     expect(page.locator(f"#review-{review.id} [data-reply]")).to_contain_text("We are sorry, Maya")
 
 
