@@ -139,8 +139,6 @@ def field_of(param: str | None, specs: list[Spec]) -> str | None:
     for candidate in (param, param.split("[")[0], param.replace(".", "_"), param.split(".")[0]):
         if candidate in names:
             return candidate
-    if param == "buffer_minutes" and "buffer_minutes" in names:
-        return "buffer_minutes"
     return None
 
 

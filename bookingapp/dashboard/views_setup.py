@@ -480,7 +480,6 @@ TIME_OFF_SPECS = [Spec("starts_at", "From", "datetime", required=True), Spec("en
 
 
 def _staff_extras(member: Staff, *, hours=None, time_off_form=None) -> dict:
-    business = _business()
     hours = hours or {"id": "staff-hours-form", "title": "Working hours",
                       "action": url_for("dashboard.setup_staff_hours", item_id=member.id),
                       "values": week_values(member.hours, "starts_at", "ends_at"), "errors": {}, "error": None,
