@@ -55,14 +55,61 @@ def rate_limit_key() -> str:
     return "ip:" + (request.remote_addr or "unknown")
 
 
+# Every route of the API draws on one allowance per key (a shared limit with this scope);
+# without it Flask-Limiter gives each route its own counter and a client could multiply
+# its allowance by spreading calls over routes.
+RATE_LIMIT_SCOPE = "api_v1"
+QUOTA_SCOPE_PREFIX = "api_v1_quota:"
+# The monthly quota's counter is keyed by the calendar month (UTC), so it starts afresh on
+# the 1st; its window only has to outlive the longest month.
+QUOTA_WINDOW = "32 days"
+
+
 def rate_limits() -> str:
     config = current_app.config
-    limits = [part.strip() for part in str(config.get("API_RATE_LIMITS", "")).split(";") if part.strip()]
-    quota = int(config.get("API_MONTHLY_QUOTA") or 0)
-    if quota > 0:
-        limits.append(f"{quota} per month")
-    return ";".join(limits)
+    return ";".join(part.strip() for part in str(config.get("API_RATE_LIMITS", "")).split(";") if part.strip())
 
 
-def not_limited() -> bool:
-    return request.endpoint in PUBLIC_ENDPOINTS or not rate_limits()
+def monthly_quota() -> str:
+    quota = int(current_app.config.get("API_MONTHLY_QUOTA") or 0)
+    return f"{quota} per {QUOTA_WINDOW}" if quota > 0 else ""
+
+
+def quota_scope(_endpoint: str = "") -> str:
+    return QUOTA_SCOPE_PREFIX + datetime.now(timezone.utc).strftime("%Y-%m")
+
+
+def next_month_start(now: datetime | None = None) -> datetime:
+    now = now or datetime.now(timezone.utc)
+    year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
+    return datetime(year, month, 1, tzinfo=timezone.utc)
+
+
+def is_public() -> bool:
+    return request.endpoint in PUBLIC_ENDPOINTS
+
+
+def install_limits(bp, limiter) -> None:
+    """One shared per-key allowance for the whole blueprint, plus the calendar-month quota."""
+    limiter.shared_limit(rate_limits, scope=RATE_LIMIT_SCOPE, key_func=rate_limit_key, exempt_when=is_public)(bp)
+    limiter.shared_limit(monthly_quota, scope=quota_scope, key_func=rate_limit_key, exempt_when=is_public)(bp)
+
+
+def rate_limit_headers(response):
+    """After Flask-Limiter's own headers: X-RateLimit-Used, and the monthly quota's true reset
+    (the 1st of next month, UTC) when the quota is the limit being reported."""
+    from bookingapp.extensions import limiter
+
+    if request.blueprint != "api" or not limiter.enabled:
+        return response
+    try:
+        current = limiter.current_limit
+    except Exception:  # no limit was evaluated for this request (e.g. limiting off)
+        current = None
+    if current is None or "X-RateLimit-Remaining" not in response.headers:
+        return response
+    remaining = int(response.headers["X-RateLimit-Remaining"])
+    response.headers["X-RateLimit-Used"] = str(max(current.limit.amount - remaining, 0))
+    if QUOTA_SCOPE_PREFIX in current.key:
+        response.headers["X-RateLimit-Reset"] = str(int(next_month_start().timestamp()))
+    return response

@@ -96,3 +96,83 @@ def test_ratelimit_enabled_false_turns_limiting_off(database_url, salon, make_ke
 
     with app.app_context():
         db.engine.dispose()
+
+
+def test_one_allowance_per_key_across_all_routes(limited_client, salon, make_key):
+    """Spreading calls over routes must not multiply the allowance."""
+    api = Api(limited_client.test_client(), make_key(salon[0]))
+    first, second, third = api.get("/services"), api.get("/staff"), api.get("/business")
+    assert [r.status_code for r in (first, second, third)] == [200, 200, 200]
+    assert [r.headers["X-RateLimit-Remaining"] for r in (first, second, third)] == ["2", "1", "0"]
+    assert [r.headers["X-RateLimit-Used"] for r in (first, second, third)] == ["1", "2", "3"]
+    assert_error(api.get("/services"), 429, "rate_limit_exceeded")
+    assert_error(api.get("/reviews"), 429, "rate_limit_exceeded")
+
+
+def test_monthly_quota_resets_on_the_first_of_next_month(database_url, salon, make_key):
+    from datetime import datetime, timezone
+
+    from bookingapp.api.auth import next_month_start
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "localhost",
+                      "API_RATE_LIMITS": "", "API_MONTHLY_QUOTA": 2, "RATELIMIT_ENABLED": True})
+    api = Api(app.test_client(), make_key(salon[0]))
+    responses = [api.get("/services"), api.get("/staff"), api.get("/business")]
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    now = datetime.now(timezone.utc)
+    first_of_next = next_month_start(now)
+    assert first_of_next.day == 1 and first_of_next > now and (first_of_next - now).days < 31
+    assert {r.headers["X-RateLimit-Reset"] for r in responses} == {str(int(first_of_next.timestamp()))}
+    assert next_month_start(datetime(2026, 12, 31, 23, 59, tzinfo=timezone.utc)) == datetime(2027, 1, 1, tzinfo=timezone.utc)
+    from bookingapp.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+_OTHER_SERVER = """
+import sys
+from bookingapp import create_app
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": sys.argv[1], "SERVER_NAME": "localhost",
+                  "API_RATE_LIMITS": "3 per minute", "API_MONTHLY_QUOTA": 0, "RATELIMIT_ENABLED": True,
+                  "RATELIMIT_STORAGE_URI": sys.argv[2], "RATELIMIT_KEY_PREFIX": sys.argv[3]})
+response = app.test_client().get("/api/v1/staff", headers={"Authorization": "Bearer " + sys.argv[4]})
+print(response.status_code, response.headers.get("X-RateLimit-Remaining"))
+"""
+
+
+@pytest.mark.slow
+def test_two_app_servers_share_one_count_in_redis(database_url, salon, make_key):
+    """Two app instances in two processes (as two servers would be) draw on one count in Redis."""
+    import subprocess
+    import sys
+    import uuid
+
+    redis = pytest.importorskip("redis")
+    storage = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(storage, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    prefix = f"test-{uuid.uuid4().hex}"  # a count of its own, whatever else uses this Redis
+    key = make_key(salon[0])
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "localhost",
+                      "API_RATE_LIMITS": "3 per minute", "API_MONTHLY_QUOTA": 0, "RATELIMIT_ENABLED": True,
+                      "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": prefix})
+    try:
+        api = Api(app.test_client(), key)
+        assert api.get("/services").headers["X-RateLimit-Remaining"] == "2"
+        other = subprocess.run([sys.executable, "-c", _OTHER_SERVER, database_url, storage, prefix, key],
+                               capture_output=True, text=True, timeout=60)
+        assert other.returncode == 0, other.stderr
+        assert other.stdout.split()[-2:] == ["200", "1"]
+        assert api.get("/business").headers["X-RateLimit-Remaining"] == "0"
+        assert_error(api.get("/services"), 429, "rate_limit_exceeded")
+    finally:
+        from bookingapp.extensions import db
+
+        with app.app_context():
+            db.engine.dispose()
+        client = redis.Redis.from_url(storage)
+        for stale in client.scan_iter(f"*{prefix}*"):
+            client.delete(stale)
