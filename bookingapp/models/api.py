@@ -77,9 +77,10 @@ class WebhookEndpoint(IdMixin, Base):
 class WebhookDelivery(IdMixin, Base):
     """One event to one endpoint: its attempts, the last answer, and when to try again.
 
-    `next_attempt_at` doubles as the lease of a worker that has claimed the row, so two
-    workers never send one delivery at the same time; the unique key stops an event from
-    being fanned out to an endpoint twice."""
+    `next_attempt_at` doubles as the lease of a worker that has claimed the row, and
+    `claim_token` names that claim: a worker sends and records only while the row still
+    carries its token, so two workers never send one delivery; the unique key stops an event
+    from being fanned out to an endpoint twice."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
@@ -100,5 +101,6 @@ class WebhookDelivery(IdMixin, Base):
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[Optional[datetime]]
+    claim_token: Mapped[Optional[str]] = mapped_column(String(32))
 
     endpoint: Mapped[WebhookEndpoint] = relationship()

@@ -9,10 +9,16 @@ transaction as the change. The worker then
    is retried with exponential backoff for WEBHOOK_RETRY_HOURS (a day), after which the
    delivery is failed; WEBHOOK_DISABLE_AFTER_FAILURES failures in a row disable the endpoint.
 
-Claiming uses SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL and moves next_attempt_at
-forward by a lease before the lock is released, so several workers can run at once and no
-delivery is sent twice; a worker that dies mid-send leaves a lease that simply runs out.
-(SQLite has one writer at a time, so the claim is naturally exclusive there.)
+Claiming takes one delivery at a time with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL
+(SQLite has one writer at a time, so the claim is naturally exclusive there), stamps it
+with a fresh claim token and moves next_attempt_at forward by a lease that outlasts one
+send (twice the HTTP timeout, for connect and read, plus a margin). Right before sending,
+the worker renews the lease only if the row still carries its token, and it records the
+outcome only if it still does; so a worker that stalled past its lease neither sends nor
+overwrites what the worker that took over recorded, and a worker that dies mid-send leaves a
+lease that simply runs out. Deliveries of a disabled endpoint are never claimed: when an
+endpoint is disabled its pending deliveries are failed ("endpoint disabled"), so they
+neither block other endpoints' deliveries nor wait forever.
 
 Signature: header `X-Webhook-Signature: t=<unix seconds>,v1=<hex>` where hex is
 HMAC-SHA256(endpoint secret, "<event id>.<t>.<raw body>"). Receivers recompute it, compare
@@ -31,7 +37,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.notifications.email import EMAIL_TOPIC_PREFIX
@@ -46,7 +52,10 @@ EVENT_TYPES = (
 )
 TEST_EVENT = "webhook.test"
 SIGNATURE_HEADER = "X-Webhook-Signature"
+# The least a claim is leased for; lease_for() stretches it to cover one send.
 LEASE = timedelta(minutes=2)
+LEASE_MARGIN = timedelta(seconds=30)
+MAX_SENDS_PER_PASS = 100
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY_GAP = timedelta(hours=2)
 MAX_ENDPOINTS_PER_BUSINESS = 20
@@ -57,6 +66,19 @@ class DeliverySettings:
     timeout_seconds: float = 10.0
     retry_for: timedelta = timedelta(hours=24)
     disable_after_failures: int = 20
+    lease: timedelta = LEASE
+
+
+def lease_for(settings: DeliverySettings) -> timedelta:
+    """A claim must outlive the send it covers (requests' timeout applies to connecting and
+    to reading, each), or a second worker could claim and send the same delivery meanwhile."""
+    return max(settings.lease, timedelta(seconds=2 * settings.timeout_seconds) + LEASE_MARGIN)
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: uuid.UUID
+    token: str
 
 
 def _now(now: datetime | None) -> datetime:
@@ -193,32 +215,67 @@ def fan_out(session: Session, *, now: datetime | None = None, batch: int = 200) 
     return created
 
 
-def claim_due(session: Session, *, now: datetime | None = None, batch: int = 20) -> list[uuid.UUID]:
-    """Lease due deliveries to this worker; commits so other workers see the lease."""
+def fail_disabled_endpoints_pending(session: Session, *, endpoint_id: uuid.UUID | None = None) -> int:
+    """Pending deliveries of disabled endpoints (other than test events, which may be sent to
+    check a fix) are failed: a disabled endpoint gets nothing more until it is added again,
+    and its rows must not stay due forever. Caller commits."""
+    disabled = select(WebhookEndpoint.id).where(WebhookEndpoint.is_active.is_(False))
+    if endpoint_id is not None:
+        disabled = disabled.where(WebhookEndpoint.id == endpoint_id)
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.topic != TEST_EVENT,
+               WebhookDelivery.endpoint_id.in_(disabled))
+        .values(status="failed", error="endpoint disabled", claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def claim_next(session: Session, settings: DeliverySettings, *, now: datetime | None = None) -> Claim | None:
+    """Lease the oldest due delivery to this worker; commits so other workers see the lease.
+
+    Only rows an endpoint can take are candidates (the endpoint's state is in the WHERE
+    clause), so however many rows a disabled endpoint has, the others are still reached."""
     now = _now(now)
     acquire_write_lock(session)
-    rows = session.scalars(
+    delivery = session.scalars(
         select(WebhookDelivery)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(
             WebhookDelivery.status == "pending",
             WebhookDelivery.next_attempt_at <= now,
             WebhookEndpoint.deleted_at.is_(None),
+            or_(WebhookEndpoint.is_active.is_(True), WebhookDelivery.topic == TEST_EVENT),
         )
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(batch)
+        .limit(1)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
-    ).all()
-    claimed = []
-    for delivery in rows:
-        endpoint = delivery.endpoint
-        # A disabled endpoint only receives test events (sent by hand to check a fix).
-        if not endpoint.is_active and delivery.topic != TEST_EVENT:
-            continue
-        delivery.next_attempt_at = now + LEASE
-        claimed.append(delivery.id)
+    ).one_or_none()
+    if delivery is None:
+        session.commit()
+        return None
+    claim = Claim(delivery.id, secrets.token_hex(16))
+    delivery.claim_token = claim.token
+    delivery.next_attempt_at = now + lease_for(settings)
     session.commit()
-    return claimed
+    return claim
+
+
+def _still_ours(session: Session, claim: Claim, *, renew_until: datetime | None = None) -> bool:
+    """Whether the delivery still carries this claim's token (a conditional update, so the
+    check and the renewal are one atomic step against a worker taking it over)."""
+    values = {"claim_token": claim.token}
+    if renew_until is not None:
+        values["next_attempt_at"] = renew_until
+    result = session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.claim_token == claim.token,
+               WebhookDelivery.status == "pending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def backoff(attempts: int) -> timedelta:
@@ -226,14 +283,21 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), MAX_RETRY_GAP)
 
 
-def attempt(session: Session, delivery_id: uuid.UUID, settings: DeliverySettings, *, http: requests.Session,
-            now: datetime | None = None) -> WebhookDelivery:
-    """Send one claimed delivery and record the outcome. Caller commits."""
-    delivery = session.get(WebhookDelivery, delivery_id)
-    endpoint = delivery.endpoint
+def attempt(session: Session, claim: Claim, settings: DeliverySettings, *, http: requests.Session,
+            now: datetime | None = None) -> WebhookDelivery | None:
+    """Send one claimed delivery and record the outcome; None when the claim was lost (another
+    worker took the delivery over), in which case nothing is sent or recorded. Caller commits."""
+    sent_at = _now(now)
+    # Renew the lease for this send, only if the claim is still ours; commit so a worker
+    # looking for due rows sees the renewed lease before the request goes out.
+    if not _still_ours(session, claim, renew_until=sent_at + lease_for(settings)):
+        session.rollback()
+        return None
+    session.commit()
+    delivery = session.get(WebhookDelivery, claim.delivery_id, populate_existing=True)
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id, populate_existing=True)
     event = session.get(OutboxEvent, delivery.event_id)
     body = event_body(event)
-    sent_at = _now(now)
     timestamp = int(sent_at.timestamp())
     headers = {
         "Content-Type": "application/json",
@@ -243,20 +307,36 @@ def attempt(session: Session, delivery_id: uuid.UUID, settings: DeliverySettings
         "X-Webhook-Timestamp": str(timestamp),
         SIGNATURE_HEADER: signature_header(endpoint.secret, str(event.id), timestamp, body),
     }
+    url = endpoint.url
+    session.rollback()  # hold no transaction (nor, on SQLite, any lock) during the request
+    try:
+        response = http.post(url, data=body, headers=headers, timeout=settings.timeout_seconds,
+                             allow_redirects=False)
+        status, answer = response.status_code, response.text[:2000]
+        ok = 200 <= status < 300
+        error = None if ok else f"HTTP {status}"
+    except requests.RequestException as failure:
+        ok, status, answer = False, None, None
+        error = f"{type(failure).__name__}: {failure}"[:2000]
+    # Record only under the claim: lock the row and re-check the token.
+    acquire_write_lock(session)
+    delivery = session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == claim.delivery_id, WebhookDelivery.claim_token == claim.token,
+               WebhookDelivery.status == "pending")
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if delivery is None:
+        session.rollback()
+        return None
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id, with_for_update=True, populate_existing=True)
+    delivery.claim_token = None
     delivery.attempts += 1
     delivery.last_attempt_at = sent_at
-    try:
-        response = http.post(endpoint.url, data=body, headers=headers, timeout=settings.timeout_seconds,
-                             allow_redirects=False)
-        delivery.response_status = response.status_code
-        delivery.response_body = response.text[:2000]
-        ok = 200 <= response.status_code < 300
-        delivery.error = None if ok else f"HTTP {response.status_code}"
-    except requests.RequestException as error:
-        ok = False
-        delivery.response_status = None
-        delivery.response_body = None
-        delivery.error = f"{type(error).__name__}: {error}"[:2000]
+    delivery.response_status = status
+    delivery.response_body = answer
+    delivery.error = error
     if ok:
         delivery.status = "succeeded"
         delivery.delivered_at = sent_at
@@ -272,18 +352,30 @@ def attempt(session: Session, delivery_id: uuid.UUID, settings: DeliverySettings
         delivery.status = "failed"
     else:
         delivery.next_attempt_at = retry_at
+    if not endpoint.is_active:
+        if delivery.topic != TEST_EVENT:
+            delivery.status = "failed"
+        session.flush()
+        fail_disabled_endpoints_pending(session, endpoint_id=endpoint.id)
     return delivery
 
 
 def run_once(session: Session, settings: DeliverySettings, *, http: requests.Session | None = None,
-             now: datetime | None = None) -> dict[str, int]:
-    """One pass of the worker: fan out, then deliver what is due. Commits as it goes."""
+             now: datetime | None = None, max_sends: int = MAX_SENDS_PER_PASS) -> dict[str, int]:
+    """One pass of the worker: fan out, then deliver what is due, one claim at a time.
+    Commits as it goes."""
     http = http or requests.Session()
     fanned = fan_out(session, now=now)
+    fail_disabled_endpoints_pending(session)
     session.commit()
     sent = failed = 0
-    for delivery_id in claim_due(session, now=now):
-        delivery = attempt(session, delivery_id, settings, http=http, now=now)
+    for _ in range(max_sends):
+        claim = claim_next(session, settings, now=now)
+        if claim is None:
+            break
+        delivery = attempt(session, claim, settings, http=http, now=now)
+        if delivery is None:
+            continue
         if delivery.status == "succeeded":
             sent += 1
         else:

@@ -84,19 +84,21 @@ def test_repeated_failure_disables_the_endpoint_and_a_day_of_failure_gives_up(se
     session.refresh(endpoint)
     assert endpoint.is_active is False and endpoint.disabled_at is not None
     delivery = session.query(WebhookDelivery).one()
-    assert delivery.attempts == 3
-    # A disabled endpoint gets nothing more, except a test event sent by hand.
+    # Disabling fails what was pending for the endpoint: nothing stays due forever.
+    assert delivery.attempts == 3 and delivery.status == "failed"
+    _book(session, salon, 11)  # a later event is not even fanned out to it
     run_once(session, SETTINGS, now=now)
-    assert session.query(WebhookDelivery).one().attempts == 3
+    assert session.query(WebhookDelivery).count() == 1 and len(httpserver.log) == 3
     # Without disabling, retries stop after a day.
     patient = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=1000)
-    endpoint.is_active = True
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
     session.commit()
+    _book(session, salon, 12)
     for _ in range(20):
-        now += timedelta(hours=3)
         run_once(session, patient, now=now)
-    session.refresh(delivery)
-    assert delivery.status == "failed"
+        now += timedelta(hours=3)
+    retried = session.query(WebhookDelivery).filter(WebhookDelivery.endpoint_id != endpoint.id).one()
+    assert retried.status == "failed" and 5 <= retried.attempts <= 20 and retried.error == "HTTP 503"
 
 
 def test_unreachable_receiver_is_a_recorded_failure(session, salon):
@@ -199,3 +201,104 @@ def test_two_concurrent_workers_never_send_an_event_twice(app, session, salon, h
     assert len(ids) == total and len(set(ids)) == total
     session.expire_all()
     assert session.query(WebhookDelivery).filter_by(status="succeeded").count() == total
+
+
+def _pending_rows(session, endpoint, count, *, due):
+    from bookingapp.domain.outbox import record_event
+
+    for index in range(count):
+        event = record_event(session, endpoint.business_id, "booking.updated", {"n": index}, now=due)
+        event.dispatched_at = due
+        session.flush()
+        session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event.id, topic="booking.updated",
+                                    status="pending", attempts=1, next_attempt_at=due, created_at=due))
+    session.commit()
+
+
+def test_a_disabled_endpoints_backlog_does_not_block_other_endpoints(session, salon, make_business, httpserver):
+    """Many due rows of a disabled endpoint (older than anything else) and one of a healthy
+    endpoint of another business: the healthy one is delivered, the backlog is failed."""
+    now = datetime.now(timezone.utc)
+    dead = create_endpoint(session, salon[0], url="http://127.0.0.1:9/dead")
+    session.commit()
+    _pending_rows(session, dead, 45, due=now - timedelta(hours=1))
+    dead.is_active = False
+    dead.disabled_at = now - timedelta(minutes=30)
+    session.commit()
+    other = make_business()
+    healthy = create_endpoint(session, other, url=httpserver.url_for("/hook"))
+    session.commit()
+    _pending_rows(session, healthy, 1, due=now)
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    assert run_once(session, SETTINGS, now=now + timedelta(seconds=1)) == {
+        "fanned_out": 0, "succeeded": 1, "failed_attempts": 0}
+    assert len(httpserver.log) == 1
+    session.expire_all()
+    backlog = session.query(WebhookDelivery).filter_by(endpoint_id=dead.id).all()
+    assert len(backlog) == 45 and {(d.status, d.error) for d in backlog} == {("failed", "endpoint disabled")}
+
+
+def test_a_short_lease_is_stretched_to_cover_the_send(app, session, salon, httpserver, database_url):
+    """A slow receiver and a lease configured shorter than a send: a second worker polling
+    during the send finds nothing to claim, so the receiver gets the event once."""
+    import time
+
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+    in_handler = threading.Event()
+
+    def slow(request):
+        in_handler.set()
+        time.sleep(1.5)
+        return Response("ok")
+
+    httpserver.expect_request("/hook").respond_with_handler(slow)
+    _book(session, salon)
+    short = DeliverySettings(timeout_seconds=3, retry_for=timedelta(hours=24), disable_after_failures=3,
+                             lease=timedelta(seconds=0.5))
+    engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False}
+                           if database_url.startswith("sqlite") else {})
+    results = []
+
+    def first_worker():
+        with OrmSession(engine) as own:
+            results.append(run_once(own, short, http=requests.Session()))
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    assert in_handler.wait(10)
+    time.sleep(0.7)  # past the configured 0.5 s lease, still inside the send
+    with OrmSession(engine) as second:
+        assert run_once(second, short, http=requests.Session())["succeeded"] == 0
+    thread.join()
+    engine.dispose()
+    assert results == [{"fanned_out": 1, "succeeded": 1, "failed_attempts": 0}]
+    assert len(httpserver.log) == 1
+
+
+def test_a_worker_that_lost_its_claim_neither_sends_nor_records(session, salon, httpserver):
+    """Worker A claims, then stalls past its lease; worker B claims the delivery again and
+    sends it. A, resuming, finds its token gone: it sends nothing and records nothing."""
+    from bookingapp.notifications.webhooks import attempt, claim_next, fan_out, lease_for
+
+    create_endpoint(session, salon[0], url=httpserver.url_for("/hook"))
+    session.commit()
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    _book(session, salon)
+    now = datetime.now(timezone.utc)
+    fan_out(session, now=now)
+    session.commit()
+    stalled = claim_next(session, SETTINGS, now=now)
+    later = now + lease_for(SETTINGS) + timedelta(seconds=1)
+    taken_over = claim_next(session, SETTINGS, now=later)
+    assert stalled is not None and taken_over is not None and stalled.token != taken_over.token
+    assert stalled.delivery_id == taken_over.delivery_id
+    delivered = attempt(session, taken_over, SETTINGS, http=requests.Session(), now=later)
+    session.commit()
+    assert delivered.status == "succeeded"
+    assert attempt(session, stalled, SETTINGS, http=requests.Session(), now=later) is None
+    session.commit()
+    assert len(httpserver.log) == 1
+    session.expire_all()
+    delivery = session.query(WebhookDelivery).one()
+    assert delivery.status == "succeeded" and delivery.attempts == 1 and delivery.claim_token is None
