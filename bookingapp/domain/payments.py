@@ -33,7 +33,9 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
-from bookingapp.domain.pricing import count_promotion_use, quote_booking
+from bookingapp.domain.pricing import (
+    apply_promotion, count_promotion_use, normalise_code, quote_booking, redemption_of,
+)
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, BookingEvent, Business
 from bookingapp.models.payment import Payment, StripeEvent
@@ -54,6 +56,14 @@ REUSE_MARGIN = timedelta(minutes=5)
 INCOMING_KINDS = ("deposit", "prepayment", "balance")
 MONEY_IN_STATUSES = ("succeeded", "partially_refunded", "refunded")
 REFUND_COUNTED_STATUSES = ("created", "pending", "succeeded")
+# A hosted page that may still be paid: not paid yet, and not known to be closed. A
+# declined card leaves the payment "failed" but Stripe's page open for another card.
+OPEN_CHECKOUT_STATUSES = ("created", "pending", "failed")
+EXPIRED_REASON = "expired"
+
+# Written on an incoming payment that arrived for a booking another payment had already
+# paid (two checkout pages both paid): it is refunded in full, automatically.
+DUPLICATE_REASON = "a second payment for a booking that was already paid"
 
 PAYMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "created": ("pending", "succeeded", "failed"),
@@ -205,15 +215,35 @@ def payments_of(session: Session, booking: Booking) -> list[Payment]:
     ))
 
 
-def has_payments(session: Session, booking: Booking) -> bool:
-    """Whether money has been asked for or taken (the price may no longer change)."""
+def money_taken(session: Session, booking: Booking) -> bool:
+    """Whether any money has actually been paid on the booking (the price may then no
+    longer change). A checkout page opened, or a card declined, is not a payment made."""
     return session.scalar(
         select(Payment.id).where(
             Payment.booking_id == booking.id,
-            Payment.kind != "refund",
-            Payment.status.in_(("pending", *MONEY_IN_STATUSES)),
+            Payment.kind.in_(INCOMING_KINDS),
+            Payment.status.in_(MONEY_IN_STATUSES),
         ).limit(1)
     ) is not None
+
+
+def is_open_checkout(payment: Payment) -> bool:
+    return (
+        payment.kind in INCOMING_KINDS and payment.status in OPEN_CHECKOUT_STATUSES
+        and payment.provider_session_id is not None
+        and not (payment.status == "failed" and payment.failure_reason == EXPIRED_REASON)
+    )
+
+
+def open_checkouts(session: Session, booking: Booking) -> list[Payment]:
+    """Hosted pages of this booking that may still be paid, oldest first."""
+    return [p for p in payments_of(session, booking) if is_open_checkout(p)]
+
+
+def payment_may_still_arrive(session: Session, booking: Booking) -> bool:
+    """A checkout page is still open for this booking, so its payment may still come in
+    (and book a hold that ran out, while the time is free: see confirm_checkout)."""
+    return bool(open_checkouts(session, booking))
 
 
 def _refunded_of(session: Session, payment: Payment) -> int:
@@ -300,15 +330,23 @@ def start_checkout(
     if amount <= 0:
         raise ValidationError("There is nothing to pay for this booking.", param="booking_id")
 
-    reusable = session.scalar(
-        select(Payment).where(
-            Payment.booking_id == booking.id, Payment.status == "pending", Payment.kind == kind,
-            Payment.amount_cents == amount, Payment.provider == provider.name,
-            Payment.checkout_expires_at > now + REUSE_MARGIN, Payment.checkout_url.is_not(None),
-        ).order_by(Payment.created_at.desc()).limit(1)
-    )
-    if reusable is not None:
-        return CheckoutStart(payment=reusable, url=reusable.checkout_url, expires_at=reusable.checkout_expires_at)
+    pages = open_checkouts(session, booking)
+    for page in reversed(pages):
+        # The same page again (a double click, "back" from the page, another card after
+        # a decline): the customer can only ever pay once.
+        if page.kind == kind and page.amount_cents == amount and page.provider == provider.name \
+                and page.checkout_url and page.checkout_expires_at and page.checkout_expires_at > now + REUSE_MARGIN:
+            return CheckoutStart(payment=page, url=page.checkout_url, expires_at=page.checkout_expires_at)
+    for page in pages:
+        # Any other open page is closed at the provider before a new one opens, so two
+        # pages can never both be paid. One that turns out paid already is acted on and
+        # the customer is sent to the return page as if they had just come back from it.
+        if close_checkout(session, provider, page, now=now):
+            confirm_checkout(session, provider, page.provider_session_id, now=now)
+            return CheckoutStart(
+                payment=page, url=success_url.replace("{CHECKOUT_SESSION_ID}", page.provider_session_id),
+                expires_at=page.checkout_expires_at,
+            )
 
     expires_at = now + CHECKOUT_LIFETIME
     payment = Payment(
@@ -355,6 +393,62 @@ def start_checkout(
     return CheckoutStart(payment=payment, url=checkout.url, expires_at=expires_at)
 
 
+def close_checkout(session: Session, provider: PaymentProvider, payment: Payment, *, now: datetime) -> bool:
+    """Close one open hosted page at the provider so that it can no longer be paid, and
+    mark the payment failed ("expired"). Returns True, changing nothing, when the page
+    turns out to have been paid already: the caller must act on that payment.
+    PaymentUnavailable when the provider cannot be reached (nothing changed)."""
+    try:
+        checkout = provider.expire_checkout_session(payment.provider_session_id)
+    except ProviderRejected:
+        # Not open any more: paid, or expired already. Read it back to know which.
+        try:
+            checkout = _read_session(provider, payment.provider_session_id)
+        except NotFound:
+            checkout = None
+    except ProviderUnavailable as error:
+        raise PaymentUnavailable(
+            "The payment page could not be closed just now; nothing was changed. Please try again in a moment.",
+            param="payment",
+        ) from error
+    if checkout is not None and checkout.payment_status == "paid":
+        return True
+    _mark_failed(session, payment, EXPIRED_REASON, now=now)
+    return False
+
+
+def abandon_open_checkouts(session: Session, provider: PaymentProvider, booking: Booking, *, now: datetime | None = None) -> bool:
+    """Close every open hosted page of the booking (the customer went back to change the
+    price). True when one of them turns out paid: it is confirmed, and the price stays."""
+    now = _now(now)
+    _lock_booking(session, booking)
+    for page in open_checkouts(session, booking):
+        if close_checkout(session, provider, page, now=now):
+            confirm_checkout(session, provider, page.provider_session_id, now=now)
+            return True
+    return False
+
+
+def change_promotion(
+    session: Session, provider: PaymentProvider, booking: Booking, business: Business, promo_code: str | None,
+    *, now: datetime | None = None,
+):
+    """Apply, change or remove the booking's promotion code. Nothing to do when the code
+    is the one already applied. A checkout page opened at the old price is closed first
+    (so it cannot be paid at that price); once money has been taken the price stays, and
+    domain.pricing.apply_promotion says so."""
+    now = _now(now)
+    wanted = normalise_code(promo_code) or None
+    current = redemption_of(session, booking)
+    if wanted == (current.promotion.code if current is not None else None):
+        return quote_booking(session, booking, business)
+    if not money_taken(session, booking) and abandon_open_checkouts(session, provider, booking, now=now):
+        # The old page was paid meanwhile and that payment has now booked it: the price
+        # is what was paid. The caller sees the booking booked.
+        return quote_booking(session, booking, business)
+    return apply_promotion(session, booking, business, wanted, now=now)
+
+
 def _payment_by_session(session: Session, provider_session_id: str) -> Payment:
     payment = session.scalar(select(Payment).where(Payment.provider_session_id == provider_session_id))
     if payment is None:
@@ -375,6 +469,11 @@ def _describe(payment: Payment, booking: Booking) -> CheckoutOutcome:
     """The outcome of a checkout that has already been dealt with, read from the rows."""
     booked = booking.status in (S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
     if payment.status in MONEY_IN_STATUSES:
+        if payment.reason == DUPLICATE_REASON:
+            return CheckoutOutcome(
+                "refunded_duplicate", booking, payment,
+                "This booking had already been paid, so this second payment has been refunded in full.",
+            )
         if booked or booking.status == S.RESERVED:
             if payment.kind == "balance":
                 return CheckoutOutcome("paid", booking, payment, "Thank you: your payment was received.")
@@ -390,7 +489,7 @@ def _describe(payment: Payment, booking: Booking) -> CheckoutOutcome:
             "This booking can no longer be made, so your payment has been refunded in full.",
         )
     if payment.status == "failed":
-        if payment.failure_reason == "expired":
+        if payment.failure_reason == EXPIRED_REASON:
             return CheckoutOutcome("expired", booking, payment, "The payment page expired before payment was made.")
         return CheckoutOutcome("failed", booking, payment, payment.failure_reason or "The payment did not go through.")
     return CheckoutOutcome("pending", booking, payment, "Your payment is still being processed.")
@@ -452,11 +551,29 @@ def confirm_checkout(
         count_promotion_use(session, booking, now=now)
     elif booking.status in (S.CANCELLED, S.RESCHEDULED):
         _refund_in_full(session, provider, booking, payment, now=now, note=f"paid for a {booking.status} booking")
+    elif _is_duplicate(session, booking, payment, business):
+        payment.reason = DUPLICATE_REASON
+        _refund_in_full(session, provider, booking, payment, now=now, note=DUPLICATE_REASON)
+        session.flush()
+        return _describe(payment, booking)
     else:
         count_promotion_use(session, booking, now=now)
     _note(booking, f"payment received: {money(payment.amount_cents, payment.currency)} {payment.kind}", now=now, actor="system")
     session.flush()
     return _describe(payment, booking)
+
+
+def _is_duplicate(session: Session, booking: Booking, payment: Payment, business: Business) -> bool:
+    """A payment that came in for a booking already made and paid: an up-front payment
+    (deposit, prepayment) when the booking is already booked (another page paid and
+    booked it), or a balance beyond what the booking costs."""
+    if payment.kind in ("deposit", "prepayment"):
+        return True
+    paid_by_others = sum(
+        p.amount_cents for p in payments_of(session, booking)
+        if p.id != payment.id and p.kind in INCOMING_KINDS and p.status in MONEY_IN_STATUSES
+    ) - sum(p.amount_cents for p in payments_of(session, booking) if p.kind == "refund" and p.status in REFUND_COUNTED_STATUSES)
+    return paid_by_others >= quote_booking(session, booking, business).total_cents
 
 
 def fail_checkout(
@@ -478,7 +595,7 @@ def fail_checkout(
     checkout = _read_session(provider, provider_session_id)
     if checkout.payment_status == "paid":
         return confirm_checkout(session, provider, provider_session_id, now=now, actor="system")
-    if reason == "expired" and checkout.status != "expired":
+    if reason == EXPIRED_REASON and checkout.status != "expired":
         return _describe(payment, booking)
     _mark_failed(session, payment, reason, now=now)
     return _describe(payment, booking)
@@ -667,6 +784,11 @@ def cancel_with_policy(
     The cancellation and the refunds happen together or not at all."""
     now = _now(now)
     _lock_booking(session, booking)
+    if actor == "customer" and not refund_everything and now >= booking.starts_at:
+        # Only the business may cancel (and refund) a visit once it has begun.
+        from bookingapp.domain.manage import ensure_customer_may_change  # manage imports this module
+
+        ensure_customer_may_change(booking, now, action="cancel")
     business = _business(session, booking)
     terms = cancellation_terms(session, booking, business, now=now)
     booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor)

@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-# Stripe refuses a Checkout Session that expires sooner than 30 minutes after creation.
-CHECKOUT_LIFETIME = timedelta(minutes=30)
+# Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is
+# created, measured on Stripe's clock when the request arrives. Our expiry is computed
+# before the call (and the caller's `now` may be a moment old), so ask for a little more
+# than the minimum: network delay and clock skew can then never push it under 30.
+STRIPE_MINIMUM_LIFETIME = timedelta(minutes=30)
+CHECKOUT_LIFETIME = timedelta(minutes=32)
 
 
 class ProviderUnavailable(Exception):
@@ -82,6 +86,10 @@ class PaymentProvider(Protocol):
         Stripe's literal placeholder {CHECKOUT_SESSION_ID}."""
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession: ...
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        """Close an open hosted page so it can no longer be paid. ProviderRejected when
+        the page is not open any more (already paid, or expired)."""
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
 

@@ -101,6 +101,15 @@ class SandboxProvider:
         self._expire_if_due(row)
         return self._to_session(row)
 
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        row = self._get(id=session_id)
+        self._expire_if_due(row)
+        if row.status != "open":
+            raise ProviderRejected(f"Only an open checkout session can be expired; this one is {row.status}.")
+        row.status = "expired"
+        self.session.flush()
+        return self._to_session(row)
+
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         row = self._get(payment_intent_id=payment_intent_id)
         return PaymentIntent(

@@ -6,6 +6,7 @@ read back by id; nothing from a browser or an event body is trusted.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +98,8 @@ class StripeProvider:
             "client_reference_id": metadata.get("booking_id"),
             "success_url": success_url,
             "cancel_url": cancel_url,
-            "expires_at": int(expires_at.timestamp()),
+            # Rounded up, never down: a floored second could land under Stripe's minimum.
+            "expires_at": math.ceil(expires_at.timestamp()),
         }
         if customer_email:
             params["customer_email"] = customer_email
@@ -108,6 +110,9 @@ class StripeProvider:
 
     def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         return _to_session(self._call(self.client.v1.checkout.sessions.retrieve, session_id))
+
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession:
+        return _to_session(self._call(self.client.v1.checkout.sessions.expire, session_id))
 
     def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
         intent = self._call(self.client.v1.payment_intents.retrieve, payment_intent_id)

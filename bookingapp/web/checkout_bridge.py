@@ -12,6 +12,7 @@ from typing import Mapping
 
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain import pricing
 from bookingapp.domain.errors import NotFound
@@ -19,20 +20,31 @@ from bookingapp.models import Booking, Business
 from bookingapp.payments import current_provider
 
 
-def quote(session: Session, booking: Booking, business: Business, promo_code: str | None) -> pricing.Quote:
-    """The price the details step shows: the booking's own snapshot with the code the
-    customer typed (not saved yet), or with the code already applied to it."""
-    if pricing.normalise_code(promo_code):
-        return pricing.quote(session, business, booking.service, promo_code)
+def applied_code(session: Session, booking: Booking) -> str:
+    """The promotion code already on the booking ("" for none)."""
+    redemption = pricing.redemption_of(session, booking)
+    return redemption.promotion.code if redemption is not None else ""
+
+
+def saved_quote(session: Session, booking: Booking, business: Business) -> pricing.Quote:
+    """The booking's price as saved (its snapshot less the code applied to it)."""
     return pricing.quote_booking(session, booking, business)
 
 
-def apply_quote(session: Session, booking: Booking, business: Business, code_quote: pricing.Quote, *, now: datetime) -> None:
-    """Save the promotion on the booking (or remove one the customer cleared)."""
-    code = code_quote.promotion.code if code_quote.promotion is not None else None
-    if code is None and pricing.redemption_of(session, booking) is None:
-        return
-    pricing.apply_promotion(session, booking, business, code, now=now)
+def quote(session: Session, booking: Booking, business: Business, promo_code: str | None) -> pricing.Quote:
+    """The price the details step shows: with the code the customer typed (not saved
+    yet), or the saved price when the field is blank or holds the code already applied.
+    ValidationError(param='promo_code') for a code that cannot be used."""
+    code = pricing.normalise_code(promo_code)
+    if not code or code == applied_code(session, booking):
+        return saved_quote(session, booking, business)
+    return pricing.quote(session, business, booking.service, code)
+
+
+def change_promotion(session: Session, booking: Booking, business: Business, promo_code: str | None, *, now: datetime) -> None:
+    """Save the code the customer continued with (nothing happens when it is the one
+    already applied; a payment page opened at the old price is closed first)."""
+    payments_domain.change_promotion(session, current_provider(), booking, business, promo_code, now=now)
 
 
 def amount_due_now(booking: Booking, business: Business) -> int:
@@ -55,7 +67,10 @@ def start_checkout(session: Session, booking: Booking, business: Business, *, re
 
 def finish_return(session: Session, booking: Booking, business: Business, args: Mapping[str, str], *, now: datetime) -> str:
     """Settle what the provider says on the way back. Returns 'paid_now' when this call
-    booked it, else the checkout's result (failed, pending, cancelled, ...)."""
+    booked it, else the checkout's result (failed, pending, cancelled, expired,
+    refunded_time_taken, refunded_not_bookable, ...). PaymentUnavailable when the
+    provider cannot be asked just now; ValidationError for a session that does not match
+    our record."""
     if args.get("cancelled"):
         return "cancelled"
     session_id = args.get("session_id", "")
@@ -72,12 +87,6 @@ def finish_return(session: Session, booking: Booking, business: Business, args: 
     if outcome.result == "pending":
         return "pending"
     return outcome.result
-
-
-def payment_may_still_arrive(session: Session, booking: Booking) -> bool:
-    """A checkout page still open for this hold: its payment may still book the time
-    (the payments domain books a late payment while the time is free)."""
-    return any(p.status == "pending" for p in payments_domain.payments_of(session, booking))
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,8 @@ def cancel_terms(session: Session, booking: Booking, business: Business, *, now:
 
 
 def cancel_booking(session: Session, booking: Booking, business: Business, *, now: datetime):
-    return payments_domain.cancel_with_policy(
+    """The customer cancels from the manage link: refused once the visit has started."""
+    return manage_domain.cancel_by_customer(
         session, current_provider(), booking, reason="cancelled by the customer (manage link)", now=now,
     )
 

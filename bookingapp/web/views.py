@@ -21,6 +21,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import manage as manage_domain
+from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
@@ -40,7 +42,8 @@ from bookingapp.web.links import manage_token, read_manage_token, read_wizard_to
 bp = Blueprint("web", __name__)
 
 ANYONE = "any"
-BOOKED = ("pending", "confirmed", "in_progress", "completed", "no_show")
+# Notices the time step shows when the wizard sends a customer back to it.
+TIME_NOTICES = ("expired", "released", "refunded_time_taken", "refunded_not_bookable")
 
 
 def _now() -> datetime:
@@ -302,17 +305,30 @@ def _time_urls(business: Business, service: Service, who: str):
     return at
 
 
+def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
+    """(cents, currency) refunded automatically on the wizard booking a signed `ref`
+    names: the notice's amount is read from our records, never from the URL."""
+    found = read_wizard_token(ref or "")
+    booking = db.session.get(Booking, found[0]) if found else None
+    if booking is None or booking.business_id != business.id:
+        return None
+    cents = manage_domain.refunded_because_not_booked(db.session, booking)
+    return (cents, booking.currency) if cents else None
+
+
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
     context = _time_context(
         business, service, staff, now=_now(),
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
     )
-    notice = notice or {"expired": "expired", "released": "released"}.get(request.args.get("notice", ""))
+    if notice is None and request.args.get("notice") in TIME_NOTICES:
+        notice = request.args["notice"]
+    refunded = _refunded_on(business, request.args.get("ref")) if notice and notice.startswith("refunded_") else None
     partial_slots = request.headers.get("HX-Target") == "slots" and _wants_partial()
     return _render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
-        business=business, service=service, staff=staff, who=who, step=3, notice=notice,
+        business=business, service=service, staff=staff, who=who, step=3, notice=notice, refunded=refunded,
         time_url=_time_urls(business, service, who), form=ActionForm(), **context,
     )
 
@@ -366,28 +382,28 @@ def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
     return booking, who
 
 
-def _hold_ran_out(booking: Booking, now: datetime) -> bool:
-    return booking.status == "expired" or (
-        booking.status == "held" and booking.hold_expires_at is not None and booking.hold_expires_at <= now
-    )
-
-
-def _back_to_time(business: Business, booking: Booking, who: str, notice: str) -> Response:
+def _back_to_time(business: Business, booking: Booking, who: str, notice: str, token: str | None = None) -> Response:
+    """The time step for the same service and staff choice, with a notice saying why."""
     day = local_date_of(booking.starts_at, business).isoformat()
+    refund_notice = manage_domain.refund_notice(db.session, booking)
+    if refund_notice and token:
+        # A payment came in for this booking and was refunded: say so, whatever else happened.
+        notice = refund_notice
+    extra = {"ref": token} if notice.startswith("refunded_") else {}
     return _see_other(url_for(
-        "web.choose_time", slug=business.slug, service_id=booking.service_id, who=who, day=day, notice=notice,
+        "web.choose_time", slug=business.slug, service_id=booking.service_id, who=who, day=day, notice=notice, **extra,
     ))
 
 
 def _route_by_status(business: Business, booking: Booking, who: str, token: str, *, here: str) -> Response | None:
     """Send the customer to the step the booking is really at (a reload, an old tab)."""
     now = _now()
-    if booking.status in BOOKED or booking.status == "rescheduled":
+    if manage_domain.is_booked(booking) or booking.status == "rescheduled":
         return None if here == "done" else _see_other(url_for("web.done", slug=business.slug, token=token))
-    if _hold_ran_out(booking, now) and not checkout_bridge.payment_may_still_arrive(db.session, booking):
-        return _back_to_time(business, booking, who, "expired")
+    if manage_domain.hold_ran_out(booking, now) and not payments_domain.payment_may_still_arrive(db.session, booking):
+        return _back_to_time(business, booking, who, "expired", token)
     if booking.status == "cancelled":
-        return _back_to_time(business, booking, who, "released")
+        return _back_to_time(business, booking, who, "released", token)
     if here == "done":
         return _see_other(url_for("web.details", slug=business.slug, token=token))
     return None
@@ -396,10 +412,13 @@ def _route_by_status(business: Business, booking: Booking, who: str, token: str,
 def _details_form(business: Business, booking: Booking, formdata=None) -> DetailsForm:
     definitions = active_definitions(db.session, business)
     if formdata is None and booking.customer is not None:
+        # Back from the payment step: what was saved, the promotion code included (a
+        # blank field would otherwise remove the code on Continue).
         form = DetailsForm(
             definitions=definitions, country=business.address_country, formdata=None,
             data={"name": booking.customer.name, "email": booking.customer.email,
-                  "phone": booking.customer.phone or "", "notes": booking.notes or ""},
+                  "phone": booking.customer.phone or "", "notes": booking.notes or "",
+                  "promo_code": checkout_bridge.applied_code(db.session, booking)},
         )
         form.custom_raw = dict(booking.custom_fields or {})
         return form
@@ -409,10 +428,21 @@ def _details_form(business: Business, booking: Booking, formdata=None) -> Detail
     return form
 
 
+def _typed_quote(business: Business, booking: Booking, code: str | None):
+    """(the price with the code typed, None) or, for a code that cannot be used,
+    (the price as saved, the reason)."""
+    try:
+        return checkout_bridge.quote(db.session, booking, business, code), None
+    except DomainError as error:
+        return checkout_bridge.saved_quote(db.session, booking, business), error.message
+
+
 def _render_details(business, booking, who, token, form, *, status=200, quote=None, promo_error=None):
+    if quote is None:
+        quote, _ = _typed_quote(business, booking, form.promo_code.data)
     return _render(
         "details", status=status, business=business, booking=booking, who=who, token=token, form=form,
-        step=5, quote=quote or checkout_bridge.quote(db.session, booking, business, form.promo_code.data),
+        step=5, quote=quote,
         promo_error=promo_error, custom_prefix=CUSTOM_PREFIX, release_form=ActionForm(),
         push_url=url_for("web.details", slug=business.slug, token=token),
     )
@@ -431,16 +461,16 @@ def details(slug: str, token: str):
         return _render_details(business, booking, who, token, _details_form(business, booking, formdata=None))
 
     form = _details_form(business, booking)
-    form_ok = form.validate_on_submit()
-    details_ok = form.validate_details()
-    quote, promo_error = None, None
-    try:
-        quote = checkout_bridge.quote(db.session, booking, business, form.promo_code.data)
-    except DomainError as error:
-        promo_error = error.message
-        form.promo_code.errors = [error.message]
-    if request.form.get("action") == "apply_promo":
-        # Only the price changes; nothing is saved until the customer continues.
+    applying = request.form.get("action") == "apply_promo"
+    # "Apply" checks the code only (CSRF is checked for every POST by CSRFProtect): the
+    # rest of the form may still be half filled in and must not shout about it.
+    form_ok = applying or form.validate_on_submit()
+    details_ok = applying or form.validate_details()
+    quote, promo_error = _typed_quote(business, booking, form.promo_code.data)
+    if promo_error:
+        form.promo_code.errors = [promo_error]
+    if applying:
+        # Only the price shown changes; nothing is saved until the customer continues.
         return _render_details(business, booking, who, token, form, status=422 if promo_error else 200,
                                quote=quote, promo_error=promo_error)
     if not (form_ok and details_ok) or promo_error:
@@ -453,7 +483,12 @@ def details(slug: str, token: str):
         )
         attach_details(db.session, booking, customer=customer, notes=form.notes.data,
                        custom_values=form.clean["custom_fields"])
-        checkout_bridge.apply_quote(db.session, booking, business, quote, now=now)
+        checkout_bridge.change_promotion(db.session, booking, business, form.promo_code.data, now=now)
+        if manage_domain.is_booked(booking):
+            # A payment page opened earlier turned out paid, and has booked it just now.
+            ensure_confirmation_email(db.session, booking, business, now=now)
+            db.session.commit()
+            return _see_other(url_for("web.done", slug=business.slug, token=token))
         if checkout_bridge.amount_due_now(booking, business) > 0:
             db.session.commit()
             return _see_other(url_for("web.payment", slug=business.slug, token=token))
@@ -462,7 +497,7 @@ def details(slug: str, token: str):
         db.session.commit()
     except HoldExpired:
         db.session.rollback()
-        return _back_to_time(business, booking, who, "expired")
+        return _back_to_time(business, booking, who, "expired", token)
     except DomainError as error:
         db.session.rollback()
         booking = db.session.get(Booking, booking.id)
@@ -483,7 +518,7 @@ def release(slug: str, token: str):
     if booking.status == "held":
         booking_ops.cancel(db.session, booking, reason="customer chose another time", now=_now())
         db.session.commit()
-    return _back_to_time(business, booking, who, "released")
+    return _back_to_time(business, booking, who, "released", token)
 
 
 @bp.route("/<slug>/booking/<token>/payment", methods=["GET", "POST"])
@@ -496,21 +531,24 @@ def payment(slug: str, token: str):
         return elsewhere
     if booking.customer is None:
         return _see_other(url_for("web.details", slug=business.slug, token=token))
-    due = checkout_bridge.amount_due_now(booking, business)
     if request.method == "GET":
-        return _render("payment", business=business, booking=booking, token=token, who=who, due=due, step=6,
-                       form=ActionForm(), outcome=request.args.get("outcome"))
+        return _render_payment(business, booking, token, who, outcome=request.args.get("outcome"))
     form = ActionForm()
     if not form.validate_on_submit():
-        return _render("payment", status=422, business=business, booking=booking, token=token, who=who, due=due,
-                       step=6, form=form, outcome=None)
+        return _render_payment(business, booking, token, who, status=422, form=form)
     return_url = url_for("web.payment_return", slug=business.slug, token=token, _external=True)
     try:
         redirect_url = checkout_bridge.start_checkout(db.session, booking, business, return_url=return_url, now=_now())
         db.session.commit()
     except HoldExpired:
         db.session.rollback()
-        return _back_to_time(business, booking, who, "expired")
+        return _back_to_time(business, booking, who, "expired", token)
+    except DomainError as error:
+        # The provider unreachable (503) or nothing to pay (422): say so on this step;
+        # nothing was changed and the time stays held.
+        db.session.rollback()
+        booking = db.session.get(Booking, booking.id)
+        return _render_payment(business, booking, token, who, error=error)
     response = _see_other(redirect_url)
     if _wants_partial():
         # Leaving the site (Stripe) needs a real navigation, not a fragment swap.
@@ -519,20 +557,41 @@ def payment(slug: str, token: str):
     return response
 
 
+def _render_payment(business, booking, token, who, *, status=200, form=None, outcome=None, error=None):
+    """Step 6. `error` (a DomainError) is shown at the top: 503 when the payment provider
+    could not be reached (try again in a moment), 422 otherwise."""
+    if error is not None:
+        status = 503 if isinstance(error, payments_domain.PaymentUnavailable) else 422
+    return _render(
+        "payment", status=status, business=business, booking=booking, token=token, who=who, step=6,
+        due=checkout_bridge.amount_due_now(booking, business), form=form or ActionForm(), outcome=outcome,
+        error=error.message if error is not None else None,
+        push_url=url_for("web.payment", slug=business.slug, token=token),
+    )
+
+
 @bp.get("/<slug>/booking/<token>/payment/return")
 def payment_return(slug: str, token: str):
-    """Where the provider sends the customer back: booked, or back to step 6 to retry."""
+    """Where the provider sends the customer back: booked, back to step 6 to retry, or
+    to the time step when the payment had to be refunded (the time was taken)."""
     business = _business(slug)
     booking, who = _wizard_booking(business, token)
     now = _now()
-    outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
-    if booking.status in BOOKED:
+    try:
+        outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
+    except DomainError as error:
+        db.session.rollback()
+        booking = db.session.get(Booking, booking.id)
+        return _render_payment(business, booking, token, who, error=error)
+    if manage_domain.is_booked(booking):
         ensure_confirmation_email(db.session, booking, business, now=now)
         db.session.commit()
         return _see_other(url_for("web.done", slug=business.slug, token=token))
     db.session.commit()
-    if _hold_ran_out(booking, now) and not checkout_bridge.payment_may_still_arrive(db.session, booking):
-        return _back_to_time(business, booking, who, "expired")
+    if outcome in ("refunded_time_taken", "refunded_not_bookable"):
+        return _back_to_time(business, booking, who, outcome, token)
+    if manage_domain.hold_ran_out(booking, now) and not payments_domain.payment_may_still_arrive(db.session, booking):
+        return _back_to_time(business, booking, who, "expired", token)
     return _see_other(url_for("web.payment", slug=business.slug, token=token, outcome=outcome or "declined"))
 
 
@@ -563,16 +622,12 @@ def _managed_booking(business: Business, token: str) -> Booking:
     return booking
 
 
-def _changeable(booking: Booking, now: datetime) -> bool:
-    return booking.status in ("pending", "confirmed") and booking.starts_at > now
-
-
 def _render_manage(business, booking, token, *, status=200, review_form=None, notice=None, error=None):
     now = _now()
+    changeable = manage_domain.customer_may_change(booking, now)
     return _render(
-        "manage", status=status, business=business, booking=booking, token=token,
-        changeable=_changeable(booking, now),
-        cancel_terms=checkout_bridge.cancel_terms(db.session, booking, business, now=now) if _changeable(booking, now) else None,
+        "manage", status=status, business=business, booking=booking, token=token, changeable=changeable,
+        cancel_terms=checkout_bridge.cancel_terms(db.session, booking, business, now=now) if changeable else None,
         money=checkout_bridge.money_summary(db.session, booking, business),
         review=review_of(db.session, booking), can_review=can_review(db.session, booking),
         review_form=review_form or ReviewForm(), form=ActionForm(),
@@ -621,7 +676,12 @@ def reschedule(slug: str, token: str):
     business = _business(slug)
     booking = _managed_booking(business, token)
     here = url_for("web.reschedule", slug=business.slug, token=token)
-    if not _changeable(booking, _now()):
+    if not manage_domain.customer_may_change(booking, _now()):
+        if request.method == "POST":
+            try:
+                manage_domain.ensure_customer_may_change(booking, _now(), action="move")
+            except DomainError as error:
+                return _render_manage(business, booking, token, status=422, error=error.message)
         return _see_other(url_for("web.manage", slug=business.slug, token=token))
     service, staff = booking.service, booking.staff
     notice, status, day, month = None, 200, request.args.get("day"), request.args.get("month")
@@ -638,7 +698,7 @@ def reschedule(slug: str, token: str):
             day = local_date_of(start, business).isoformat()
             month = day[:7]
             try:
-                moved = booking_ops.reschedule(db.session, booking, business, start, now=_now())
+                moved = manage_domain.reschedule_by_customer(db.session, booking, business, start, now=_now())
                 db.session.commit()
                 return _see_other(url_for("web.manage", slug=business.slug, token=manage_token(moved.id),
                                           notice="rescheduled"))

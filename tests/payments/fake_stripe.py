@@ -1,7 +1,11 @@
 """A small fake of the Stripe API, served by pytest-httpserver, for the real `stripe`
 package to talk to. It keeps checkout sessions, payment intents, charges and refunds in
 memory, answers with Stripe-shaped JSON, and records every request the app sent (path,
-form fields, idempotency key) so tests can check amounts, currency and metadata."""
+form fields, idempotency key) so tests can check amounts, currency and metadata.
+
+Like real Stripe it refuses a session that expires less than 30 minutes after it arrives,
+creates a session's payment intent only when the customer submits a card (so a session
+starts with payment_intent null), and expires only an open session."""
 from __future__ import annotations
 
 import itertools
@@ -43,6 +47,7 @@ class FakeStripe:
     charges: dict[str, dict] = field(default_factory=dict)
     refunds: dict[str, dict] = field(default_factory=dict)
     by_idempotency_key: dict[str, dict] = field(default_factory=dict)
+    intent_metadata: dict[str, dict] = field(default_factory=dict)   # by session id, until the intent exists
     fail_next: int = 0          # answer this many requests with 500 (Stripe having trouble)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -65,6 +70,12 @@ class FakeStripe:
         path = request.path
         if request.method == "POST" and path == "/v1/checkout/sessions":
             body = self._create_session(form)
+            if isinstance(body, Response):
+                return body
+        elif request.method == "POST" and (m := re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)):
+            body = self._expire_session(m.group(1))
+            if isinstance(body, Response):
+                return body
         elif request.method == "POST" and path == "/v1/refunds":
             body = self._create_refund(form)
             if isinstance(body, Response):
@@ -92,27 +103,51 @@ class FakeStripe:
 
     # ------------------------------------------------------------------ objects
 
-    def _create_session(self, form: dict[str, str]) -> dict:
+    def _create_session(self, form: dict[str, str]):
+        expires_at = int(form.get("expires_at", 0) or 0)
+        if expires_at and expires_at < time.time() + 30 * 60:
+            return self._error(400, "invalid_request_error",
+                               "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation.",
+                               code="parameter_invalid_integer")
         session_id = self._id("cs_test")
-        intent_id = self._id("pi")
         metadata = _nest(form, "metadata")
         amount = int(form["line_items[0][price_data][unit_amount]"]) * int(form.get("line_items[0][quantity]", "1"))
         currency = form["line_items[0][price_data][currency]"]
-        self.intents[intent_id] = {
-            "id": intent_id, "object": "payment_intent", "amount": amount, "currency": currency,
-            "status": "requires_payment_method", "metadata": _nest(form, "payment_intent_data[metadata]"),
-            "last_payment_error": None, "latest_charge": None,
-        }
+        self.intent_metadata[session_id] = _nest(form, "payment_intent_data[metadata]")
         session = {
             "id": session_id, "object": "checkout.session", "mode": "payment", "status": "open",
             "payment_status": "unpaid", "amount_total": amount, "currency": currency,
-            "payment_intent": intent_id, "metadata": metadata, "client_reference_id": form.get("client_reference_id"),
+            # Real Stripe creates the payment intent when the customer submits the form.
+            "payment_intent": None, "metadata": metadata, "client_reference_id": form.get("client_reference_id"),
             "url": f"https://checkout.stripe.test/c/pay/{session_id}",
             "success_url": form.get("success_url"), "cancel_url": form.get("cancel_url"),
             "expires_at": int(form.get("expires_at", 0)) or int(time.time()) + 1800,
         }
         self.sessions[session_id] = session
         return session
+
+    def _expire_session(self, session_id: str):
+        session = self.sessions.get(session_id)
+        if session is None:
+            return self._error(404, "invalid_request_error", f"No such checkout.session: {session_id}", code="resource_missing")
+        if session["status"] != "open":
+            return self._error(400, "invalid_request_error",
+                               "Only Checkout Sessions with a status of `open` can be expired.")
+        session["status"] = "expired"
+        return session
+
+    def _intent_of(self, session_id: str) -> dict:
+        """The session's payment intent, made when the customer first submits a card."""
+        session = self.sessions[session_id]
+        if session["payment_intent"] is None:
+            intent_id = self._id("pi")
+            self.intents[intent_id] = {
+                "id": intent_id, "object": "payment_intent", "amount": session["amount_total"],
+                "currency": session["currency"], "status": "requires_payment_method",
+                "metadata": self.intent_metadata.get(session_id, {}), "last_payment_error": None, "latest_charge": None,
+            }
+            session["payment_intent"] = intent_id
+        return self.intents[session["payment_intent"]]
 
     def _create_refund(self, form: dict[str, str]):
         intent = self.intents.get(form.get("payment_intent", ""))
@@ -136,7 +171,9 @@ class FakeStripe:
 
     def pay(self, session_id: str) -> dict:
         session = self.sessions[session_id]
-        intent = self.intents[session["payment_intent"]]
+        if session["status"] != "open":
+            raise AssertionError(f"cannot pay a {session['status']} checkout session")
+        intent = self._intent_of(session_id)
         charge_id = self._id("ch")
         self.charges[charge_id] = {
             "id": charge_id, "object": "charge", "amount": intent["amount"], "amount_refunded": 0,
@@ -147,7 +184,7 @@ class FakeStripe:
         return session
 
     def decline(self, session_id: str) -> dict:
-        intent = self.intents[self.sessions[session_id]["payment_intent"]]
+        intent = self._intent_of(session_id)
         intent.update(status="requires_payment_method", last_payment_error={"message": "Your card was declined.", "code": "card_declined"})
         return intent
 

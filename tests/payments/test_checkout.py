@@ -30,7 +30,8 @@ def test_checkout_sends_amount_currency_metadata_and_idempotency_key(session, sa
     assert sent.form["payment_intent_data[metadata][booking_id]"] == str(booking.id)
     assert sent.idempotency_key == f"checkout-{started.payment.id}"
     assert sent.form["success_url"].endswith("session_id={CHECKOUT_SESSION_ID}")
-    assert int(sent.form["expires_at"]) == int((now + timedelta(minutes=30)).timestamp())
+    # A margin over Stripe's 30-minute minimum, rounded up, so delay can never put it under.
+    assert int(sent.form["expires_at"]) == int((now + timedelta(minutes=32)).timestamp())
     assert started.url.startswith("https://checkout.stripe.test/")
     payment = session.get(Payment, started.payment.id)
     assert (payment.status, payment.kind, payment.amount_cents, payment.provider) == ("pending", "deposit", 1000, "stripe")
@@ -40,7 +41,7 @@ def test_checkout_extends_the_hold_to_outlast_the_payment_page(session, make_hol
     booking = make_hold(now=now)
     assert booking.hold_expires_at == now + timedelta(seconds=600)
     start_stripe_checkout(session, stripe_provider, booking, now)
-    assert booking.hold_expires_at == now + timedelta(minutes=35)
+    assert booking.hold_expires_at == now + timedelta(minutes=37)
     assert "hold extended" in booking.history[-1].note
 
 

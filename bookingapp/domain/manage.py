@@ -1,0 +1,90 @@
+"""What a customer may do to their own booking without logging in (the wizard and the
+manage link), as opposed to the business (dashboard, API) acting on it.
+
+The views of the public site only ask these questions; the answers live here so the
+rule is the same wherever the customer's door is."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bookingapp.domain import booking as booking_domain
+from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.states import BookingStatus
+from bookingapp.models import Booking, Business
+from bookingapp.payments.base import PaymentProvider
+
+S = BookingStatus
+
+# A booking that was made (whatever happened to it since): the wizard shows it as done.
+BOOKED_STATUSES: tuple[str, ...] = (S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
+
+# Statuses a customer may still cancel or move, as long as the visit has not started.
+CHANGEABLE_STATUSES: tuple[str, ...] = (S.PENDING, S.CONFIRMED)
+
+
+def is_booked(booking: Booking) -> bool:
+    return booking.status in BOOKED_STATUSES
+
+
+def hold_ran_out(booking: Booking, now: datetime) -> bool:
+    """The hold is over: expired by the worker, or past its time and not yet swept."""
+    return booking.status == S.EXPIRED or (
+        booking.status == S.HELD and booking.hold_expires_at is not None and booking.hold_expires_at <= now
+    )
+
+
+def customer_may_change(booking: Booking, now: datetime) -> bool:
+    """A customer may cancel or move a booking that is made and has not started yet."""
+    return booking.status in CHANGEABLE_STATUSES and booking.starts_at > now
+
+
+def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) -> None:
+    """ValidationError saying why the customer can no longer `action` ("cancel", "move")
+    this booking; the business can still do it from the dashboard."""
+    if customer_may_change(booking, now):
+        return
+    if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
+        message = (f"This booking started at its appointment time, so it can no longer be {action}d online. "
+                   "Please contact the business.")
+    else:
+        message = f"A {booking.status.replace('_', ' ')} booking cannot be {action}d."
+    raise ValidationError(message, param="booking_id", details={"status": booking.status})
+
+
+def cancel_by_customer(
+    session: Session, provider: PaymentProvider, booking: Booking, *, now: datetime, reason: str,
+) -> payments_domain.CancelOutcome:
+    """The customer cancels: refused once the visit has started; the refund follows the
+    business's cancellation policy (domain.payments.cancel_with_policy)."""
+    ensure_customer_may_change(booking, now, action="cancel")
+    return payments_domain.cancel_with_policy(session, provider, booking, reason=reason, now=now, actor="customer")
+
+
+def reschedule_by_customer(
+    session: Session, booking: Booking, business: Business, start: datetime, *, now: datetime,
+) -> Booking:
+    """The customer moves their booking: refused once the visit has started; otherwise
+    the same domain.booking.reschedule the dashboard and the API use."""
+    ensure_customer_may_change(booking, now, action="move")
+    return booking_domain.reschedule(session, booking, business, start, now=now, actor="customer")
+
+
+def refunded_because_not_booked(session: Session, booking: Booking) -> int:
+    """Cents refunded automatically on a booking that was never made: paid after its
+    hold ran out and the time was taken (expired), or after it was released (cancelled)
+    (see domain.payments.confirm_checkout). 0 for anything else."""
+    if booking.status not in (S.EXPIRED, S.CANCELLED):
+        return 0
+    money = payments_domain.balance(session, booking)
+    return money.refunded_cents if money.paid_cents else 0
+
+
+def refund_notice(session: Session, booking: Booking) -> str | None:
+    """What to tell a wizard customer whose payment was refunded because the booking
+    could not be made: "refunded_time_taken" or "refunded_not_bookable"; else None."""
+    if not refunded_because_not_booked(session, booking):
+        return None
+    return "refunded_time_taken" if booking.status == S.EXPIRED else "refunded_not_bookable"
