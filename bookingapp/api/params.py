@@ -12,6 +12,15 @@ from bookingapp.api.errors import bad_request
 
 _MISSING = object()
 
+# Dates and times the API accepts. Far outside any booking, and kept away from the ends
+# of Python's calendar, where converting a zone or adding a day overflows.
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def _check_year(year: int, name: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise bad_request(f"{name} must be between the years {MIN_YEAR} and {MAX_YEAR}.", name)
+
 
 class Body:
     """The JSON object of a request body, read field by field."""
@@ -142,6 +151,7 @@ def parse_instant(value, name: str) -> datetime:
         raise bad_request(f"{name} is not an ISO 8601 date-time (e.g. 2026-04-10T14:00:00Z).", name) from None
     if parsed.tzinfo is None:
         raise bad_request(f"{name} must include a time zone (e.g. 2026-04-10T14:00:00Z).", name)
+    _check_year(parsed.year, name)
     return parsed.astimezone(timezone.utc)
 
 
@@ -149,9 +159,11 @@ def parse_date(value, name: str) -> date:
     try:
         if not isinstance(value, str) or len(value) != 10:
             raise ValueError
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise bad_request(f"{name} must be a date as YYYY-MM-DD.", name) from None
+    _check_year(parsed.year, name)
+    return parsed
 
 
 def query_str(name: str, *, choices: tuple[str, ...] | None = None, default=None):

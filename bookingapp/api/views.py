@@ -21,7 +21,7 @@ from bookingapp.api.errors import ApiError, bad_request, not_found
 from bookingapp.api.idempotency import idempotent
 from bookingapp.api.pagination import paginate, paginate_list, page_args
 from bookingapp.api.params import (
-    Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
+    MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
 )
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import catalog
@@ -181,8 +181,11 @@ def _decode_cursor(cursor: str):
         return None
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(raw["u"]).astimezone(timezone.utc), uuid.UUID(raw["i"])
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        at = datetime.fromisoformat(raw["u"])
+        if at.tzinfo is None or not MIN_YEAR <= at.year <= MAX_YEAR:
+            raise ValueError("out of range")
+        return at.astimezone(timezone.utc), uuid.UUID(raw["i"])
+    except (ValueError, OverflowError, KeyError, TypeError, AttributeError, binascii.Error, UnicodeDecodeError):
         raise bad_request("cursor is not valid; start a sync with cursor=start.", "cursor") from None
 
 

@@ -92,9 +92,15 @@ def create_endpoint(session: Session, business: Business, *, url: Any, events: A
     if not isinstance(url, str) or not url.strip():
         raise ValidationError("url is required.", param="url")
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError:
+        raise ValidationError("url is not a valid URL.", param="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise ValidationError("url must be an absolute http(s) URL.", param="url")
+    if port == 0:
+        raise ValidationError("url has an invalid port.", param="url")
     events = list(dict.fromkeys(events or []))
     for index, topic in enumerate(events):
         if topic not in EVENT_TYPES:
