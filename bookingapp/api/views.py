@@ -24,17 +24,19 @@ from bookingapp.api.params import (
     MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
 )
 from bookingapp.domain import booking as booking_domain
-from bookingapp.domain import catalog
+from bookingapp.domain import cancellation, catalog
 from bookingapp.domain.analytics import PERIODS, business_analytics
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, ValidationError
+from bookingapp.domain.reviews import rating_summary
 from bookingapp.domain.review_replies import SORTS, reply_to_review, review_query
 from bookingapp.domain.states import ALL_STATUSES, BookingStatus as S
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Product, Review, Service, Staff, WebhookDelivery, WebhookEndpoint
 from bookingapp.notifications import webhooks
+from bookingapp.payments import current_provider
 
 MAX_RANGE_DAYS = 31
 
@@ -326,7 +328,7 @@ def cancel_booking(booking_id):
     booking = _booking(booking_id)
     body = Body({"cancellation_reason"}, required=False)
     reason = body.str("cancellation_reason", max_length=2000)
-    booking_domain.cancel(db.session, booking, reason=reason, now=now(), actor="api")
+    cancellation.cancel_per_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
     db.session.commit()
     return ok(out.booking_detail(booking))
 
@@ -339,7 +341,11 @@ def update_booking_status(booking_id):
     reason = body.str("cancellation_reason", max_length=2000)
     if status not in ALL_STATUSES:
         raise bad_request(f"Unknown status {status!r}.", "status")
-    booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
+    if status == S.CANCELLED.value:
+        # Same refunds as POST /cancel and the manage page, not a bare status change.
+        cancellation.cancel_per_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
+    else:
+        booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
     db.session.commit()
     return ok(out.booking_detail(booking))
 
@@ -349,10 +355,7 @@ def delete_booking(booking_id):
     """Release a hold or reservation. A made booking is cancelled, never deleted, so its
     history (and the customer's notification) is kept."""
     booking = _booking(booking_id)
-    if booking.status not in (S.HELD.value, S.RESERVED.value):
-        raise ValidationError("Only a hold or a reservation can be deleted; cancel a booking instead.", param="status",
-                              details={"status": booking.status})
-    booking_domain.cancel(db.session, booking, reason="released", now=now(), actor="api")
+    cancellation.release(db.session, current_provider(), booking, now=now(), actor="api")
     db.session.commit()
     return ok({"id": str(booking.id), "status": booking.status, "deleted": True})
 
@@ -592,13 +595,8 @@ def reply_review(review_id):
 
 
 def _business_data():
-    from bookingapp.models import Review as R
-    from sqlalchemy import func
-
-    average, count = db.session.execute(
-        select(func.avg(R.rating), func.count(R.id)).where(R.business_id == business().id)).one()
-    return out.business(business(), rating=round(float(average), 1) if average is not None else None,
-                        review_count=int(count))
+    rating, count = rating_summary(db.session, business())
+    return out.business(business(), rating=rating, review_count=count)
 
 
 @bp.get("/business")
