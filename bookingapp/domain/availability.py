@@ -333,8 +333,12 @@ def load_inputs(
 ) -> AvailabilityInputs:
     """Read what compute_availability needs: five queries, whatever the range."""
     tz = ZoneInfo(business.timezone)
-    range_start = local_day_bounds(first_day, tz)[0] - timedelta(minutes=service.buffer_after_minutes + service.duration_minutes)
-    range_end = local_day_bounds(last_day, tz)[1] + timedelta(minutes=service.buffer_before_minutes + service.duration_minutes)
+    # A busy block [s, e) rules out starts in (s - duration - buffer_after, e + buffer_before),
+    # so blocks ending up to buffer_before before the first day and starting up to
+    # buffer_after after the last one still matter; the margin covers both sides generously.
+    margin = timedelta(minutes=service.buffer_before_minutes + service.duration_minutes + service.buffer_after_minutes)
+    range_start = local_day_bounds(first_day, tz)[0] - margin
+    range_end = local_day_bounds(last_day, tz)[1] + margin
 
     business_hours = _weekly(
         session.execute(
@@ -449,13 +453,37 @@ def find_availability(
     """Free slots for a service between two local dates (inclusive), for one staff member
     or for everyone who performs the service."""
     last_day = last_day or first_day
+    # Nothing is bookable past the maximum advance (nor before now), so days outside that
+    # horizon are empty without asking the database, and far-off dates such as 9999-12-31
+    # never reach date arithmetic that would overflow.
+    tz = ZoneInfo(business.timezone)
+    horizon = (now + timedelta(days=business.max_advance_days)).astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    open_first, open_last = max(first_day, today), min(last_day, horizon)
+    if open_first > open_last:
+        return Availability(service_id=service.id, timezone=business.timezone, days={
+            day: [] for day in _days_between(first_day, last_day, limit=MAX_RANGE_DAYS)
+        })
     inputs = load_inputs(
-        session, business, service, first_day, last_day,
+        session, business, service, open_first, open_last,
         now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
     )
-    return compute_availability(
-        inputs, service_id=service.id, first_day=first_day, last_day=last_day, now=now, rng=rng
+    result = compute_availability(
+        inputs, service_id=service.id, first_day=open_first, last_day=open_last, now=now, rng=rng
     )
+    for day in _days_between(first_day, last_day, limit=MAX_RANGE_DAYS):
+        result.days.setdefault(day, [])
+    result.days = dict(sorted(result.days.items()))
+    return result
+
+
+# More days than any calendar view asks for; a guard against a runaway range.
+MAX_RANGE_DAYS = 400
+
+
+def _days_between(first_day: date, last_day: date, *, limit: int) -> list[date]:
+    count = min((last_day - first_day).days + 1, limit)
+    return [first_day + timedelta(days=n) for n in range(max(count, 0))]
 
 
 def local_date_of(instant: datetime, business: Business) -> date:

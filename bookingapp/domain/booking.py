@@ -22,18 +22,19 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain import pricing
-from bookingapp.domain.availability import find_availability, hold_is_live, local_date_of
-from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
+from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
+from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.outbox import booking_payload, record_event
-from bookingapp.domain.states import BookingStatus, check_transition, valid_transitions
+from bookingapp.domain.states import BookingStatus, check_transition, manual_transitions
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
+from bookingapp.models.payment import Payment, PromotionRedemption
 
 S = BookingStatus
 
@@ -145,7 +146,8 @@ def _eligible_staff(
     now: datetime,
     staff: Staff | None,
 ) -> tuple[uuid.UUID, ...]:
-    """Staff who can take this exact start, best first; SlotUnavailable if nobody can.
+    """Staff who can take this exact start, best first. SlotUnavailable if nobody can
+    because the time is taken; SlotNotOffered if the business never offers that time.
 
     Asks the availability engine itself, so a booking obeys exactly the rules that made
     the slot appear (hours, time off, buffers, notice, advance, grid)."""
@@ -153,14 +155,21 @@ def _eligible_staff(
         raise ValidationError("This service cannot be booked.", param="service_id")
     if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
         raise ValidationError("This staff member cannot be booked.", param="staff_id")
-    availability = find_availability(
-        session, business, service, local_date_of(start, business),
-        now=now, staff_id=staff.id if staff else None,
-    )
-    slot = availability.find(start)
-    if slot is None:
-        raise SlotUnavailable()
-    return slot.staff_ids
+    if staff is not None and service not in staff.services:
+        raise ValidationError(f"{staff.name} does not perform {service.name}.", param="staff_id")
+    if start < now or start > now + timedelta(days=business.max_advance_days):
+        raise SlotNotOffered(param="start_at")  # also keeps absurd dates away from date arithmetic
+    day = local_date_of(start, business)
+    staff_id = staff.id if staff else None
+    inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id)
+    slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
+    if slot is not None:
+        return slot.staff_ids
+    # Would the time be offered on an empty calendar? Then someone took it; else it never was.
+    inputs.busy = {}
+    if compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start) is None:
+        raise SlotNotOffered(param="start_at")
+    raise SlotUnavailable()
 
 
 def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple[uuid.UUID, ...]) -> Booking:
@@ -217,6 +226,7 @@ def _place(
     if source not in BOOKING_SOURCES:
         raise ValidationError(f"Unknown source {source!r}.", param="source")
     start = start.astimezone(timezone.utc)
+    _check_customer(customer, business)
     custom_fields = _validate_custom_fields(custom_fields)
     acquire_write_lock(session)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff)
@@ -355,26 +365,33 @@ def book(
     customer = customer or booking.customer
     if customer is None:
         raise ValidationError("A customer is required to book.", param="customer")
+    _check_customer(customer, business)
+    if booking.status not in (S.HELD.value, S.RESERVED.value, S.EXPIRED.value):
+        raise ValidationError(
+            f'Only a hold or a reservation can be booked; this booking is "{booking.status}".', param="status"
+        )
     target = booked_status(business)
     ran_out = booking.status == S.EXPIRED.value or (
         booking.status == S.HELD.value and booking.hold_expires_at is not None and booking.hold_expires_at <= now
     )
     if ran_out:
-        if booking.status == S.HELD.value:
-            _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
-            session.flush()
+        # Mark every run-out hold of this staff member expired first (this one included),
+        # so that none of them still counts against the time on PostgreSQL.
+        expire_stale_holds(session, now=now, staff_ids=[booking.staff_id])
         if not _time_still_free(session, booking, now=now):
             raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id")
     check_transition(booking.status, target.value)
-    booking.customer_id = customer.id
-    booking.customer = customer
-    if notes is not None:
-        booking.notes = notes
-    _move(booking, target, now=now, actor=actor, note="booked after the hold ran out" if ran_out else None)
-    if target is S.CONFIRMED:
-        booking.confirmed_at = now
     try:
-        with session.begin_nested():
+        # The savepoint starts before the change, so that a competitor who committed the
+        # time meanwhile (the database's overlap check) rolls back only this step.
+        with session.begin_nested(), session.no_autoflush:
+            booking.customer_id = customer.id
+            booking.customer = customer
+            if notes is not None:
+                booking.notes = notes
+            _move(booking, target, now=now, actor=actor, note="booked after the hold ran out" if ran_out else None)
+            if target is S.CONFIRMED:
+                booking.confirmed_at = now
             session.flush()
     except IntegrityError as error:
         if ran_out and _is_overlap_violation(error):
@@ -383,6 +400,11 @@ def book(
     _emit(session, booking, "booking.created", now=now)
     _count_promotion_if_confirmed(session, booking, now=now)
     return booking
+
+
+def _check_customer(customer: Customer | None, business: Business) -> None:
+    if customer is not None and customer.business_id != business.id:
+        raise ValidationError("This customer belongs to another business.", param="customer")
 
 
 def _check_same_business(booking: Booking, business: Business) -> None:
@@ -417,6 +439,10 @@ def _time_still_free(session: Session, booking: Booking, *, now: datetime) -> bo
 def confirm(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
     _lock(session, booking)
+    if booking.status in (S.HELD.value, S.RESERVED.value, S.EXPIRED.value):
+        # A hold becomes a booking only through book(): it needs a customer and, once run
+        # out, the time checked again.
+        raise InvalidTransition(booking.status, S.CONFIRMED.value, manual_transitions(booking.status))
     _move(booking, S.CONFIRMED, now=now, actor=actor)
     booking.confirmed_at = now
     session.flush()
@@ -469,12 +495,13 @@ def cancel(
     return booking
 
 
-# The status a PATCH may ask for, and the function that performs it.
-_STATUS_ACTIONS = {
+# The status a person may ask for by name, and the function that performs it.
+_MANUAL_ACTIONS = {
     S.CONFIRMED.value: confirm,
     S.IN_PROGRESS.value: start,
     S.COMPLETED.value: complete,
     S.NO_SHOW.value: no_show,
+    S.CANCELLED.value: cancel,
 }
 
 
@@ -487,15 +514,17 @@ def change_status(
     now: datetime | None = None,
     actor: str = "staff",
 ) -> Booking:
-    """Move a booking to a named status (the dashboard's buttons and the API's PATCH)."""
+    """Move a booking to a named status (the dashboard's buttons and the API's PATCH).
+    Only moves a person may ask for by name (states.manual_transitions) are accepted."""
+    known = {s.value for s in S}
+    if target not in known:
+        raise ValidationError(f"Unknown status {target!r}. Use one of: {', '.join(sorted(_MANUAL_ACTIONS))}.", param="status")
+    allowed = manual_transitions(booking.status)
+    if target not in allowed:
+        raise InvalidTransition(booking.status, target, allowed)
+    action = _MANUAL_ACTIONS[target]
     if target == S.CANCELLED.value:
         return cancel(session, booking, reason=reason, now=now, actor=actor)
-    action = _STATUS_ACTIONS.get(target)
-    if action is None:
-        known = ", ".join([*_STATUS_ACTIONS, S.CANCELLED.value])
-        if target in {s.value for s in S}:
-            raise InvalidTransition(booking.status, target, valid_transitions(booking.status))
-        raise ValidationError(f"Unknown status {target!r}. Use one of: {known}.", param="status")
     return action(session, booking, now=now, actor=actor)
 
 
@@ -549,7 +578,22 @@ def reschedule(
             replacement.confirmed_at = booking.confirmed_at or now
         replacement.rescheduled_from_id = booking.id
         booking.rescheduled_to_id = replacement.id
+        _carry_over_money(session, booking, replacement)
         session.flush()
         if previous_status.value in BOOKED_STATUSES:
             _emit(session, replacement, "booking.rescheduled", now=now, previous_booking=booking_payload(booking))
     return replacement
+
+
+def _carry_over_money(session: Session, old: Booking, new: Booking) -> None:
+    """What was paid (and refunded) and the promotion applied belong to the appointment,
+    not to one time slot: they move to the replacement, so its balance, a later refund and
+    a payment still in flight for the old hold all act on the booking that goes ahead."""
+    moved = session.execute(
+        update(Payment).where(Payment.booking_id == old.id).values(booking_id=new.id)
+    ).rowcount
+    session.execute(
+        update(PromotionRedemption).where(PromotionRedemption.booking_id == old.id).values(booking_id=new.id)
+    )
+    if moved:
+        new.history[-1].note = f"{new.history[-1].note}; {moved} payment record(s) carried over"

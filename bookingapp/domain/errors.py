@@ -48,6 +48,18 @@ class SlotUnavailable(DomainError):
         super().__init__(message, **kwargs)
 
 
+class SlotNotOffered(SlotUnavailable):
+    """The start time is not one the business offers at all (off its grid, in the past or
+    within the minimum notice, beyond the maximum advance, outside working hours), as
+    opposed to a time that is offered but was just taken: a bad request (400), not a
+    conflict. A subclass so that every door's "slot unavailable" handling still catches it."""
+
+    code = "validation_error"
+
+    def __init__(self, message: str = "That time is not available to book. Please choose one of the times shown.", **kwargs):
+        super().__init__(message, **kwargs)
+
+
 class HoldExpired(DomainError):
     """The hold ran out before it was turned into a booking."""
 

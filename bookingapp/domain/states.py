@@ -55,3 +55,17 @@ def check_transition(current: str, target: str) -> None:
     valid = valid_transitions(current)
     if target not in valid:
         raise InvalidTransition(current, target, valid)
+
+
+# Statuses only the system sets (expiry, reschedule) or that need a customer and a free
+# time (book()), so a person or integrator cannot simply ask for them by name.
+_NOT_BY_NAME = {S.EXPIRED.value, S.RESCHEDULED.value, S.HELD.value, S.RESERVED.value}
+_NEEDS_BOOK = {S.HELD.value, S.RESERVED.value, S.EXPIRED.value}
+
+
+def manual_transitions(current: str) -> tuple[str, ...]:
+    """The moves a person may ask for by naming the target status (the dashboard's
+    buttons, the API's PATCH): the table's, less what only the system or book() does."""
+    if current in _NEEDS_BOOK:
+        return tuple(t for t in valid_transitions(current) if t == S.CANCELLED.value)
+    return tuple(t for t in valid_transitions(current) if t not in _NOT_BY_NAME)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookingapp.domain import booking as ops
+from bookingapp.domain.errors import SlotUnavailable
 from bookingapp.domain.availability import (
     free_starts, intersect, local_day_bounds, local_windows, merge, find_availability,
 )
@@ -247,3 +248,33 @@ def test_loader_reads_a_month_in_a_fixed_number_of_queries(app, session, salon, 
         event.remove(engine, "before_cursor_execute", listener)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 5
+
+
+@pytest.mark.parametrize("far", [date(9999, 12, 31), date(1, 1, 1)])
+def test_dates_far_outside_the_booking_horizon_are_empty_not_errors(session, salon, far):
+    business, service, *_ = salon
+    availability = find_availability(session, business, service, far, now=before())
+    assert availability.days == {far: []}
+
+
+@pytest.mark.parametrize("before_minutes,after_minutes,booked_at,asked", [
+    (60, 0, (0, 23, 0), (1, 0, 0)),    # a long set-up before Tuesday 00:00 reaches back over Monday 23:00
+    (0, 60, (1, 0, 30), (0, 23, 30)),  # a long clean-up after Monday 23:30 reaches into Tuesday 00:30
+])
+def test_buffers_see_bookings_across_midnight(session, make_business, make_service, make_staff, make_customer,
+                                              before_minutes, after_minutes, booked_at, asked):
+    hours = {d: [(time(0), time(23, 45))] for d in range(7)}
+    business = make_business(hours=hours)
+    service = make_service(business, duration_minutes=15, buffer_before_minutes=before_minutes,
+                           buffer_after_minutes=after_minutes)
+    alice = make_staff(business, [service], name="Alice")
+    day_offset, hour, minute = booked_at
+    ops.create_booking(session, business, service, at(MONDAY + timedelta(days=day_offset), hour, minute),
+                       make_customer(business), staff=alice, now=before())
+    session.commit()
+    day_offset, hour, minute = asked
+    wanted = at(MONDAY + timedelta(days=day_offset), hour, minute)
+    day = MONDAY + timedelta(days=day_offset)
+    assert find_availability(session, business, service, day, now=before()).find(wanted) is None
+    with pytest.raises(SlotUnavailable):
+        ops.hold(session, business, service, wanted, staff=alice, now=before())

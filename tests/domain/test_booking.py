@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -226,3 +226,75 @@ def test_bad_customer_details_name_the_field(session, salon, field, kwargs):
     with pytest.raises(ValidationError) as caught:
         find_or_create_customer(session, business, **kwargs)
     assert caught.value.param == field
+
+
+def test_a_time_never_offered_is_told_apart_from_a_taken_one(session, salon, make_customer):
+    from bookingapp.domain.errors import SlotNotOffered
+
+    business, service, alice, _ = salon
+    ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
+    session.commit()
+    with pytest.raises(SlotUnavailable) as taken:
+        ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
+    assert not isinstance(taken.value, SlotNotOffered)
+    for never in (at(MONDAY, 10, 7), at(MONDAY, 7), at(MONDAY, 17, 30)):  # off grid, before opening, runs past closing
+        with pytest.raises(SlotNotOffered):
+            ops.hold(session, business, service, never, staff=alice, now=before())
+    with pytest.raises(SlotNotOffered):
+        ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=at(MONDAY, 11))  # in the past
+    with pytest.raises(SlotNotOffered):
+        ops.hold(session, business, service, datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc), now=before())
+
+
+def test_reschedule_carries_payments_and_promotion_to_the_new_booking(session, salon, make_customer):
+    from bookingapp.domain import payments
+    from bookingapp.models.payment import Payment, Promotion, PromotionRedemption
+
+    business, service, alice, _ = salon  # price 5000, deposit 1000
+    booking = ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business), staff=alice, now=before())
+    promotion = Promotion(business_id=business.id, code="TEN", kind="fixed", amount_off_cents=500)
+    session.add(promotion)
+    session.flush()
+    session.add(PromotionRedemption(booking_id=booking.id, promotion_id=promotion.id, discount_cents=500))
+    session.add(Payment(business_id=business.id, booking_id=booking.id, kind="deposit", status="succeeded",
+                        amount_cents=1000, currency="GBP", provider="sandbox"))
+    session.commit()
+    moved = ops.reschedule(session, booking, business, at(MONDAY, 14), now=before())
+    session.commit()
+    money = payments.balance(session, moved, business)
+    assert (money.net_paid_cents, money.discount_cents, money.owed_cents) == (1000, 500, 3500)
+    assert payments.balance(session, booking, business).net_paid_cents == 0
+    assert "1 payment record(s) carried over" in moved.history[-1].note
+
+
+def test_late_booking_of_a_run_out_hold_when_another_run_out_hold_overlaps(session, salon, make_customer):
+    """Two holds that both ran out on one time: the first one's late payment still books
+    (the second is expired on the way), on PostgreSQL as on SQLite."""
+    business, service, alice, _ = salon
+    now = before()
+    first = ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=now)
+    session.commit()
+    later = now + timedelta(seconds=business.hold_seconds + 1)
+    second = ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=later)
+    session.commit()
+    much_later = later + timedelta(seconds=business.hold_seconds + 1)
+    ops.book(session, first, business, customer=make_customer(business), now=much_later)
+    session.commit()
+    session.refresh(second)
+    assert (first.status, second.status) == ("confirmed", "expired")
+
+
+def test_a_customer_of_another_business_is_refused(session, salon, make_business, make_customer):
+    business, service, alice, _ = salon
+    stranger = make_customer(make_business())
+    with pytest.raises(ValidationError) as caught:
+        ops.create_booking(session, business, service, at(MONDAY, 10), stranger, now=before())
+    assert caught.value.param == "customer"
+
+
+def test_a_staff_member_who_does_not_perform_the_service_is_refused(session, salon, make_staff, make_customer):
+    business, service, *_ = salon
+    receptionist = make_staff(business, [], name="Erin", role="front_desk")
+    with pytest.raises(ValidationError) as caught:
+        ops.hold(session, business, service, at(MONDAY, 10), staff=receptionist, now=before())
+    assert caught.value.param == "staff_id"

@@ -165,7 +165,7 @@ def test_postgres_refuses_overlapping_active_bookings_even_without_the_domain_ch
 
 def test_many_requests_booking_one_hold_at_once_book_it_exactly_once(app, session, salon, make_customer):
     """A payment webhook and the return page (and a double click) arriving together."""
-    from bookingapp.domain.errors import InvalidTransition
+    from bookingapp.domain.errors import ValidationError
     from bookingapp.extensions import db
     from bookingapp.models import Business, Customer, OutboxEvent
 
@@ -183,7 +183,7 @@ def test_many_requests_booking_one_hold_at_once_book_it_exactly_once(app, sessio
                 )
                 db.session.commit()
                 return "ok"
-            except InvalidTransition:
+            except ValidationError:  # "Only a hold or a reservation can be booked"
                 db.session.rollback()
                 return "already"
             finally:
