@@ -449,9 +449,12 @@ def find_availability(
     staff_id: uuid.UUID | None = None,
     exclude_booking_ids: Sequence[uuid.UUID] = (),
     rng: random.Random | None = None,
+    front_desk: bool = False,
 ) -> Availability:
     """Free slots for a service between two local dates (inclusive), for one staff member
-    or for everyone who performs the service."""
+    or for everyone who performs the service. `front_desk`: the business's own people
+    booking a walk-in or a phone call are not bound by the minimum notice meant for
+    online bookings (everything else still applies)."""
     last_day = last_day or first_day
     # Nothing is bookable past the maximum advance (nor before now), so days outside that
     # horizon are empty without asking the database, and far-off dates such as 9999-12-31
@@ -468,6 +471,8 @@ def find_availability(
         session, business, service, open_first, open_last,
         now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
     )
+    if front_desk:
+        inputs.min_notice = timedelta(0)
     result = compute_availability(
         inputs, service_id=service.id, first_day=open_first, last_day=open_last, now=now, rng=rng
     )

@@ -145,6 +145,7 @@ def _eligible_staff(
     *,
     now: datetime,
     staff: Staff | None,
+    source: str = "web",
 ) -> tuple[uuid.UUID, ...]:
     """Staff who can take this exact start, best first. SlotUnavailable if nobody can
     because the time is taken; SlotNotOffered if the business never offers that time.
@@ -162,6 +163,8 @@ def _eligible_staff(
     day = local_date_of(start, business)
     staff_id = staff.id if staff else None
     inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id)
+    if source == "dashboard":
+        inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
     if slot is not None:
         return slot.staff_ids
@@ -229,7 +232,7 @@ def _place(
     _check_customer(customer, business)
     custom_fields = _validate_custom_fields(custom_fields)
     acquire_write_lock(session)
-    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff)
+    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, source=source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
     booking = Booking(

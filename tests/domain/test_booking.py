@@ -298,3 +298,19 @@ def test_a_staff_member_who_does_not_perform_the_service_is_refused(session, sal
     with pytest.raises(ValidationError) as caught:
         ops.hold(session, business, service, at(MONDAY, 10), staff=receptionist, now=before())
     assert caught.value.param == "staff_id"
+
+
+def test_the_front_desk_may_book_a_walk_in_inside_the_online_notice(session, salon, make_customer):
+    from bookingapp.domain.availability import find_availability
+
+    business, service, alice, _ = salon
+    business.min_notice_minutes = 120
+    session.commit()
+    now = at(MONDAY, 9, 55)
+    with pytest.raises(SlotUnavailable):
+        ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business), now=now, source="web")
+    assert find_availability(session, business, service, MONDAY, now=now).find(at(MONDAY, 10)) is None
+    assert find_availability(session, business, service, MONDAY, now=now, front_desk=True).find(at(MONDAY, 10))
+    walk_in = ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business), now=now,
+                                 source="dashboard", actor="front_desk")
+    assert walk_in.status == "confirmed"
