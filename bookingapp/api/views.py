@@ -430,6 +430,10 @@ def delete_service(service_id):
 # --------------------------------------------------------------------------- staff
 
 
+# An API key may be created by a manager, so it acts with a manager's rights over roles:
+# it cannot make or unmake an owner (an owner does that in the dashboard).
+API_ACTING_ROLE = "manager"
+
 STAFF_BODY = {"name", "email", "phone", "role", "bio", "avatar_url", "sort_order", "is_active", "service_ids"}
 
 
@@ -464,7 +468,8 @@ def get_staff(staff_id):
 @bp.post("/staff")
 @idempotent
 def create_staff():
-    member = catalog.create_staff(db.session, business(), _staff_fields(Body(STAFF_BODY)), now=now())
+    member = catalog.create_staff(db.session, business(), _staff_fields(Body(STAFF_BODY)), now=now(),
+                                  acting_role=API_ACTING_ROLE)
     db.session.commit()
     return ok(out.staff(member), 201)
 
@@ -472,7 +477,8 @@ def create_staff():
 @bp.patch("/staff/<uuid:staff_id>")
 def update_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
-    catalog.update_staff(db.session, business(), member, _staff_fields(Body(STAFF_BODY)), now=now())
+    catalog.update_staff(db.session, business(), member, _staff_fields(Body(STAFF_BODY)), now=now(),
+                         acting_role=API_ACTING_ROLE)
     db.session.commit()
     return ok(out.staff(member))
 
@@ -480,7 +486,7 @@ def update_staff(staff_id):
 @bp.delete("/staff/<uuid:staff_id>")
 def delete_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
-    catalog.delete_staff(db.session, business(), member, now=now())
+    catalog.delete_staff(db.session, business(), member, now=now(), acting_role=API_ACTING_ROLE)
     db.session.commit()
     return ok({"id": str(member.id), "deleted": True})
 

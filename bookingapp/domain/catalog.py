@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.customers import normalise_email, normalise_phone
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.setup import check_staff_change
 from bookingapp.models import Business, Product, Service, ServiceCategory, Staff
 from bookingapp.models.staff import STAFF_ROLES
 
@@ -170,6 +171,12 @@ def _apply_staff(session: Session, business: Business, member: Staff, fields: di
         member.services = _services_of(session, business, fields["service_ids"] or [])
 
 
+def _check_roles(session: Session, business: Business, member: Staff | None, *, acting_role: str,
+                 new_role: str | None = None, retiring: bool = False) -> None:
+    """The dashboard's guard (setup.check_staff_change), so the API obeys it too."""
+    check_staff_change(session, business, member, acting_role=acting_role, new_role=new_role, retiring=retiring)
+
+
 def _services_of(session: Session, business: Business, ids: list[uuid.UUID]) -> list[Service]:
     wanted = list(dict.fromkeys(ids))
     if not wanted:
@@ -185,9 +192,13 @@ def _services_of(session: Session, business: Business, ids: list[uuid.UUID]) -> 
     return [found[i] for i in wanted]
 
 
-def create_staff(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Staff:
+def create_staff(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None,
+                 acting_role: str = "owner") -> Staff:
+    """acting_role is whose rights the change is made with (the dashboard account's role;
+    the API acts as a manager): only an owner makes an owner (setup.check_staff_change)."""
     if "name" not in fields:
         raise ValidationError("name is required.", param="name")
+    _check_roles(session, business, None, acting_role=acting_role, new_role=fields.get("role"))
     now = _now(now)
     member = Staff(business_id=business.id, role="staff", is_active=True, sort_order=0, created_at=now, updated_at=now)
     member.services = []
@@ -197,19 +208,29 @@ def create_staff(session: Session, business: Business, fields: dict[str, Any], *
     return member
 
 
-def update_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any], *, now: datetime | None = None) -> Staff:
+def update_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any], *, now: datetime | None = None,
+                 acting_role: str = "owner") -> Staff:
+    """Also refuses to leave the business without an active owner (demoting or deactivating
+    the last one), whichever door the change comes through."""
     _owned(member, business, "Staff member")
     if member.deleted_at is not None:
         raise NotFound("Staff member not found.")
+    new_role = fields.get("role") if isinstance(fields.get("role"), str) else None
+    deactivating = fields.get("is_active") is False and member.is_active
+    _check_roles(session, business, member, acting_role=acting_role, new_role=new_role, retiring=deactivating)
     _apply_staff(session, business, member, fields)
     member.updated_at = _now(now)
     session.flush()
     return member
 
 
-def delete_staff(session: Session, business: Business, member: Staff, *, now: datetime | None = None) -> Staff:
-    """Soft delete: no new bookings, existing ones keep their staff member."""
+def delete_staff(session: Session, business: Business, member: Staff, *, now: datetime | None = None,
+                 acting_role: str = "owner") -> Staff:
+    """Soft delete: no new bookings, existing ones keep their staff member. The last active
+    owner cannot be deleted."""
     _owned(member, business, "Staff member")
+    if member.deleted_at is None:
+        _check_roles(session, business, member, acting_role=acting_role, retiring=True)
     now = _now(now)
     member.deleted_at = member.deleted_at or now
     member.is_active = False

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.analytics import business_analytics
 from bookingapp.models import Review
@@ -124,3 +126,41 @@ def test_analytics_counts_revenue_rating_top_services_and_busy_days(session, sal
     assert data["top_services"][0]["booking_count"] == 2 and data["busy_days"] == [{"day": "Monday", "booking_count": 2}]
     later = business_analytics(session, salon[0], period="7d", now=at(MONDAY, 20) + timedelta(days=30))
     assert later["total_bookings"] == 0
+
+
+def test_the_api_cannot_remove_or_demote_an_owner_nor_make_one(api, salon, make_staff, session):
+    """The dashboard's guard (setup.check_staff_change) holds on the API: a key acts with a
+    manager's rights over roles, and the business keeps its owner."""
+    owner = make_staff(salon[0], [], name="Olive", role="owner")
+    for response in (
+        api.patch(f"/staff/{owner.id}", json={"role": "staff"}),
+        api.patch(f"/staff/{owner.id}", json={"is_active": False}),
+        api.delete(f"/staff/{owner.id}"),
+        api.patch(f"/staff/{salon[2].id}", json={"role": "owner"}),
+        api.post("/staff", json={"name": "Newt", "role": "owner"}),
+    ):
+        assert_error(response, 400, "validation_error", "role")
+    session.expire_all()
+    assert owner.role == "owner" and owner.is_active and owner.deleted_at is None
+    # Everything that does not touch an owner still works.
+    assert api.patch(f"/staff/{owner.id}", json={"bio": "Founder"}).status_code == 200
+    assert api.patch(f"/staff/{salon[2].id}", json={"role": "manager"}).status_code == 200
+    assert api.delete(f"/staff/{salon[3].id}").status_code == 200
+
+
+def test_the_last_active_owner_cannot_be_retired_through_catalog(session, salon, make_staff):
+    """Even acting as an owner (the dashboard's path), catalog refuses to leave the business
+    without an active owner."""
+    from bookingapp.domain import catalog
+    from bookingapp.domain.errors import ValidationError
+
+    owner = make_staff(salon[0], [], name="Olive", role="owner")
+    for change in (lambda: catalog.delete_staff(session, salon[0], owner, acting_role="owner"),
+                   lambda: catalog.update_staff(session, salon[0], owner, {"is_active": False}, acting_role="owner"),
+                   lambda: catalog.update_staff(session, salon[0], owner, {"role": "staff"}, acting_role="owner")):
+        with pytest.raises(ValidationError, match="at least one owner"):
+            change()
+    session.rollback()
+    second = make_staff(salon[0], [], name="Otto", role="owner")
+    catalog.delete_staff(session, salon[0], owner, acting_role="owner")
+    assert owner.deleted_at is not None and second.role == "owner"
