@@ -46,11 +46,12 @@ def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) 
     this booking; the business can still do it from the dashboard."""
     if customer_may_change(booking, now):
         return
+    done = {"cancel": "cancelled", "move": "moved"}.get(action, f"{action}d")
     if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
-        message = (f"This booking started at its appointment time, so it can no longer be {action}d online. "
+        message = (f"This booking started at its appointment time, so it can no longer be {done} online. "
                    "Please contact the business.")
     else:
-        message = f"A {booking.status.replace('_', ' ')} booking cannot be {action}d."
+        message = f"A {booking.status.replace('_', ' ')} booking cannot be {done}."
     raise ValidationError(message, param="booking_id", details={"status": booking.status})
 
 

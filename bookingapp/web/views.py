@@ -409,9 +409,10 @@ def _route_by_status(business: Business, booking: Booking, who: str, token: str,
     return None
 
 
-def _details_form(business: Business, booking: Booking, formdata=None) -> DetailsForm:
+def _details_form(business: Business, booking: Booking, *, saved: bool = False) -> DetailsForm:
+    """The details form: as saved on the booking (`saved`, a GET) or as posted."""
     definitions = active_definitions(db.session, business)
-    if formdata is None and booking.customer is not None:
+    if saved and booking.customer is not None:
         # Back from the payment step: what was saved, the promotion code included (a
         # blank field would otherwise remove the code on Continue).
         form = DetailsForm(
@@ -458,7 +459,7 @@ def details(slug: str, token: str):
     if elsewhere is not None:
         return elsewhere
     if request.method == "GET":
-        return _render_details(business, booking, who, token, _details_form(business, booking, formdata=None))
+        return _render_details(business, booking, who, token, _details_form(business, booking, saved=True))
 
     form = _details_form(business, booking)
     applying = request.form.get("action") == "apply_promo"
