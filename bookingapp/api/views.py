@@ -42,7 +42,11 @@ MAX_RANGE_DAYS = 31
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """The API's clock. API_CLOCK (a callable returning an aware UTC datetime) pins it, so
+    that tests and demos can walk a dated scenario (the seed document's 2026-04-10) at any
+    real date; unset, it is the real time."""
+    clock = current_app.config.get("API_CLOCK")
+    return clock() if clock is not None else datetime.now(timezone.utc)
 
 
 def ok(data, status: int = 200, meta: dict | None = None):

@@ -1,8 +1,9 @@
 """Business performance over a period: bookings, revenue, rating, top services, busy days.
 
 A pure domain function so that the API and the dashboard show exactly the same numbers.
-Bookings count by their start time within the period (up to now); revenue is the price of
-completed bookings; "this month" is the business's local calendar month."""
+Bookings count by their start time within the period (up to now); revenue is what completed
+bookings were charged (clients.charged_cents: a closed checkout's total, else the price less
+the promotion discount); "this month" is the business's local calendar month."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES
+from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_cents
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import Booking, Business, Review, Service
 
@@ -36,7 +37,7 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
     local_now = now.astimezone(tz)
     month_start = datetime.combine(local_now.date().replace(day=1), time(0), tzinfo=tz).astimezone(timezone.utc)
 
-    query = select(Booking.service_id, Booking.starts_at, Booking.status, Booking.price_cents).where(
+    query = select(Booking.service_id, Booking.starts_at, Booking.status, charged_cents()).where(
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
     )
     earliest = month_start if since is None else min(since, month_start)

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.states import BookingStatus as S
-from bookingapp.models import Booking, Business, Customer
+from bookingapp.models import Booking, Business, Checkout, Customer, PromotionRedemption
 
 # A visit is a booking that was made and not withdrawn; money counts only once it is earned.
 VISIT_STATUSES = (S.PENDING.value, S.CONFIRMED.value, S.IN_PROGRESS.value, S.COMPLETED.value, S.NO_SHOW.value)
@@ -28,9 +28,23 @@ class ClientSummary:
     last_booking_at: datetime | None
 
 
+def charged_cents():
+    """What a booking actually brought in, as a SQL expression over Booking: the total of
+    its closed checkout when it has one (the lines really sold: extras, products,
+    discounts, tip), else its price less the promotion discount it was booked with. The
+    clients' spend and the analytics' revenue both use it, so they agree."""
+    closed_total = (select(Checkout.total_cents)
+                    .where(Checkout.booking_id == Booking.id, Checkout.status == "closed")
+                    .correlate(Booking).scalar_subquery())
+    discount = (select(func.coalesce(func.sum(PromotionRedemption.discount_cents), 0))
+                .where(PromotionRedemption.booking_id == Booking.id)
+                .correlate(Booking).scalar_subquery())
+    return func.coalesce(closed_total, Booking.price_cents - discount)
+
+
 def client_query(business: Business):
     """Customers with at least one visit, most recent visit first."""
-    spent = func.coalesce(func.sum(case((Booking.status.in_(SPENT_STATUSES), Booking.price_cents), else_=0)), 0)
+    spent = func.coalesce(func.sum(case((Booking.status.in_(SPENT_STATUSES), charged_cents()), else_=0)), 0)
     return (
         select(
             Customer.id, Customer.email, Customer.name, Customer.phone,
