@@ -26,7 +26,7 @@ from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
-from bookingapp.domain.errors import DomainError, HoldExpired, SlotUnavailable
+from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.ics import booking_ics
 from bookingapp.domain.reviews import can_review, leave_review, rating_summary, recent_reviews, review_of
 from bookingapp.domain.slugs import is_reserved_slug
@@ -352,15 +352,19 @@ def choose_time(slug: str, service_id: str, who: str):
             raise ValueError
     except ValueError:
         return _render_time(business, service, staff, who, status=422, notice="bad_time", push_url=here)
-    day = local_date_of(start, business).isoformat()
+    day = _local_day(start, business)
     try:
         held = booking_ops.hold(db.session, business, service, start, staff=staff, now=_now(), source="web")
         db.session.commit()
+    except SlotNotOffered:
+        # Never one of the times shown (off the grid, past, too far ahead): a bad request.
+        db.session.rollback()
+        return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
     except SlotUnavailable:
         db.session.rollback()
         return _render_time(
-            business, service, staff, who, status=409, notice="just_taken", day=day, month=day[:7],
-            push_url=here + f"?day={day}",
+            business, service, staff, who, status=409, notice="just_taken", day=day, month=day[:7] if day else None,
+            push_url=here + (f"?day={day}" if day else ""),
         )
     except DomainError as error:
         db.session.rollback()
@@ -369,6 +373,15 @@ def choose_time(slug: str, service_id: str, who: str):
 
 
 # --------------------------------------------------------------------------- the booking in progress
+
+
+def _local_day(start: datetime, business: Business) -> str | None:
+    """The business's local date of a start time, or None for one at the very edge of
+    the calendar (9999-12-31T23:59Z in a zone east of UTC has no local date)."""
+    try:
+        return local_date_of(start, business).isoformat()
+    except OverflowError:
+        return None
 
 
 def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
@@ -696,13 +709,16 @@ def reschedule(slug: str, token: str):
             start = None
             notice, status = "bad_time", 422
         if start is not None:
-            day = local_date_of(start, business).isoformat()
-            month = day[:7]
+            day = _local_day(start, business)
+            month = day[:7] if day else None
             try:
                 moved = manage_domain.reschedule_by_customer(db.session, booking, business, start, now=_now())
                 db.session.commit()
                 return _see_other(url_for("web.manage", slug=business.slug, token=manage_token(moved.id),
                                           notice="rescheduled"))
+            except SlotNotOffered:
+                db.session.rollback()
+                notice, status, day, month = "not_offered", 422, None, None
             except SlotUnavailable:
                 db.session.rollback()
                 notice, status = "just_taken", 409

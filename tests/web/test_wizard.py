@@ -356,3 +356,42 @@ def test_paid_booking_gets_one_confirmation_email_even_if_the_customer_never_ret
     assert email.payload["booking"]["id"] == str(booking.id) and "/manage/" in email.payload["manage_url"]
     client.get(paid.headers["Location"])  # the customer comes back after all
     assert len(emails()) == 1
+
+
+# --------------------------------------------------------------------------- times never offered
+
+
+@pytest.mark.parametrize("start", [
+    "9999-12-31T23:59:59Z",      # the last instant there is
+    "2001-01-01T10:00:00Z",      # long past
+    "OFFGRID",                   # tomorrow 10:07, off the 15-minute grid
+    "NIGHT",                     # tomorrow 03:00, outside opening hours
+])
+def test_a_time_never_offered_is_a_422_not_available_not_just_taken(client, shop, session, start):
+    business = shop["business"]
+    start = {
+        "OFFGRID": iso(tomorrow_at(business, 10) + timedelta(minutes=7)),
+        "NIGHT": iso(tomorrow_at(business, 3)),
+    }.get(start, start)
+    page = client.get(time_url(shop))
+    response = client.post(time_url(shop), data={"csrf_token": csrf_from(page.text), "start": start})
+    assert response.status_code == 422
+    assert "That time is not available to book." in response.text
+    assert "just taken" not in response.text
+    assert session.scalars(select(Booking)).all() == []
+
+
+def test_the_last_instant_in_a_zone_east_of_utc_is_refused_cleanly(client, shop, session):
+    shop["business"].timezone = "Pacific/Auckland"  # 9999-12-31T23:59Z is already year 10000 there
+    session.commit()
+    page = client.get(time_url(shop))
+    response = client.post(time_url(shop), data={"csrf_token": csrf_from(page.text), "start": "9999-12-31T23:59:59Z"})
+    assert response.status_code == 422 and "That time is not available to book." in response.text
+
+
+def test_moving_a_booking_to_a_time_never_offered_is_a_422(client, shop, session):
+    _, manage = book_at_venue(client, shop, hour=10)
+    page = client.get(manage + "/reschedule")
+    response = client.post(manage + "/reschedule", data={"csrf_token": csrf_from(page.text), "start": "9999-12-31T23:59:59Z"})
+    assert response.status_code == 422 and "That time is not available to book." in response.text
+    assert [b.status for b in session.scalars(select(Booking))] == ["confirmed"]
