@@ -23,9 +23,14 @@ def _load_account(account_id: str):
     from bookingapp.models import Account
 
     try:
-        return db.session.get(Account, uuid.UUID(account_id))
+        account = db.session.get(Account, uuid.UUID(account_id))
     except ValueError:
         return None
+    # Called on every request: a disabled account, or one whose staff member was removed,
+    # is signed out at its next click instead of keeping the access it had at sign-in.
+    if account is None or not account.is_active:
+        return None
+    return account
 
 
 @login_manager.unauthorized_handler

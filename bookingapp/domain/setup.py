@@ -482,7 +482,7 @@ def check_staff_change(session: Session, business: Business, member: Staff | Non
     if member is not None and member.role == "owner" and (retiring or (new_role and new_role != "owner")):
         owners = session.scalar(select(func.count(Staff.id)).where(
             Staff.business_id == business.id, Staff.role == "owner", Staff.deleted_at.is_(None),
-            Staff.is_active.is_(True), Staff.id != member.id)) or 0
+            Staff.id != member.id)) or 0
         if owners == 0:
             raise ValidationError("The business needs at least one owner; make someone else owner first.", param="role")
 

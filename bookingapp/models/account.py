@@ -39,7 +39,10 @@ class Account(IdMixin, TimestampMixin, Base):
     # The attributes Flask-Login reads, written out so models stay free of Flask.
     @property
     def is_active(self) -> bool:
-        return self.is_enabled and self.staff.deleted_at is None and self.staff.is_active
+        # Only the account's own switch and the staff member still existing matter:
+        # staff.is_active means "takes bookings", and an owner or front desk who is not
+        # on the calendar still runs the business.
+        return bool(self.is_enabled) and self.staff.deleted_at is None
 
     is_authenticated = True
     is_anonymous = False
