@@ -1,6 +1,12 @@
 """Idempotency-Key on POST: a retry with the same key and body gets the first response
 again; the same key with another body (or while the first is still running) is an
-idempotency_conflict. Keys are per API key and kept for IDEMPOTENCY_TTL_HOURS."""
+idempotency_conflict. Keys are per API key and kept for IDEMPOTENCY_TTL_HOURS.
+
+The key is claimed in a transaction of its own (so a concurrent twin sees it), then the
+action and its stored response are committed together: views call commit() below, which
+only flushes inside an idempotent request. So a crash either loses both or keeps both, and
+a claim still "in progress" after STALE_CLAIM (its request died before committing anything)
+may be taken over by a retry."""
 from __future__ import annotations
 
 import hashlib
@@ -9,15 +15,26 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bookingapp.api.errors import ApiError, _from_domain, bad_request, error_response
+from bookingapp.api.errors import ApiError, _from_domain, bad_request, error_response, request_id
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+STALE_CLAIM = timedelta(minutes=1)
+_DEFERRED = "api.idempotency_deferred"
+
+
+def commit() -> None:
+    """The views' one commit per request. Inside an idempotent request it only flushes: the
+    wrapper commits the action together with the response it stores."""
+    if request.environ.get(_DEFERRED):
+        db.session.flush()
+    else:
+        db.session.commit()
 
 
 def _fingerprint() -> str:
@@ -35,16 +52,50 @@ def _existing(key: str) -> IdempotencyRecord | None:
     ).one_or_none()
 
 
-def _answer_from(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _answer_from(record: IdempotencyRecord, fingerprint: str) -> Response | None:
+    """The stored answer; None when the record is a stale claim this request has taken over."""
     if record.request_hash != fingerprint:
         raise ApiError("idempotency_conflict", "This Idempotency-Key was already used with a different request.",
                        param=HEADER)
     if record.response_status is None:
+        if _take_over_stale(record):
+            return None
         raise ApiError("idempotency_conflict", "A request with this Idempotency-Key is still being processed.",
                        param=HEADER)
-    response = Response(record.response_body, status=record.response_status, mimetype="application/json")
+    response = Response(_with_this_request_id(record.response_body), status=record.response_status,
+                        mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+def _with_this_request_id(body: str | None) -> str | None:
+    """A replayed body names this request's id (the one in X-Request-Id), not the first's."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return body
+    if isinstance(data, dict) and isinstance(data.get("meta"), dict) and "request_id" in data["meta"]:
+        data["meta"]["request_id"] = request_id()
+        return json.dumps(data)
+    return body
+
+
+def _take_over_stale(record: IdempotencyRecord) -> bool:
+    """A claim left "in progress" for longer than STALE_CLAIM belongs to a request that died
+    before committing (the action and the stored response commit together), so nothing was
+    done: one retry may take it over (a conditional update, so only one does)."""
+    now = datetime.now(timezone.utc)
+    if record.created_at > now - STALE_CLAIM:
+        return False
+    taken = db.session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record.id, IdempotencyRecord.response_status.is_(None),
+               IdempotencyRecord.created_at == record.created_at)
+        .values(created_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return taken
 
 
 def idempotent(view):
@@ -58,17 +109,25 @@ def idempotent(view):
         fingerprint = _fingerprint()
         record = _existing(key)
         if record is not None:
-            return _answer_from(record, fingerprint)
-        # Claim the key in its own committed transaction so that a concurrent twin sees it.
-        record = IdempotencyRecord(api_key_id=g.api_key.id, key=key, request_hash=fingerprint)
-        try:
-            with db.session.begin_nested():
-                db.session.add(record)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return _answer_from(_existing(key), fingerprint)
-        record_id = record.id
+            answer = _answer_from(record, fingerprint)
+            if answer is not None:
+                return answer
+            record_id = record.id
+        else:
+            # Claim the key in its own committed transaction so that a concurrent twin sees it.
+            record = IdempotencyRecord(api_key_id=g.api_key.id, key=key, request_hash=fingerprint)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(record)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                record = _existing(key)
+                answer = _answer_from(record, fingerprint)
+                if answer is not None:
+                    return answer
+            record_id = record.id
+        request.environ[_DEFERRED] = True
         try:
             response = make_response(view(*args, **kwargs))
         except (ApiError, DomainError) as error:
@@ -78,9 +137,13 @@ def idempotent(view):
             db.session.rollback()
             _forget(record_id)
             raise
+        finally:
+            request.environ.pop(_DEFERRED, None)
         if response.status_code >= 500:
+            db.session.rollback()
             _forget(record_id)
             return response
+        # The action (flushed, not yet committed) and its answer: one commit.
         record = db.session.get(IdempotencyRecord, record_id)
         record.response_status = response.status_code
         record.response_body = response.get_data(as_text=True)

@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as Rou
 from bookingapp.api import bp
 from bookingapp.api import serializers as out
 from bookingapp.api.errors import ApiError, bad_request, not_found
-from bookingapp.api.idempotency import idempotent
+from bookingapp.api.idempotency import commit, idempotent
 from bookingapp.api.pagination import paginate, paginate_list, page_args
 from bookingapp.api.params import (
     MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
@@ -260,7 +260,7 @@ def create_booking():
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=notes, custom_fields=custom_fields, actor="api", promo_code=promo_code,
     )
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(created), 201)
 
 
@@ -272,7 +272,7 @@ def hold_booking():
     customer = _customer_from(body, required=False)
     held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
                                source="api", notes=notes, custom_fields=custom_fields, actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(held), 201)
 
 
@@ -284,7 +284,7 @@ def reserve_booking():
     customer = _customer_from(body, required=False)
     reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
                                       now=now(), source="api", notes=notes, custom_fields=custom_fields, actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(reserved), 201)
 
 
@@ -296,7 +296,7 @@ def book_booking(booking_id):
     notes = body.str("notes", max_length=5000)
     customer = _customer_from(body, required=False)
     booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes, actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -306,7 +306,7 @@ def confirm_booking(booking_id):
     booking = _booking(booking_id)
     Body(set(), required=False)
     booking_domain.confirm(db.session, booking, now=now(), actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -322,7 +322,7 @@ def reschedule_booking(booking_id):
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
     replacement = booking_domain.reschedule(db.session, booking, business(), start, staff=staff, any_staff=any_staff,
                                             now=now(), actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(replacement))
 
 
@@ -333,7 +333,7 @@ def cancel_booking(booking_id):
     body = Body({"cancellation_reason"}, required=False)
     reason = body.str("cancellation_reason", max_length=2000)
     cancellation.cancel_per_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -350,7 +350,7 @@ def update_booking_status(booking_id):
         cancellation.cancel_per_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
     else:
         booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
-    db.session.commit()
+    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -360,7 +360,7 @@ def delete_booking(booking_id):
     history (and the customer's notification) is kept."""
     booking = _booking(booking_id)
     cancellation.release(db.session, current_provider(), booking, now=now(), actor="api")
-    db.session.commit()
+    commit()
     return ok({"id": str(booking.id), "status": booking.status, "deleted": True})
 
 
@@ -411,7 +411,7 @@ def get_service(service_id):
 @idempotent
 def create_service():
     service = catalog.create_service(db.session, business(), _service_fields(Body(SERVICE_BODY)), now=now())
-    db.session.commit()
+    commit()
     return ok(out.service(service), 201)
 
 
@@ -419,7 +419,7 @@ def create_service():
 def update_service(service_id):
     service = _owned(Service, service_id, "Service", live_only=True)
     catalog.update_service(db.session, business(), service, _service_fields(Body(SERVICE_BODY)), now=now())
-    db.session.commit()
+    commit()
     return ok(out.service(service))
 
 
@@ -427,7 +427,7 @@ def update_service(service_id):
 def delete_service(service_id):
     service = _owned(Service, service_id, "Service", live_only=True)
     catalog.delete_service(db.session, business(), service, now=now())
-    db.session.commit()
+    commit()
     return ok({"id": str(service.id), "deleted": True})
 
 
@@ -474,7 +474,7 @@ def get_staff(staff_id):
 def create_staff():
     member = catalog.create_staff(db.session, business(), _staff_fields(Body(STAFF_BODY)), now=now(),
                                   acting_role=API_ACTING_ROLE)
-    db.session.commit()
+    commit()
     return ok(out.staff(member), 201)
 
 
@@ -483,7 +483,7 @@ def update_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
     catalog.update_staff(db.session, business(), member, _staff_fields(Body(STAFF_BODY)), now=now(),
                          acting_role=API_ACTING_ROLE)
-    db.session.commit()
+    commit()
     return ok(out.staff(member))
 
 
@@ -491,7 +491,7 @@ def update_staff(staff_id):
 def delete_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
     catalog.delete_staff(db.session, business(), member, now=now(), acting_role=API_ACTING_ROLE)
-    db.session.commit()
+    commit()
     return ok({"id": str(member.id), "deleted": True})
 
 
@@ -538,7 +538,7 @@ def get_product(product_id):
 @idempotent
 def create_product():
     product = catalog.create_product(db.session, business(), _product_fields(Body(PRODUCT_BODY)), now=now())
-    db.session.commit()
+    commit()
     return ok(out.product(product), 201)
 
 
@@ -546,7 +546,7 @@ def create_product():
 def update_product(product_id):
     product = _owned(Product, product_id, "Product")
     catalog.update_product(db.session, business(), product, _product_fields(Body(PRODUCT_BODY)), now=now())
-    db.session.commit()
+    commit()
     return ok(out.product(product))
 
 
@@ -554,7 +554,7 @@ def update_product(product_id):
 def delete_product(product_id):
     product = _owned(Product, product_id, "Product")
     catalog.deactivate_product(db.session, business(), product, now=now())
-    db.session.commit()
+    commit()
     return ok({"id": str(product.id), "is_active": False, "deactivated_at": out.iso(product.deactivated_at)})
 
 
@@ -597,7 +597,7 @@ def reply_review(review_id):
     body = Body({"reply"})
     reply = body.str("reply", required=True, max_length=5000)
     reply_to_review(db.session, business(), review, reply, now=now())
-    db.session.commit()
+    commit()
     return ok(out.review(review))
 
 
@@ -631,7 +631,7 @@ def update_business():
             if value is not None and not isinstance(value, str):
                 raise bad_request(f"address.{key} must be a string.", f"address.{key}")
     catalog.update_business_profile(db.session, business(), fields, now=now())
-    db.session.commit()
+    commit()
     return ok(_business_data())
 
 
@@ -665,7 +665,7 @@ def create_webhook():
         db.session, business(), url=body.str("url", required=True, max_length=2000),
         events=body.str_list("events"), description=body.str("description", max_length=500),
     )
-    db.session.commit()
+    commit()
     return ok(out.webhook_endpoint(endpoint, secret=True), 201)
 
 
@@ -678,7 +678,7 @@ def get_webhook(endpoint_id):
 def delete_webhook(endpoint_id):
     endpoint = _endpoint(endpoint_id)
     webhooks.delete_endpoint(db.session, business(), endpoint, now=now())
-    db.session.commit()
+    commit()
     return ok({"id": str(endpoint.id), "deleted": True})
 
 
@@ -688,7 +688,7 @@ def test_webhook(endpoint_id):
     endpoint = _endpoint(endpoint_id)
     Body(set(), required=False)
     delivery = webhooks.send_test_event(db.session, business(), endpoint, now=now())
-    db.session.commit()
+    commit()
     return ok(out.webhook_delivery(delivery), 202)
 
 

@@ -176,3 +176,68 @@ def test_two_app_servers_share_one_count_in_redis(database_url, salon, make_key)
         client = redis.Redis.from_url(storage)
         for stale in client.scan_iter(f"*{prefix}*"):
             client.delete(stale)
+
+
+def test_a_replayed_answer_names_the_replaying_request_id(api, salon):
+    bad = {**_body(salon[1]), "customer_email": "nope"}
+    first = api.post("/bookings", json=bad, headers={"Idempotency-Key": "k5", "X-Request-Id": "first-try"})
+    assert first.get_json()["meta"]["request_id"] == "first-try"
+    replay = api.post("/bookings", json=bad, headers={"Idempotency-Key": "k5", "X-Request-Id": "second-try"})
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    body = assert_error(replay, 400, "validation_error", "customer_email")
+    assert body["meta"]["request_id"] == "second-try" and body["error"] == first.get_json()["error"]
+
+
+def _stale_claim(app, session, api_key_raw, key, body, age_seconds):
+    from datetime import datetime, timedelta, timezone
+
+    from bookingapp.api import idempotency
+    from bookingapp.api.keys import find_active_key
+    from bookingapp.models import IdempotencyRecord
+
+    with app.test_request_context("/api/v1/bookings", method="POST", json=body):
+        fingerprint = idempotency._fingerprint()
+    api_key = find_active_key(session, api_key_raw)
+    session.add(IdempotencyRecord(api_key_id=api_key.id, key=key, request_hash=fingerprint,
+                                  created_at=datetime.now(timezone.utc) - timedelta(seconds=age_seconds)))
+    session.commit()
+
+
+def test_a_claim_left_in_progress_by_a_dead_request_can_be_retried(app, api, salon, session):
+    """The action and its stored answer commit together, so a claim still in progress after a
+    minute means nothing was done: a retry takes it over instead of waiting 24 hours."""
+    body = _body(salon[1])
+    _stale_claim(app, session, api.key, "k6", body, age_seconds=90)
+    retried = api.post("/bookings", json=body, headers={"Idempotency-Key": "k6"})
+    assert retried.status_code == 201, retried.get_json()
+    again = api.post("/bookings", json=body, headers={"Idempotency-Key": "k6"})
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == retried.get_json()
+    assert session.query(Booking).count() == 1
+
+
+def test_a_claim_in_progress_for_seconds_is_still_a_conflict(app, api, salon, session):
+    body = _body(salon[1])
+    _stale_claim(app, session, api.key, "k7", body, age_seconds=5)
+    assert_error(api.post("/bookings", json=body, headers={"Idempotency-Key": "k7"}), 409, "idempotency_conflict")
+    assert session.query(Booking).count() == 0
+
+
+def test_the_action_is_not_kept_when_its_answer_cannot_be_stored(app, api, salon, session, monkeypatch):
+    """A failure after the view ran but before the answer is stored rolls the action back too
+    (one transaction), and frees the key for the retry."""
+    from bookingapp.api import idempotency
+
+    app.config["PROPAGATE_API_ERRORS"] = False
+    real = idempotency.make_response
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("crash between the action and storing its answer")
+
+    monkeypatch.setattr(idempotency, "make_response", broken)
+    crashed = api.post("/bookings", json=_body(salon[1]), headers={"Idempotency-Key": "k8"})
+    assert_error(crashed, 500, "internal_error")
+    session.expire_all()
+    assert session.query(Booking).count() == 0
+    monkeypatch.setattr(idempotency, "make_response", real)
+    assert api.post("/bookings", json=_body(salon[1]), headers={"Idempotency-Key": "k8"}).status_code == 201
+    assert session.query(Booking).count() == 1
