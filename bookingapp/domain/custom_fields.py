@@ -4,6 +4,7 @@ Every front door that takes booking details calls `clean_custom_values`, so a re
 question cannot be skipped through the API any more than through the wizard."""
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 from sqlalchemy import select
@@ -41,6 +42,9 @@ def _clean_one(definition: CustomFieldDefinition, raw: Any) -> Any:
             number = float(text)
         except ValueError:
             raise ValidationError(f"“{definition.label}” must be a number.", param=param) from None
+        if not math.isfinite(number):
+            # float() takes "nan" and "inf", which are no answer (and not valid JSON).
+            raise ValidationError(f"“{definition.label}” must be a number.", param=param)
         return int(number) if number.is_integer() else number
     if definition.field_type == "select":
         if text not in (definition.options or []):

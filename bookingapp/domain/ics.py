@@ -54,7 +54,12 @@ def booking_ics(booking: Booking, business: Business, *, now: datetime, manage_u
     location = ", ".join(
         part for part in (business.name, business.address_street, business.address_city, business.address_zip) if part
     )
-    status = "CANCELLED" if booking.status == "cancelled" else ("TENTATIVE" if booking.status == "pending" else "CONFIRMED")
+    # A booking that was moved is replaced by a new booking (its own UID): a calendar
+    # that imported the old one must drop it, exactly as for a cancellation.
+    if booking.status in ("cancelled", "rescheduled", "expired"):
+        status = "CANCELLED"
+    else:
+        status = "TENTATIVE" if booking.status == "pending" else "CONFIRMED"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",

@@ -77,9 +77,9 @@ def _see_other(url: str) -> Response:
 
 @bp.errorhandler(CSRFError)
 def csrf_refused(error):
-    response = make_response(render_template("web/csrf_error.html", reason=error.description), 400)
-    response.vary.add("HX-Request")
-    return response
+    # For htmx the partial, which the htmx config swaps in on a 400, so a stale token
+    # shows a message instead of a button that silently does nothing.
+    return _render("csrf_error", status=400, reason=error.description)
 
 
 @bp.app_template_filter("price")

@@ -395,3 +395,36 @@ def test_moving_a_booking_to_a_time_never_offered_is_a_422(client, shop, session
     response = client.post(manage + "/reschedule", data={"csrf_token": csrf_from(page.text), "start": "9999-12-31T23:59:59Z"})
     assert response.status_code == 422 and "That time is not available to book." in response.text
     assert [b.status for b in session.scalars(select(Booking))] == ["confirmed"]
+
+
+# --------------------------------------------------------------------------- smaller things
+
+
+def test_a_stale_csrf_token_over_htmx_is_a_400_partial_the_page_swaps_in(client, shop):
+    url, _ = details_page(client, shop)
+    response = client.post(url, headers=HX, data={"csrf_token": "stale", "name": "Ada", "action": "continue"})
+    assert response.status_code == 400 and response.text.lstrip().startswith('<div id="step"')
+    assert "could not be accepted" in response.text and "<html" not in response.text
+    config = client.get(url).text
+    assert '{"code":"400","swap":true}' in config  # htmx swaps 400s, so the message shows
+
+
+def test_the_calendar_file_of_a_moved_booking_says_cancelled(client, shop, session):
+    _, manage = book_at_venue(client, shop, hour=10)
+    page = client.get(manage + "/reschedule")
+    moved = client.post(manage + "/reschedule", data={
+        "csrf_token": csrf_from(page.text), "start": iso(tomorrow_at(shop["business"], 11))})
+    assert moved.status_code == 303
+    assert "STATUS:CANCELLED" in client.get(manage + "/booking.ics").text
+    new_manage = moved.headers["Location"].split("?")[0].replace("http://localhost", "")
+    assert "STATUS:CONFIRMED" in client.get(new_manage + "/booking.ics").text
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-Infinity", "1e999"])
+def test_a_number_field_refuses_nan_and_infinity(client, shop, session, raw):
+    session.add(CustomFieldDefinition(business_id=shop["business"].id, key="age", label="Age", field_type="number"))
+    session.commit()
+    url, page = details_page(client, shop)
+    response = submit_details(client, url, page, cf_age=raw)
+    assert response.status_code == 422 and "“Age” must be a number." in response.text
+    assert session.scalars(select(Booking)).one().custom_fields in (None, {})
