@@ -61,5 +61,8 @@ def from_environment() -> dict:
         "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
         "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
         "WEBHOOK_DISABLE_AFTER_FAILURES": int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "20")),
+        # README "## API": webhook URLs on loopback, private or link-local addresses are refused
+        # unless this is true (local development, tests with a receiver on this machine).
+        "WEBHOOK_ALLOW_PRIVATE_URLS": _bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
         "WTF_CSRF_ENABLED": _bool("WTF_CSRF_ENABLED", True),
     }

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import secrets
 import uuid
@@ -88,7 +89,43 @@ def _now(now: datetime | None) -> datetime:
 # --------------------------------------------------------------------------- endpoints
 
 
-def create_endpoint(session: Session, business: Business, *, url: Any, events: Any = None, description: Any = None) -> WebhookEndpoint:
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+
+
+def _allow_private_default() -> bool:
+    """WEBHOOK_ALLOW_PRIVATE_URLS from the app's config when there is one (tests and local
+    development point endpoints at a receiver on this machine)."""
+    try:
+        from flask import current_app, has_app_context
+    except ImportError:  # pragma: no cover - Flask is always installed with the app
+        return False
+    return bool(has_app_context() and current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS"))
+
+
+def check_public_host(host: str) -> None:
+    """Refuse hosts that would make the worker call into our own network (SSRF): loopback,
+    private, link-local (169.254.0.0/16, cloud metadata), multicast, reserved and
+    unspecified addresses, and names that mean this machine. A name is not resolved here
+    (it may legitimately not resolve yet); only literal addresses and local names are."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name in _LOCAL_NAMES or name.endswith((".localhost", ".local", ".internal")):
+        raise ValidationError("url must be a public address; this one points to a local machine.", param="url")
+    try:
+        address = ipaddress.ip_address(name.split("%", 1)[0])
+    except ValueError:
+        return
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
+            or address.is_reserved or address.is_unspecified or not address.is_global):
+        raise ValidationError("url must be a public address; private, loopback and link-local addresses are "
+                              "refused.", param="url")
+
+
+def create_endpoint(session: Session, business: Business, *, url: Any, events: Any = None, description: Any = None,
+                    allow_private: bool | None = None) -> WebhookEndpoint:
+    """allow_private (default: the app's WEBHOOK_ALLOW_PRIVATE_URLS, else False) lets an
+    endpoint point at this machine or a private network."""
     if not isinstance(url, str) or not url.strip():
         raise ValidationError("url is required.", param="url")
     url = url.strip()
@@ -101,6 +138,8 @@ def create_endpoint(session: Session, business: Business, *, url: Any, events: A
         raise ValidationError("url must be an absolute http(s) URL.", param="url")
     if port == 0:
         raise ValidationError("url has an invalid port.", param="url")
+    if not (_allow_private_default() if allow_private is None else allow_private):
+        check_public_host(parts.hostname)
     events = list(dict.fromkeys(events or []))
     for index, topic in enumerate(events):
         if topic not in EVENT_TYPES:

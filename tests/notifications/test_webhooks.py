@@ -22,6 +22,12 @@ from tests.helpers import MONDAY, at, before, is_postgres
 SETTINGS = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=3)
 
 
+@pytest.fixture(autouse=True)
+def local_receivers(app):
+    """These tests deliver to pytest-httpserver on 127.0.0.1, which production refuses."""
+    app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = True
+
+
 def _book(session, salon, hour=10):
     business, service, *_ = salon
     customer = find_or_create_customer(session, business, email="ada@example.com", name="Ada")
@@ -302,3 +308,35 @@ def test_a_worker_that_lost_its_claim_neither_sends_nor_records(session, salon, 
     session.expire_all()
     delivery = session.query(WebhookDelivery).one()
     assert delivery.status == "succeeded" and delivery.attempts == 1 and delivery.claim_token is None
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/hook", "http://localhost/hook", "https://LOCALHOST./hook", "http://api.localhost/hook",
+    "http://10.1.2.3/hook", "http://172.16.0.1/hook", "http://192.168.1.10/hook", "http://169.254.169.254/latest",
+    "http://[::1]/hook", "http://[fe80::1]/hook", "http://[fd00::1]/hook", "http://[::ffff:127.0.0.1]/hook",
+    "http://0.0.0.0/hook", "http://100.64.0.1/hook", "http://224.0.0.1/hook",
+])
+def test_private_and_local_webhook_urls_are_refused_by_default(app, api_client_for_salon, url):
+    app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = False
+    response = api_client_for_salon.post("/webhooks", json={"url": url})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["param"] == "url"
+
+
+def test_public_urls_are_accepted_and_the_flag_allows_local_ones(app, api_client_for_salon):
+    app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = False
+    for url in ("https://hooks.example.com/in", "http://93.184.216.34:8443/in", "https://[2606:4700::1111]/in"):
+        assert api_client_for_salon.post("/webhooks", json={"url": url}).status_code == 201, url
+    assert api_client_for_salon.post("/webhooks", json={"url": "http://127.0.0.1:9/in"}).status_code == 400
+    app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = True
+    assert api_client_for_salon.post("/webhooks", json={"url": "http://127.0.0.1:9/in"}).status_code == 201
+
+
+@pytest.fixture
+def api_client_for_salon(client, session, salon):
+    from bookingapp.api.keys import create_api_key
+    from tests.api.conftest import Api
+
+    _, raw = create_api_key(session, salon[0])
+    session.commit()
+    return Api(client, raw)
