@@ -238,3 +238,31 @@ def test_a_review_after_a_completed_visit(live_server, page, viewport, app, shop
     session.rollback()  # end the read snapshot; see what the server committed
     review = session.scalars(select(Review)).one()
     assert review.rating == 4 and review.comment == "Friendly and on time."
+
+
+def test_enter_in_a_field_continues_and_apply_checks_only_the_code(live_server, page, shop, session, screenshot):
+    """The hidden first submit button makes Continue the form's default: Enter in the
+    email field books, it does not apply the (blank) promotion code. Apply, pressed with
+    the details still empty, shows the code's own error and nothing else."""
+    from bookingapp.models.payment import Promotion
+
+    session.add(Promotion(business_id=shop["business"].id, code="SPRING20", kind="percent", percent_off=20))
+    session.commit()
+    page.goto(live_server + f"/corner-salon/book/{shop['cut'].id}/any")
+    pick_first_slot(page)
+    expect(page.locator("h1")).to_have_text("Your details")
+    page.get_by_label("Promo code").fill("NOSUCH")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#promo_code-error")).to_have_text("NOSUCH is not a valid promotion code.")
+    expect(page.get_by_text("Name is required.")).to_have_count(0)
+    expect(page.get_by_text("Email is required.")).to_have_count(0)
+    page.get_by_label("Promo code").fill("spring20")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#total-price")).to_have_text("£32.00")
+    screenshot(page, "details-code-applied")
+    fill_details(page)
+    page.get_by_label("Email").press("Enter")
+    expect(page.locator("h1")).to_have_text("You're booked")
+    session.rollback()  # end the read snapshot; see what the server committed
+    booking = session.scalars(select(Booking)).one()
+    assert booking.status == "confirmed" and booking.customer.email == "ada@example.com"
