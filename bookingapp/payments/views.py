@@ -144,7 +144,8 @@ def checkout_return():
         return _message("Payment problem", error.message, status=422)
     db.session.commit()
     business = db.session.get(Business, outcome.booking.business_id)
-    status = 409 if outcome.result.startswith("refunded") else 200
+    # The time was lost (409); a duplicate payment refunded leaves the booking made (200).
+    status = 409 if outcome.result in ("refunded_time_taken", "refunded_not_bookable") else 200
     return render_template("payments/result.html", outcome=outcome, **_page_context(outcome.booking, business)), status
 
 

@@ -165,3 +165,18 @@ def test_the_business_may_still_cancel_and_refund_after_the_start(session, make_
                                          actor="owner", refund_everything=True)
     session.commit()
     assert booking.status == "cancelled" and result.refunded_cents == 1000
+
+
+def test_the_return_page_of_a_duplicate_payment_says_booked_and_refunded(session, client, stripe_app, make_hold, stripe_provider, fake_stripe, now):
+    booking = make_hold(now=now)
+    first = start_stripe_checkout(session, stripe_provider, booking, now)
+    first.payment.status, first.payment.failure_reason = "failed", "expired"
+    session.commit()
+    second = start_stripe_checkout(session, stripe_provider, booking, now)
+    fake_stripe.pay(first.payment.provider_session_id)
+    fake_stripe.pay(second.payment.provider_session_id)
+    assert client.get(f"/checkout/return?session_id={first.payment.provider_session_id}").status_code == 200
+    page = client.get(f"/checkout/return?session_id={second.payment.provider_session_id}")
+    assert page.status_code == 200
+    assert "You are booked" in page.text and "second payment has been refunded in full" in page.text
+    assert "Refunded: 10.00 GBP" in page.text
