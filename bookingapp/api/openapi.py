@@ -120,6 +120,9 @@ SCHEMAS = {
     }, ("id", "rating", "business_reply", "created_at")),
     "Business": obj({
         "id": UUID, "name": STR, "slug": STR, "description": nullable(STR),
+        "logo_url": {"type": ["string", "null"], "description": "Not stored yet: always null."},
+        "cover_photo_url": {"type": ["string", "null"], "description": "Not stored yet: always null."},
+        "plan": {"type": ["string", "null"], "description": "This product has no plans: always null."},
         "address": obj({k: nullable(STR) for k in ("street", "city", "state", "zip", "country")}),
         "phone": nullable(STR), "email": nullable(STR), "website": nullable(STR), "timezone": STR, "currency": STR,
         "rating": nullable({"type": "number"}), "review_count": INT, "is_active": BOOL,
@@ -161,7 +164,9 @@ REQUEST_ID = {"description": "The request id (yours, if you sent a valid X-Reque
 RATE_HEADERS = {
     "X-RateLimit-Limit": {"description": "Requests allowed in the current (shortest) window", "schema": STR},
     "X-RateLimit-Remaining": {"description": "Requests left in that window", "schema": STR},
-    "X-RateLimit-Reset": {"description": "Unix time at which the window resets", "schema": STR},
+    "X-RateLimit-Reset": {"description": "Unix time at which the window resets (the monthly quota: the 1st, 00:00 UTC)",
+                          "schema": STR},
+    "X-RateLimit-Used": {"description": "Requests counted in that window", "schema": STR},
 }
 
 ERRORS = {
@@ -285,8 +290,11 @@ def paths() -> dict:
     return {
         "/availability": {"get": op("getAvailability", "Free slots for a date, or per day for a from/to range",
             _ok("200", ref("Availability"), "Slots; each names the staff who can take it"), tags="Availability", params=[
-                q("service_id", UUID, "The service (sets the slot length)", required=True),
-                q("date", {"type": "string", "format": "date"}, "One day (YYYY-MM-DD, the business's local date)"),
+                q("service_id", UUID, "The service (sets the slot length). Required: slots are offered per staff "
+                                      "member who performs the service, so there is no service-less 30-minute grid",
+                  required=True),
+                q("date", {"type": "string", "format": "date"},
+                  "One day (YYYY-MM-DD, the business's local date; years 1970-2200)"),
                 q("from", {"type": "string", "format": "date"}, "First day of a range (with to; at most 31 days)"),
                 q("to", {"type": "string", "format": "date"}, "Last day of a range"),
                 q("staff_id", UUID, "Only this staff member"),
@@ -421,8 +429,10 @@ test keys `bo_test_`. A key sees only its own business; any other object is a 40
 **Errors**: `{{"error": {{"code", "message", "param"?, "details"?}}, "meta": {{"request_id"}}}}`; every response carries
 `X-Request-Id`.
 
-**Rate limits** per key (100/minute, 1,000/hour and a monthly quota by default): `X-RateLimit-Limit`,
-`X-RateLimit-Remaining`, `X-RateLimit-Reset` on every response; 429 `rate_limit_exceeded` past them.
+**Rate limits** per key, one allowance shared by every operation (100/minute, 1,000/hour and a monthly
+quota that restarts on the 1st of each calendar month, UTC, by default): `X-RateLimit-Limit`,
+`X-RateLimit-Remaining`, `X-RateLimit-Used`, `X-RateLimit-Reset` on every response; 429 `rate_limit_exceeded`
+past them.
 
 **Idempotency**: send `Idempotency-Key` on POST; a retry with the same key and body gets the first response
 (with `Idempotent-Replayed: true`), the same key with another body is a 409 `idempotency_conflict`.

@@ -197,6 +197,11 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
         "name": b.name,
         "slug": b.slug,
         "description": b.description,
+        # The seed's shape has images and a plan; this product stores neither (yet), so they
+        # are present and null rather than missing.
+        "logo_url": None,
+        "cover_photo_url": None,
+        "plan": None,
         "address": {"street": b.address_street, "city": b.address_city, "state": b.address_state,
                     "zip": b.address_zip, "country": b.address_country},
         "phone": b.phone,

@@ -164,3 +164,13 @@ def test_the_last_active_owner_cannot_be_retired_through_catalog(session, salon,
     second = make_staff(salon[0], [], name="Otto", role="owner")
     catalog.delete_staff(session, salon[0], owner, acting_role="owner")
     assert owner.deleted_at is not None and second.role == "owner"
+
+
+def test_business_has_the_seed_shape_with_what_we_do_not_store_as_null(api):
+    data = api.get("/business").get_json()["data"]
+    assert {"logo_url", "cover_photo_url", "plan", "rating", "review_count", "hours", "booking_settings"} <= set(data)
+    assert (data["logo_url"], data["cover_photo_url"], data["plan"]) == (None, None, None)
+
+
+def test_availability_needs_a_service(api):
+    assert_error(api.get("/availability?date=2030-06-03"), 400, "validation_error", "service_id")
