@@ -10,7 +10,7 @@ from datetime import datetime, time, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from bookingapp.dashboard.views_checkout import parse_money
+from bookingapp.dashboard.views_checkout import MAX_INT, parse_money
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.setup import WEEKDAYS
 
@@ -70,6 +70,8 @@ def parse(specs: list[Spec], form, business) -> dict[str, Any]:
                         number = int(raw)
                     except ValueError:
                         raise ValueError("Enter a whole number.") from None
+                    if abs(number) > MAX_INT or (spec.kind == "minutes" and abs(number) * 60 > MAX_INT):
+                        raise ValueError("That number is too large.")
                     values[spec.name] = number * 60 if spec.kind == "minutes" else number
             elif spec.kind in ("money", "optmoney"):
                 values[spec.name] = parse_money(raw, spec.name, required=spec.kind == "money")

@@ -22,8 +22,13 @@ from bookingapp.models.checkout import Checkout
 from bookingapp.payments import current_provider
 
 
+MAX_AMOUNT = Decimal(1_000_000)
+
+
 def parse_money(raw: str | None, param: str, *, required: bool = True) -> int | None:
-    """'12.50' -> 1250. Shape only: the domain decides whether the amount is allowed."""
+    """'12.50' -> 1250. Shape only: the domain decides whether the amount is allowed.
+    Decimal reads 'Infinity', 'NaN' and '1e400' too: those are refused here, as a field
+    error, before any arithmetic on them can raise."""
     text = (raw or "").strip().replace(",", "")
     if not text:
         if required:
@@ -33,16 +38,31 @@ def parse_money(raw: str | None, param: str, *, required: bool = True) -> int | 
         value = Decimal(text)
     except InvalidOperation:
         raise ValidationError(f"{raw!r} is not an amount (e.g. 12.50).", param=param) from None
-    if value != value.quantize(Decimal("0.01")) or value < 0 or value > 1_000_000:
+    if not value.is_finite():
+        raise ValidationError(f"{raw!r} is not an amount (e.g. 12.50).", param=param)
+    if value < 0 or value > MAX_AMOUNT:
+        raise ValidationError("Enter an amount between 0 and 1,000,000.", param=param)
+    try:
+        exact = value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds (e.g. 1e-400)
+        exact = False
+    if not exact:
         raise ValidationError("Enter an amount with at most two decimals, e.g. 12.50.", param=param)
     return int(value * 100)
 
 
 def parse_int(raw: str | None, param: str) -> int:
     try:
-        return int((raw or "").strip())
+        number = int((raw or "").strip())
     except ValueError:
         raise ValidationError("Enter a whole number.", param=param) from None
+    if abs(number) > MAX_INT:
+        raise ValidationError("That number is too large.", param=param)
+    return number
+
+
+# The database's integer columns are 32-bit: a larger number would fail on insert.
+MAX_INT = 2**31 - 1
 
 
 def _checkout(checkout_id: uuid.UUID) -> Checkout:
@@ -53,15 +73,17 @@ def _checkout(checkout_id: uuid.UUID) -> Checkout:
 
 
 def _payment_rows(booking: Booking, checkout: Checkout | None) -> list[dict]:
+    """Money in and out, each a row; refunds are negative and flagged so the receipt can
+    show them as their own lines."""
     rows = [
-        {"label": f"{p.kind} (card, {p.provider})",
+        {"label": f"{p.kind} (card, {p.provider})", "is_refund": p.kind == "refund",
          "amount_cents": p.amount_cents if p.kind != "refund" else -p.amount_cents, "status": p.status}
         for p in payments_domain.payments_of(db.session, booking)
     ]
     for tender in (checkout.tenders if checkout else []):
-        rows.append({"label": f"{tender.kind} ({tender.method.replace('_', ' ')})",
+        rows.append({"label": f"{tender.kind} ({tender.method.replace('_', ' ')})", "is_refund": tender.kind == "refund",
                      "amount_cents": tender.amount_cents if tender.kind == "payment" else -tender.amount_cents,
-                     "status": "recorded"})
+                     "status": "recorded", "reason": tender.reason})
     return rows
 
 
@@ -78,6 +100,7 @@ def panel_extras(booking: Booking) -> dict:
 
 
 def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
+    """The checkout partial (or page). After an error (422) the forms show what was typed."""
     business = current_user.business
     services = db.session.scalars(
         select(Service).where(Service.business_id == business.id, Service.deleted_at.is_(None),
@@ -91,7 +114,7 @@ def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
         "dashboard/_checkout.html", "dashboard/checkout.html", status=status, business=business, checkout=checkout,
         booking=checkout.booking, totals=co.totals(db.session, checkout), services=services, products=products,
         error=error, payments=_payment_rows(checkout.booking, checkout),
-        can_refund=allowed(current_user.role, "refund"),
+        can_refund=allowed(current_user.role, "refund"), typed=request.form if status == 422 else {},
     )
 
 
@@ -233,6 +256,22 @@ def checkout_close(checkout_id):
 
     def change():
         co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+        target = url_for("dashboard.receipt", checkout_id=checkout.id)
+        return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
+
+    return _apply(checkout, change)
+
+
+@bp.post("/checkout/<uuid:checkout_id>/give-back")
+@require("checkout")
+def checkout_give_back(checkout_id):
+    """More was paid than the total (a deposit above a discounted total): give the excess
+    back by card refund or over the desk, and close."""
+    checkout = _checkout(checkout_id)
+
+    def change():
+        co.give_back_excess(db.session, current_provider(), checkout, request.form.get("method", ""), actor=actor(),
+                            now=now_utc())
         target = url_for("dashboard.receipt", checkout_id=checkout.id)
         return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
 

@@ -12,7 +12,17 @@ Totals, all integer cents:
     discount = the discount lines, at most the subtotal (percent lines recomputed on each change)
     total    = subtotal - discount + tip
     paid     = provider payments net of refunds + desk payments net of desk refunds
-    due      = total - paid
+    due      = total - paid                          (negative: paid beyond the total, to give back)
+
+A checkout closes only when due is exactly zero (an over-payment, e.g. a deposit above a
+discounted total, is given back first: give_back_excess). So on a closed checkout every
+later change to what was paid is a correction: refunded_after_close = total - paid, and
+the receipt shows the total after refunds and a balance of zero instead of a "balance"
+that reads as owed.
+
+Money changes (take_in_person, give_back_excess, close_checkout, refund) lock the checkout
+row first and re-read it, so two desks (or a double click) cannot record the same balance
+twice: the second sees the first's tender and finds nothing due.
 """
 from __future__ import annotations
 
@@ -21,16 +31,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from bookingapp.db import acquire_write_lock
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import NotFound, ValidationError
-from bookingapp.domain.pricing import discount_for, find_promotion, redemption_of
+from bookingapp.domain.pricing import discount_for, find_promotion, normalise_code, redemption_of, times_used
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Product, Service
 from bookingapp.models.checkout import IN_PERSON_METHODS, Checkout, CheckoutLineItem, CheckoutTender
-from bookingapp.models.payment import Payment
+from bookingapp.models.payment import Payment, Promotion, PromotionRedemption
 from bookingapp.payments.base import CHECKOUT_LIFETIME, ProviderRejected, ProviderUnavailable
 
 S = BookingStatus
@@ -51,8 +64,21 @@ class Totals:
     total_cents: int
     provider_paid_cents: int   # deposit, prepayment, card balance: net of their refunds
     desk_paid_cents: int       # cash and card-present, net of desk refunds
-    paid_cents: int
-    due_cents: int             # may be negative after an over-payment: change to give back
+    paid_cents: int            # net of every refund
+    due_cents: int             # total - paid; negative after an over-payment: to give back
+    gross_paid_cents: int = 0  # money taken, before refunds
+    refunded_cents: int = 0    # every refund, by card or over the desk
+    refunded_after_close_cents: int = 0  # corrections made on a closed checkout
+
+    @property
+    def total_after_refunds_cents(self) -> int:
+        return self.total_cents - self.refunded_after_close_cents
+
+    @property
+    def balance_cents(self) -> int:
+        """What is still owed (positive) or to give back (negative), corrections counted:
+        zero on a settled receipt even after a refund."""
+        return self.total_after_refunds_cents - self.paid_cents
 
 
 def _now(now: datetime | None) -> datetime:
@@ -67,6 +93,17 @@ def _cents(value, param: str, *, allow_zero: bool = True, maximum: int | None = 
     if maximum is not None and value > maximum:
         raise ValidationError("That amount is too large.", param=param)
     return value
+
+
+def lock(session: Session, checkout: Checkout) -> Checkout:
+    """Take the checkout row for this transaction and re-read it: SQLite's write lock
+    (BEGIN IMMEDIATE), SELECT ... FOR UPDATE on PostgreSQL. Whoever comes second waits,
+    then sees the first one's tenders and status."""
+    session.flush()
+    acquire_write_lock(session)
+    session.expire(checkout, ["tenders", "line_items"])
+    session.refresh(checkout, with_for_update=True)
+    return checkout
 
 
 def checkout_of(session: Session, booking: Booking) -> Checkout | None:
@@ -96,7 +133,10 @@ def _add_line(checkout: Checkout, **fields) -> CheckoutLineItem:
 
 def open_checkout(session: Session, booking: Booking, *, now: datetime | None = None) -> Checkout:
     """The booking's checkout, opened with its service line (the booked price) and the
-    promotion it was booked with, if any."""
+    promotion it was booked with, if any. Opening twice (a double click, two desks) gives
+    the same checkout: the database allows one per booking, and the loser of a race
+    takes the winner's."""
+    acquire_write_lock(session)
     existing = checkout_of(session, booking)
     if existing is not None:
         return existing
@@ -114,8 +154,17 @@ def open_checkout(session: Session, booking: Booking, *, now: datetime | None = 
     if redemption is not None and redemption.discount_cents > 0:
         _add_line(checkout, type="discount", name=f"Promotion {redemption.promotion.code}",
                   price_cents=redemption.discount_cents, promo_code=redemption.promotion.code)
-    session.add(checkout)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(checkout)
+            session.flush()
+    except IntegrityError:
+        # Another transaction opened it between our look and our insert (PostgreSQL runs
+        # both; SQLite's lock above makes this rare). The savepoint undid only our insert.
+        existing = checkout_of(session, booking)
+        if existing is None:
+            raise
+        return existing
     return checkout
 
 
@@ -194,9 +243,20 @@ def add_discount(
         raise ValidationError("Give one of: an amount, a percentage or a promotion code.", param="discount")
     if promo_code:
         business = session.get(Business, checkout.business_id)
+        applied = [line.promo_code for line in checkout.line_items if line.promo_code]
+        if normalise_code(promo_code) in applied:
+            raise ValidationError(f"{normalise_code(promo_code)} is already applied.", param="promo_code")
+        # find_promotion refuses a code whose uses are up (max_uses), not counting this booking.
         promotion = find_promotion(session, business, promo_code, now=_now(now), booking_id=checkout.booking_id)
-        if any(line.promo_code == promotion.code for line in checkout.line_items):
-            raise ValidationError(f"{promotion.code} is already applied.", param="promo_code")
+        if applied:
+            # A booking carries one promotion (one redemption row, which is what counts its
+            # use); another discount can be given as an amount or a percentage.
+            raise ValidationError(f"{applied[0]} is already applied; one promotion code per booking.",
+                                  param="promo_code")
+        booked_with = redemption_of(session, checkout.booking)
+        if booked_with is not None and booked_with.promotion_id != promotion.id:
+            raise ValidationError(f"This booking was made with {booked_with.promotion.code}; one promotion code "
+                                  "per booking.", param="promo_code")
         if promotion.kind == "percent":
             line = _add_line(checkout, type="discount", name=f"Promotion {promotion.code} ({promotion.percent_off}%)",
                              price_cents=0, percent=promotion.percent_off, promo_code=promotion.code)
@@ -256,14 +316,19 @@ def totals(session: Session, checkout: Checkout) -> Totals:
     subtotal = _sold(checkout)
     discount = min(_discounts(checkout), subtotal)
     tip = sum(line.amount_cents for line in checkout.line_items if line.type == "tip")
-    total = subtotal - discount + tip
-    provider_paid = payments_domain.balance(session, checkout.booking).net_paid_cents
+    total = checkout.total_cents if checkout.status == "closed" else subtotal - discount + tip
+    provider = payments_domain.balance(session, checkout.booking)
     desk_paid = _desk_net(checkout)
-    paid = provider_paid + desk_paid
+    desk_refunded = sum(t.amount_cents for t in checkout.tenders if t.kind == "refund")
+    paid = provider.net_paid_cents + desk_paid
+    # Closing needs due == 0, so on a closed checkout what is paid below the total is
+    # what was refunded since: a correction of the sale, not money owed.
+    after_close = max(0, total - paid) if checkout.status == "closed" else 0
     return Totals(
         currency=checkout.currency, subtotal_cents=subtotal, discount_cents=discount, tip_cents=tip,
-        total_cents=total, provider_paid_cents=provider_paid, desk_paid_cents=desk_paid, paid_cents=paid,
-        due_cents=total - paid,
+        total_cents=total, provider_paid_cents=provider.net_paid_cents, desk_paid_cents=desk_paid, paid_cents=paid,
+        due_cents=total - paid, gross_paid_cents=provider.paid_cents + desk_paid + desk_refunded,
+        refunded_cents=provider.refunded_cents + desk_refunded, refunded_after_close_cents=after_close,
     )
 
 
@@ -273,6 +338,7 @@ def take_in_person(
 ) -> CheckoutTender:
     """Record cash or card-present money for the balance due (the whole balance when no
     amount is given)."""
+    lock(session, checkout)
     _require_open(checkout)
     if method not in IN_PERSON_METHODS:
         raise ValidationError("Choose cash or card present.", param="method")
@@ -330,7 +396,10 @@ def start_card_payment(
 
 def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: datetime | None = None) -> Checkout:
     """Close a fully paid checkout: its lines and totals are fixed from now on. A booking
-    still in progress is completed."""
+    still in progress is completed. More paid than the total (a deposit above a discounted
+    total) must be given back first (give_back_excess), so the books and the receipt agree.
+    A promotion code applied here counts as a use of it from now on."""
+    lock(session, checkout)
     _require_open(checkout)
     now = _now(now)
     money = totals(session, checkout)
@@ -339,6 +408,12 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
             f"{payments_domain.money(money.due_cents, checkout.currency)} is still due.", param="checkout",
             details={"due_cents": money.due_cents},
         )
+    if money.due_cents < 0:
+        raise ValidationError(
+            f"{payments_domain.money(-money.due_cents, checkout.currency)} was paid beyond the total: "
+            "give it back before closing.", param="checkout", details={"excess_cents": -money.due_cents},
+        )
+    _count_promotion_use(session, checkout, now=now)
     if checkout.booking.status == S.IN_PROGRESS.value:
         booking_ops.complete(session, checkout.booking, now=now, actor=actor)
     checkout.status = "closed"
@@ -357,6 +432,7 @@ def refund(
 ) -> None:
     """Give money back on a closed checkout: by card through the provider (domain.payments)
     or over the desk (cash / card present), never more than was paid that way."""
+    lock(session, checkout)
     if checkout.status != "closed":
         raise ValidationError("Refunds are made on a closed checkout; change the lines while it is open.",
                               param="checkout")
@@ -375,4 +451,65 @@ def refund(
         )
     checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,
                                            actor=actor[:40], created_at=_now(now)))
+    session.flush()
+
+
+def give_back_excess(
+    session: Session, provider, checkout: Checkout, method: str, *, actor: str, now: datetime | None = None,
+) -> Checkout:
+    """When more was paid than the total (a deposit above a discounted total), give the
+    excess back, by refunding the card (through the provider) or over the desk, and close."""
+    lock(session, checkout)
+    _require_open(checkout)
+    now = _now(now)
+    excess = -totals(session, checkout).due_cents
+    if excess <= 0:
+        raise ValidationError("Nothing was paid beyond the total.", param="checkout")
+    if method == "card":
+        payments_domain.refund(session, provider, checkout.booking, excess, reason="paid beyond the checkout total",
+                               now=now, actor=actor[:40])
+    elif method in IN_PERSON_METHODS:
+        checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=excess,
+                                               reason="paid beyond the checkout total", actor=actor[:40],
+                                               created_at=now))
+        session.flush()
+    else:
+        raise ValidationError("Give it back by card, cash or card present.", param="method")
+    return close_checkout(session, checkout, actor=actor, now=now)
+
+
+def _count_promotion_use(session: Session, checkout: Checkout, *, now: datetime) -> None:
+    """A promotion code applied at the desk is a use of it, like one applied when booking:
+    recorded as the booking's PromotionRedemption (what pricing.times_used counts, so the
+    wizard and the API see it too), counted now. The limit is checked again under the
+    promotion's row lock: two desks cannot both take its last use.
+
+    (This lives here rather than in domain.pricing, which is the payments engineer's.)"""
+    line = next((line for line in checkout.line_items if line.type == "discount" and line.promo_code), None)
+    if line is None:
+        return
+    promotion = session.scalar(
+        select(Promotion).where(Promotion.business_id == checkout.business_id, Promotion.code == line.promo_code)
+        .with_for_update()
+    )
+    if promotion is None:
+        return
+    redemption = redemption_of(session, checkout.booking)
+    if redemption is not None and redemption.promotion_id == promotion.id and redemption.counted_at is not None:
+        return  # booked with this code: its use was counted when the booking was confirmed
+    if promotion.max_uses is not None and times_used(
+        session, promotion, excluding_booking_id=checkout.booking_id
+    ) >= promotion.max_uses:
+        raise ValidationError(f"{promotion.code} has been used up since it was applied; remove it.",
+                              param="promo_code")
+    # The redemption records the discount on the booking's own price (a percentage of a
+    # checkout with products can be more), so the booking's price less it never goes below zero.
+    on_booking = min(line.amount_cents, checkout.booking.price_cents)
+    if redemption is None:
+        session.add(PromotionRedemption(promotion_id=promotion.id, booking_id=checkout.booking_id,
+                                        discount_cents=on_booking, created_at=now, counted_at=now))
+    elif redemption.promotion_id == promotion.id:
+        redemption.counted_at = now
+    # A redemption of another code that was removed at the desk stays as it was: that use
+    # was counted when the booking was confirmed.
     session.flush()

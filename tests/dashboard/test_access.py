@@ -35,6 +35,7 @@ ROUTES = {
     "dashboard.checkout_pay": ("POST", "/dashboard/checkout/{checkout}/pay", DESK),
     "dashboard.card_return": ("GET", "/dashboard/checkout/{checkout}/card-return", DESK),
     "dashboard.checkout_close": ("POST", "/dashboard/checkout/{checkout}/close", DESK),
+    "dashboard.checkout_give_back": ("POST", "/dashboard/checkout/{checkout}/give-back", DESK),
     "dashboard.checkout_refund": ("POST", "/dashboard/checkout/{checkout}/refund", MANAGERS),
     "dashboard.receipt": ("GET", "/dashboard/checkout/{checkout}/receipt", DESK),
     "dashboard.reviews": ("GET", "/dashboard/reviews", MANAGERS),

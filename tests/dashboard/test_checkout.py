@@ -113,7 +113,9 @@ def test_cash_closes_and_lines_are_fixed_then_refund_by_cash(session, salon, ser
         co.refund(session, None, checkout, 4501, method="cash", actor="owner")
     co.refund(session, None, checkout, 500, method="cash", actor="owner", reason="tip returned")
     money = co.totals(session, checkout)
-    assert money.paid_cents == 5000 and money.due_cents == 500  # the refund shows as money owed back to the books
+    # The refund corrects the sale: nothing is owed by anyone afterwards.
+    assert (money.total_cents, money.refunded_cents, money.refunded_after_close_cents) == (5500, 500, 500)
+    assert (money.total_after_refunds_cents, money.paid_cents, money.balance_cents) == (5000, 5000, 0)
 
 
 def test_card_balance_through_the_sandbox_provider_and_card_refund(session, salon, served):

@@ -41,7 +41,7 @@ def test_front_desk_checks_out_with_product_tip_discount_and_cash(session, salon
     paid = dash.post(f"{base}/pay", {"method": "cash"}, htmx=True)
     assert paid.status_code == 204 and paid.headers["HX-Redirect"].endswith("/receipt")
     receipt = dash.get(f"{base}/receipt").get_data(as_text=True)
-    assert _total(receipt, "total") == "£85.50" and _total(receipt, "due") == "£0.00"
+    assert _total(receipt, "total") == "£85.50" and _total(receipt, "balance") == "£0.00" and "Settled" in receipt
     session.expire_all()
     checkout = session.get(Checkout, __import__("uuid").UUID(checkout_id))
     assert checkout.status == "closed" and checkout.booking.status == "completed"
