@@ -32,7 +32,10 @@ def normalise_phone(raw: str | None, default_region: str) -> str | None:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError("Phone number is not valid.", param="phone") from exc
-    if not phonenumbers.is_valid_number(number):
+    # "Possible" (the right length for its country), not "valid" (an exchange the metadata
+    # knows): fictional numbers such as +1 555 123 4567, used by the API's documented
+    # examples and by many test systems, must not turn a booking away.
+    if not phonenumbers.is_possible_number(number):
         raise ValidationError("Phone number is not valid.", param="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
