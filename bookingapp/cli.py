@@ -51,6 +51,28 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created the owner account {account.email} for {business_slug}; sign in at /dashboard/sign-in.")
 
+    @app.cli.command("create-account")
+    @click.argument("business_slug")
+    @click.argument("email")
+    @click.argument("role", type=click.Choice(["owner", "manager", "front_desk", "staff"]))
+    def create_account_command(business_slug: str, email: str, role: str) -> None:
+        """Create a dashboard account of any role (password from ACCOUNT_PASSWORD or a prompt)."""
+        import os
+
+        from bookingapp.auth.accounts import create_staff_account
+        from bookingapp.domain.errors import DomainError
+
+        password = os.environ.get("ACCOUNT_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        try:
+            account = create_staff_account(db.session, business_slug, email, role, password)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(error.message) from error
+        db.session.commit()
+        click.echo(f"Created the {role} account {account.email} for {business_slug}; sign in at /dashboard/sign-in.")
+
     @app.cli.command("create-api-key")
     @click.argument("business_slug")
     @click.option("--test", "test_mode", is_flag=True, help="A test key (bo_test_) instead of a live one (bo_live_).")

@@ -98,6 +98,98 @@ def set_password(account: Account, password: str) -> None:
     account.password_hash = hash_password(password)
 
 
+# --------------------------------------------------------------------------- managing access
+
+MANAGING_ROLES = ("owner", "manager")
+
+
+def account_of(session: Session, staff: Staff) -> Account | None:
+    return session.scalar(select(Account).where(Account.staff_id == staff.id))
+
+
+def check_may_manage_access(acting_role: str, staff: Staff) -> None:
+    """Owners and managers give and take dashboard access; an owner's account is an owner's
+    to manage (a manager giving someone with the owner role a sign-in would be granting
+    owner rights, which setup.check_staff_change keeps for owners)."""
+    if acting_role not in MANAGING_ROLES:
+        raise AccessRefused("Only an owner or a manager manages dashboard access.")
+    if staff.role == "owner" and acting_role != "owner":
+        raise AccessRefused("Only an owner can give or change an owner's dashboard access.")
+
+
+class AccessRefused(DomainError):
+    code = "forbidden"
+
+
+def grant_access(session: Session, staff: Staff, email: str, password: str, *, acting_role: str) -> Account:
+    """A sign-in for a staff member: this email and an initial password (told to them by
+    whoever sets it; they can be given a new one with reset_password)."""
+    check_may_manage_access(acting_role, staff)
+    if staff.deleted_at is not None:
+        raise ValidationError(f"{staff.name} has been removed.", param="staff_id")
+    return create_account(session, staff, email, password)
+
+
+def set_access_enabled(session: Session, account: Account, enabled: bool, *, acting_role: str,
+                       acting_account_id=None) -> Account:
+    """Switch a sign-in off (their open sessions end at their next request: the user loader
+    checks is_active every time) or back on. Nobody switches off their own, and a business
+    keeps at least one owner who can sign in."""
+    check_may_manage_access(acting_role, account.staff)
+    if not enabled:
+        if acting_account_id is not None and account.id == acting_account_id:
+            raise ValidationError("You cannot disable your own sign-in.", param="account")
+        if account.staff.role == "owner":
+            others = session.scalar(
+                select(func.count(Account.id)).join(Staff, Staff.id == Account.staff_id).where(
+                    Account.business_id == account.business_id, Account.id != account.id,
+                    Account.is_enabled.is_(True), Staff.role == "owner", Staff.deleted_at.is_(None))
+            ) or 0
+            if others == 0:
+                raise ValidationError("The business needs at least one owner who can sign in.", param="account")
+    account.is_enabled = enabled
+    session.flush()
+    return account
+
+
+def reset_password(session: Session, account: Account, password: str, *, acting_role: str) -> Account:
+    check_may_manage_access(acting_role, account.staff)
+    set_password(account, password)
+    session.flush()
+    return account
+
+
+def create_staff_account(session: Session, business_slug: str, email: str, role: str, password: str) -> Account:
+    """An account of any role from the command line (flask create-account): the staff
+    member with this email gets it, or a new staff member with this role is made. The role
+    is the staff member's (one source of truth)."""
+    from bookingapp.auth.roles import ROLES
+
+    if role not in ROLES:
+        raise ValidationError(f"The role must be one of: {', '.join(ROLES)}.", param="role")
+    business = session.scalar(select(Business).where(Business.slug == business_slug))
+    if business is None:
+        raise NotFound(f"No business with the slug {business_slug!r}.", param="business_slug")
+    email = normalise_email(email)
+    check_password_rules(password)
+    staff = session.scalar(
+        select(Staff).where(Staff.business_id == business.id, func.lower(Staff.email) == email,
+                            Staff.deleted_at.is_(None))
+    )
+    if staff is None:
+        # Someone who runs the desk or manages is not on the calendar until setup says so.
+        staff = Staff(business_id=business.id, name=email.split("@")[0].replace(".", " ").title(), email=email,
+                      role=role, sort_order=0, is_active=role == "staff")
+        session.add(staff)
+        session.flush()
+    else:
+        from bookingapp.domain.setup import check_staff_change
+
+        check_staff_change(session, business, staff, acting_role="owner", new_role=role)
+        staff.role = role
+    return create_account(session, staff, email, password)
+
+
 def _failures_since(session: Session, column, value: str, since: datetime) -> tuple[int, datetime | None]:
     count, oldest = session.execute(
         select(func.count(SignInAttempt.id), func.min(SignInAttempt.at)).where(

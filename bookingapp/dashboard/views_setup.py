@@ -479,7 +479,7 @@ TIME_OFF_SPECS = [Spec("starts_at", "From", "datetime", required=True), Spec("en
                   Spec("reason", "Reason")]
 
 
-def _staff_extras(member: Staff, *, hours=None, time_off_form=None) -> dict:
+def _staff_extras(member: Staff, *, hours=None, time_off_form=None, access=None) -> dict:
     hours = hours or {"id": "staff-hours-form", "title": "Working hours",
                       "action": url_for("dashboard.setup_staff_hours", item_id=member.id),
                       "values": week_values(member.hours, "starts_at", "ends_at"), "errors": {}, "error": None,
@@ -489,8 +489,11 @@ def _staff_extras(member: Staff, *, hours=None, time_off_form=None) -> dict:
         submit="Add time off", title="Add time off")["form"]
     time_off = db.session.scalars(select(TimeOff).where(
         TimeOff.staff_id == member.id, TimeOff.ends_at > now_utc()).order_by(TimeOff.starts_at)).all()
+    from bookingapp.dashboard.views_access import access_context
+
     return {"hours": hours, "time_off_form": time_off_form, "time_off": time_off,
-            "upcoming": setup_domain.upcoming_bookings_of(db.session, member, now=now_utc())}
+            "upcoming": setup_domain.upcoming_bookings_of(db.session, member, now=now_utc()),
+            "access": access or access_context(member)}
 
 
 def _staff(item_id) -> Staff:

@@ -65,6 +65,12 @@ ROUTES = {
     "dashboard.developer_delete_webhook": ("POST", "/dashboard/developer/webhooks/{endpoint}/delete", MANAGERS),
     "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
+ROUTES.update({
+    "dashboard.staff_access_grant": ("POST", "/dashboard/setup/staff/{staff_id}/access", MANAGERS),
+    "dashboard.staff_access_disable": ("POST", "/dashboard/setup/staff/{staff_id}/access/disable", MANAGERS),
+    "dashboard.staff_access_enable": ("POST", "/dashboard/setup/staff/{staff_id}/access/enable", MANAGERS),
+    "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{staff_id}/access/password", MANAGERS),
+})
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
 

@@ -1,0 +1,99 @@
+"""Dashboard access on a staff member's setup page: give them a sign-in (email and an
+initial password), switch it off or on, set a new password. The rules (who may, the last
+owner, not yourself) are auth.accounts'; this module maps form text and errors."""
+from __future__ import annotations
+
+from flask import abort, request, url_for
+from flask_login import current_user
+
+from bookingapp.auth import require
+from bookingapp.auth import accounts
+from bookingapp.dashboard import bp
+from bookingapp.dashboard.views_setup import SECTIONS, _done, _edit_page, _staff
+from bookingapp.domain.errors import DomainError
+from bookingapp.extensions import db
+from bookingapp.models import Staff
+
+
+def access_context(member: Staff, *, errors: dict | None = None, typed: dict | None = None,
+                   error: str | None = None) -> dict:
+    """What the access card shows: the account if there is one, and whether the person
+    looking may change it."""
+    account = accounts.account_of(db.session, member)
+    try:
+        accounts.check_may_manage_access(current_user.role, member)
+        may_manage = True
+    except accounts.AccessRefused:
+        may_manage = False
+    return {"account": account, "may_manage": may_manage, "errors": errors or {}, "error": error,
+            "typed": typed or {"email": member.email or ""}, "min_password": accounts.MIN_PASSWORD_LENGTH,
+            "is_self": account is not None and account.id == current_user.id}
+
+
+def _refuse(member: Staff, error: DomainError):
+    db.session.rollback()
+    member = _staff(member.id)
+    field = error.param if error.param in ("email", "password") else None
+    access = access_context(member, errors={field: error.message} if field else {},
+                            error=None if field else error.message,
+                            typed={"email": request.form.get("email", "")})
+    return _edit_page(SECTIONS["staff"], member, status=422, partial="dashboard/_access.html", access=access)
+
+
+def _change(item_id, run, message: str):
+    member = _staff(item_id)
+    try:
+        run(member)
+    except accounts.AccessRefused:
+        db.session.rollback()
+        abort(403)
+    except DomainError as error:
+        return _refuse(member, error)
+    db.session.commit()
+    return _done(message, url_for("dashboard.setup_edit", section="staff", item_id=member.id))
+
+
+def _account(member: Staff):
+    account = accounts.account_of(db.session, member)
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.post("/setup/staff/<uuid:item_id>/access")
+@require("setup")
+def staff_access_grant(item_id):
+    def run(member):
+        accounts.grant_access(db.session, member, request.form.get("email", ""), request.form.get("password", ""),
+                              acting_role=current_user.role)
+
+    return _change(item_id, run, "Dashboard access given: tell them their email and password.")
+
+
+@bp.post("/setup/staff/<uuid:item_id>/access/disable")
+@require("setup")
+def staff_access_disable(item_id):
+    def run(member):
+        accounts.set_access_enabled(db.session, _account(member), False, acting_role=current_user.role,
+                                    acting_account_id=current_user.id)
+
+    return _change(item_id, run, "Dashboard access switched off: their open sessions have ended.")
+
+
+@bp.post("/setup/staff/<uuid:item_id>/access/enable")
+@require("setup")
+def staff_access_enable(item_id):
+    def run(member):
+        accounts.set_access_enabled(db.session, _account(member), True, acting_role=current_user.role)
+
+    return _change(item_id, run, "Dashboard access switched back on.")
+
+
+@bp.post("/setup/staff/<uuid:item_id>/access/password")
+@require("setup")
+def staff_access_password(item_id):
+    def run(member):
+        accounts.reset_password(db.session, _account(member), request.form.get("password", ""),
+                                acting_role=current_user.role)
+
+    return _change(item_id, run, "New password set: tell them, they sign in with it from now on.")
