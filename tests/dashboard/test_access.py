@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
 from bookingapp.api.keys import create_api_key
+from bookingapp.auth.accounts import create_account
 from bookingapp.domain.reviews import leave_review
 from bookingapp.notifications import webhooks
 from bookingapp.models import Product, TimeOff
@@ -66,10 +68,10 @@ ROUTES = {
     "dashboard.setup_time_off_delete": ("POST", "/dashboard/setup/staff/{staff_id}/time-off/{time_off}/delete", MANAGERS),
 }
 ROUTES.update({
-    "dashboard.staff_access_grant": ("POST", "/dashboard/setup/staff/{staff_id}/access", MANAGERS),
-    "dashboard.staff_access_disable": ("POST", "/dashboard/setup/staff/{staff_id}/access/disable", MANAGERS),
-    "dashboard.staff_access_enable": ("POST", "/dashboard/setup/staff/{staff_id}/access/enable", MANAGERS),
-    "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{staff_id}/access/password", MANAGERS),
+    "dashboard.staff_access_grant": ("POST", "/dashboard/setup/staff/{with_account}/access", MANAGERS),
+    "dashboard.staff_access_disable": ("POST", "/dashboard/setup/staff/{with_account}/access/disable", MANAGERS),
+    "dashboard.staff_access_enable": ("POST", "/dashboard/setup/staff/{with_account}/access/enable", MANAGERS),
+    "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{with_account}/access/password", MANAGERS),
 })
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
@@ -80,7 +82,7 @@ def all_routes():
 
 @pytest.fixture
 def world(session, salon, make_customer):
-    business, service, alice, _ = salon
+    business, service, alice, bob = salon
     booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
                                          staff=alice, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))
@@ -97,11 +99,13 @@ def world(session, salon, make_customer):
     endpoint = webhooks.create_endpoint(session, business, url="https://hooks.example/in")
     delivery = webhooks.send_test_event(session, business, endpoint, now=before())
     delivery.status = "failed"
+    create_account(session, bob, "bob@example.com", "correct horse battery")
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
-            "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id}
+            "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
+            "with_account": bob.id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):
@@ -117,7 +121,10 @@ def test_route_by_role(role, world, as_role):
         url = template.format(**{k: v for k, v in world.items() if k not in ("business", "alice")})
         response = dash.get(url) if method == "GET" else dash.post(url, {})
         if role in roles:
-            assert response.status_code not in (401, 403), f"{role} refused {endpoint}"
+            # Reached and answered: a page, a redirect, or a form error for the empty POST.
+            # Every id in the URL is real, so a 404 (or a 500) is a failure too.
+            assert 200 <= response.status_code < 400 or response.status_code == 422, (
+                f"{role} got {response.status_code} from {endpoint}: {response.get_data(as_text=True)[:300]}")
         else:
             assert response.status_code == 403, f"{role} reached {endpoint}: {response.status_code}"
 
@@ -143,6 +150,24 @@ def test_post_without_csrf_token_is_refused(world, as_role, session):
     from bookingapp.models import Booking
 
     assert session.get(Booking, world["booking"]).status == "in_progress"
+
+
+def test_every_post_route_refuses_a_missing_or_forged_csrf_token(world, as_role, session):
+    """Signed in as the owner (allowed everything), so a 400 can only be the CSRF check."""
+    from bookingapp.models import Account, Booking, Product
+
+    dash = as_role(world["business"], "owner")
+    posts = {e: t for e, (m, t, _) in all_routes().items() if m == "POST"}
+    assert len(posts) >= 20
+    for endpoint, template in posts.items():
+        url = template.format(**{k: v for k, v in world.items() if k not in ("business", "alice")})
+        for headers in ({}, {"X-CSRFToken": "forged"}):
+            response = dash.raw_post(url, data={"status": "completed", "method": "cash"}, headers=headers)
+            assert response.status_code == 400, f"{endpoint} accepted a POST without a valid CSRF token"
+    session.expire_all()
+    assert session.get(Booking, world["booking"]).status == "in_progress"
+    assert session.get(Product, world["product"]).is_active
+    assert session.scalars(select(Account).where(Account.staff_id == world["with_account"])).one().is_enabled
 
 
 def test_other_business_bookings_are_not_found(world, as_role, make_business):
