@@ -17,14 +17,14 @@ from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.customers import find_or_create_customer
-from bookingapp.domain.errors import DomainError
+from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.schedule import day_schedule
-from bookingapp.domain.states import valid_transitions
+from bookingapp.domain.states import manual_transitions
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Service, Staff
 
-# The statuses the panel has a button for (the others need more than a click: a new time
-# for a reschedule, a customer for a hold).
+# Labels for the statuses the panel offers: exactly states.manual_transitions (what
+# change_status accepts), so no button leads to a refusal.
 BUTTON_LABELS = {
     "confirmed": "Confirm",
     "in_progress": "Start",
@@ -79,7 +79,7 @@ def day():
 def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
     buttons = []
     if allowed(current_user.role, "booking.manage"):
-        buttons = [(t, BUTTON_LABELS[t]) for t in valid_transitions(booking.status) if t in BUTTON_LABELS]
+        buttons = [(t, BUTTON_LABELS.get(t, t.replace("_", " ").capitalize())) for t in manual_transitions(booking.status)]
     from bookingapp.dashboard.views_checkout import panel_extras
 
     return render(
@@ -145,11 +145,12 @@ def _load_staff(business, raw: str | None) -> Staff | None:
 
 
 def _slot_choices(business, service: Service | None, the_day: date | None, staff: Staff | None):
-    """The same free slots the public wizard offers (the same availability engine)."""
+    """The free slots from the wizard's availability engine, as the front desk sees them:
+    not bound by the online minimum notice (a walk-in can start in five minutes)."""
     if service is None or the_day is None:
         return []
     availability = find_availability(db.session, business, service, the_day, now=now_utc(),
-                                     staff_id=staff.id if staff else None)
+                                     staff_id=staff.id if staff else None, front_desk=True)
     tz = ZoneInfo(business.timezone)
     return [(slot.start.isoformat(), slot.start.astimezone(tz).strftime("%H:%M")) for slot in availability.slots]
 
@@ -210,10 +211,20 @@ def create_booking():
     except DomainError as error:
         db.session.rollback()
         field = {"email": form.email, "name": form.name, "phone": form.phone}.get(error.param, form.start)
-        field.errors = [*field.errors, error.message]
+        if isinstance(error, SlotNotOffered):
+            # Not a time the business offers at all (off the grid, outside hours, past).
+            message = f"{error.message} Choose one of the listed times."
+            slot_problem = "not_offered"
+        elif isinstance(error, SlotUnavailable):
+            # Offered, but someone took it a moment ago: the list below is fresh.
+            message = f"{error.message} The list now shows what is still free."
+            slot_problem = "taken"
+        else:
+            message, slot_problem = error.message, None
+        field.errors = [*field.errors, message]
         _fill_choices(form, business)
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
-                      business=business, form=form)
+                      business=business, form=form, slot_problem=slot_problem)
     db.session.commit()
     target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business).isoformat())
     if request.headers.get("HX-Request") == "true":

@@ -106,3 +106,39 @@ def test_front_desk_books_a_walk_in_through_the_same_rules(app, session, salon, 
     assert again.status_code == 422 and "just taken" in again.get_data(as_text=True)
     bad = dash.post("/dashboard/bookings/new", {**data, "email": "not-an-email"}, htmx=True)
     assert bad.status_code == 422 and "Invalid email" in bad.get_data(as_text=True)
+
+
+def test_front_desk_books_inside_the_online_notice_and_tells_taken_from_not_offered(app, session, make_business,
+                                                                                   make_service, make_staff, as_role):
+    business = make_business(min_notice_minutes=240)  # online: four hours ahead at least
+    service = make_service(business)
+    cleo = make_staff(business, [service], name="Cleo")
+    app.config["DASHBOARD_NOW"] = at(MONDAY, 9, 50).isoformat()
+    dash = as_role(business, "front_desk")
+    form = dash.get(f"/dashboard/bookings/new?service_id={service.id}&day={MONDAY}&staff_id={cleo.id}").get_data(as_text=True)
+    start = at(MONDAY, 10).isoformat()
+    assert f'value="{start}"' in form  # ten minutes from now: a walk-in, not bound by the online notice
+    data = {"service_id": str(service.id), "staff_id": str(cleo.id), "day": MONDAY.isoformat(), "start": start,
+            "name": "Walk In", "email": "walk.in@example.com", "phone": "", "notes": ""}
+    assert dash.post("/dashboard/bookings/new", data).status_code == 302
+    taken = dash.post("/dashboard/bookings/new", {**data, "email": "second@example.com"}, htmx=True)
+    assert taken.status_code == 422 and 'data-slot-problem="taken"' in taken.get_data(as_text=True)
+    off_grid = dash.post("/dashboard/bookings/new", {**data, "email": "third@example.com",
+                                                     "start": at(MONDAY, 12, 7).isoformat()}, htmx=True)
+    html = off_grid.get_data(as_text=True)
+    assert off_grid.status_code == 422 and 'data-slot-problem="not_offered"' in html and "taken" not in html
+    past = dash.post("/dashboard/bookings/new", {**data, "email": "fourth@example.com",
+                                                 "start": at(MONDAY, 9).isoformat()}, htmx=True)
+    assert past.status_code == 422 and 'data-slot-problem="not_offered"' in past.get_data(as_text=True)
+    session.expire_all()
+    assert len(session.scalars(select(Booking).where(Booking.business_id == business.id)).all()) == 1
+
+
+def test_panel_buttons_are_exactly_what_change_status_accepts(session, salon, make_customer, as_role):
+    from bookingapp.domain.states import manual_transitions
+
+    business, service, alice, _ = salon
+    booking = _book(session, salon, make_customer, 10, alice)
+    dash = as_role(business, "owner")
+    html = dash.get(f"/dashboard/bookings/{booking.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert set(re.findall(r'data-transition="(\w+)"', html)) == set(manual_transitions(booking.status))
