@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from flask import abort, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.dashboard import NAV, bp, render
 from bookingapp.domain.clients import SPENT_STATUSES, client_history, list_clients_with_no_shows
 from bookingapp.extensions import db
-from bookingapp.models import Customer
+from bookingapp.models import Customer, Service, Staff
 
 NAV.append(("dashboard.clients", "Clients", "clients"))
 PAGE_SIZE = 50
@@ -31,6 +32,21 @@ def clients():
                   search=search, page_number=page, pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
 
 
+def _preload_services_and_staff(bookings) -> list:
+    """The history table names each booking's service and staff member: two queries put
+    them all in the session, so each booking's many-to-one finds its own there instead of
+    querying once per row. The caller keeps the returned list until the page is rendered
+    (the session holds its objects weakly)."""
+    service_ids = {b.service_id for b in bookings}
+    staff_ids = {b.staff_id for b in bookings}
+    loaded: list = []
+    if service_ids:
+        loaded += db.session.scalars(select(Service).where(Service.id.in_(service_ids))).all()
+    if staff_ids:
+        loaded += db.session.scalars(select(Staff).where(Staff.id.in_(staff_ids))).all()
+    return loaded
+
+
 @bp.get("/clients/<uuid:customer_id>")
 @require("clients")
 def client(customer_id):
@@ -39,7 +55,8 @@ def client(customer_id):
     if customer is None or customer.business_id != business.id:
         abort(404)
     history = client_history(db.session, business, customer)
+    preloaded = _preload_services_and_staff(history)
     rows, _ = list_clients_with_no_shows(db.session, business, search=customer.email, limit=None)
     row = next((r for r in rows if r.summary.customer_id == str(customer.id)), None)
     return render("dashboard/_client.html", "dashboard/client.html", business=business, customer=customer,
-                  history=history, row=row, spent_statuses=SPENT_STATUSES)
+                  history=history, row=row, spent_statuses=SPENT_STATUSES, preloaded=preloaded)

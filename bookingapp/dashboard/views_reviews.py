@@ -7,6 +7,7 @@ import uuid
 from flask import abort, request
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bookingapp.auth import require
 from bookingapp.dashboard import NAV, bp, now_utc, render
@@ -14,7 +15,7 @@ from bookingapp.domain.errors import DomainError
 from bookingapp.domain.review_replies import SORTS, rating_distribution, reply_to_review, review_query
 from bookingapp.domain.reviews import rating_summary
 from bookingapp.extensions import db
-from bookingapp.models import Review
+from bookingapp.models import Booking, Review
 
 NAV.append(("dashboard.reviews", "Reviews", "reviews"))
 PAGE_SIZE = 25
@@ -53,7 +54,11 @@ def reviews():
     filters, errors = _filters()
     query = review_query(business, rating=filters["rating"], has_reply=REPLIED[filters["replied"]], sort=filters["sort"])
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.offset((filters["page"] - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    # Each card shows its booking's number and service: loaded with the page, not one by one.
+    rows = db.session.scalars(
+        query.options(selectinload(Review.booking).selectinload(Booking.service))
+        .offset((filters["page"] - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     average, count = rating_summary(db.session, business)
     distribution = rating_distribution(db.session, business)
     return render(

@@ -132,7 +132,11 @@ def day_schedule(
     ]
     busy_staff = {b.staff_id for b in bookings}
 
-    performers = set(session.scalars(select(staff_services.c.staff_id)).all())
+    # Only this business's links: the table holds every business's.
+    performers = set(session.scalars(
+        select(staff_services.c.staff_id).join(Staff, Staff.id == staff_services.c.staff_id)
+        .where(Staff.business_id == business.id).distinct()
+    ).all())
     staff_query = select(Staff).where(
         Staff.business_id == business.id, Staff.deleted_at.is_(None),
         or_(Staff.is_active.is_(True), Staff.id.in_(busy_staff) if busy_staff else false()),
