@@ -27,6 +27,14 @@ def create_app(config: dict | None = None) -> Flask:
             "connect_args": {"timeout": 30, "check_same_thread": False},
         }
 
+    if app.config.get("TRUSTED_PROXIES", 0) > 0:
+        # Behind N proxies of our own: request.remote_addr (the sign-in rate limit's key)
+        # becomes the client's address from X-Forwarded-For, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     install_sqlite_behaviour()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))

@@ -65,4 +65,8 @@ def from_environment() -> dict:
         # unless this is true (local development, tests with a receiver on this machine).
         "WEBHOOK_ALLOW_PRIVATE_URLS": _bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),
         "WTF_CSRF_ENABLED": _bool("WTF_CSRF_ENABLED", True),
+        # README "## Dashboard": how many reverse proxies in front of the app set X-Forwarded-For
+        # (and -Proto, -Host). 0 (the default) trusts none: the client address is the socket's,
+        # so nobody can dodge the sign-in rate limit by sending that header themselves.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
     }

@@ -139,3 +139,32 @@ def test_demo_seed_creates_the_owner_account_it_prints(session):
     account = authenticate(session, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, address="127.0.0.1")
     assert account.role == "owner"
     assert session.get(Staff, account.staff_id).name == "Amara Okafor"
+
+
+def _attempt_addresses(session):
+    session.expire_all()
+    return [a.address for a in session.scalars(select(SignInAttempt).order_by(SignInAttempt.id))]
+
+
+def test_sign_in_rate_limit_keys_on_the_socket_address_unless_proxies_are_trusted(database_url, session, salon,
+                                                                                 make_account):
+    from bookingapp import create_app
+    from tests.dashboard.conftest import csrf_from
+
+    make_account(salon[0], "owner", email="o@example.com")
+    base = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+            "SERVER_NAME": "localhost"}
+    forged = {"X-Forwarded-For": "203.0.113.9"}
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = create_app({**base, "TRUSTED_PROXIES": proxies})
+        with app.app_context():
+            client = app.test_client()
+            token = csrf_from(client.get("/dashboard/sign-in").get_data(as_text=True))
+            response = client.post("/dashboard/sign-in", headers=forged, environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                   data={"email": "o@example.com", "password": "wrong password!!", "csrf_token": token})
+            assert response.status_code == 401
+            from bookingapp.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+        assert _attempt_addresses(session)[-1] == expected
