@@ -19,7 +19,7 @@ from bookingapp.api import bp
 from bookingapp.api import serializers as out
 from bookingapp.api.errors import ApiError, bad_request, not_found
 from bookingapp.api.idempotency import commit, idempotent
-from bookingapp.api.pagination import paginate, paginate_list, page_args
+from bookingapp.api.pagination import paginate, page_args
 from bookingapp.api.params import (
     MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
 )
@@ -29,7 +29,7 @@ from bookingapp.domain.analytics import PERIODS, business_analytics
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
-from bookingapp.domain.errors import DomainError, ValidationError
+from bookingapp.domain.errors import DomainError
 from bookingapp.domain.reviews import rating_summary
 from bookingapp.domain.review_replies import SORTS, reply_to_review, review_query
 from bookingapp.domain.states import ALL_STATUSES, BookingStatus as S

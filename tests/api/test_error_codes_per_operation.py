@@ -12,7 +12,7 @@ from bookingapp.api.openapi import document
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.models import Product, Review
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import assert_error
 from tests.helpers import MONDAY, at, before
 
 

@@ -13,11 +13,11 @@ from werkzeug import Response
 
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.customers import find_or_create_customer
-from bookingapp.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from bookingapp.models import OutboxEvent, WebhookDelivery
 from bookingapp.notifications.webhooks import (
     SIGNATURE_HEADER, DeliverySettings, create_endpoint, run_once, send_test_event, verify_signature,
 )
-from tests.helpers import MONDAY, at, before, is_postgres
+from tests.helpers import MONDAY, at, before
 
 SETTINGS = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=3)
 
