@@ -234,7 +234,22 @@ def _book_range(session, business, services, customers, rng, first: date, last: 
                 continue
             if past:
                 _play_out(session, business, booking, customer, rng)
+            elif booking.status == "confirmed" and booking.deposit_cents:
+                _paid_deposit(session, booking, booked_at)
         day += timedelta(days=1)
+
+
+def _paid_deposit(session, booking, paid_at: datetime) -> None:
+    """The deposit a confirmed future booking paid when it was made (service_deposit
+    policy), as the sandbox provider records one, so checkout shows it credited."""
+    from bookingapp.models.payment import Payment
+
+    session.add(Payment(
+        business_id=booking.business_id, booking_id=booking.id, kind="deposit", status="succeeded",
+        amount_cents=booking.deposit_cents, currency=booking.currency, provider="sandbox",
+        provider_payment_intent_id=f"pi_demo_{booking.id.hex[:20]}", actor="customer", succeeded_at=paid_at,
+        created_at=paid_at, updated_at=paid_at,
+    ))
 
 
 def _play_out(session, business, booking, customer, rng) -> None:

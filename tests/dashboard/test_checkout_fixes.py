@@ -212,3 +212,25 @@ def test_a_deposit_bigger_than_the_total_must_be_given_back_before_closing(sessi
     checkout = session.scalars(select(Checkout)).one()
     assert checkout.status == "closed"
     assert [(t.kind, t.amount_cents) for t in checkout.tenders] == [("refund", 500)]
+
+
+def test_demo_bookings_with_a_deposit_show_it_credited_at_checkout(app, session):
+    from bookingapp.demo import DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD, load_demo
+    from bookingapp.models import Booking
+    from tests.dashboard.conftest import Dashboard
+
+    load_demo(session)
+    session.commit()
+    upcoming = session.scalars(select(Booking).where(Booking.status == "confirmed", Booking.deposit_cents > 0)).all()
+    assert upcoming
+    for booking in upcoming:
+        deposits = [p for p in session.scalars(select(Payment).where(Payment.booking_id == booking.id))]
+        assert [(p.kind, p.status, p.provider, p.amount_cents) for p in deposits] == [
+            ("deposit", "succeeded", "sandbox", booking.deposit_cents)]
+    booking = upcoming[0]
+    booking_ops.start(session, booking, now=booking.starts_at)
+    session.commit()
+    owner = Dashboard(app.test_client())
+    assert owner.sign_in(DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD).status_code == 302
+    html = owner.get(_open(owner, booking)).get_data(as_text=True)
+    assert _total(html, "paid") == "-£" + f"{booking.deposit_cents // 100}.{booking.deposit_cents % 100:02d}"
