@@ -74,7 +74,8 @@ def test_day_view_then_start_complete_and_check_out(app, live_server, page, sess
     page.get_by_role("button", name="Cash £64.40 & close").click()
     expect(page.locator("#receipt")).to_be_visible()
     expect(page.locator('#receipt [data-total="total"]')).to_have_text("£64.40")
-    expect(page.locator('#receipt [data-total="due"]')).to_have_text("£0.00")
+    expect(page.locator('#receipt [data-total="balance"]')).to_have_text("£0.00")
+    expect(page.locator("#receipt")).to_contain_text("Settled")
     screenshot(page, "receipt")
 
 
