@@ -141,7 +141,7 @@ SCHEMAS = {
                 ("start", "end")),
     "Availability": obj({
         "date": {"type": "string", "format": "date"}, "from": {"type": "string", "format": "date"},
-        "to": {"type": "string", "format": "date"}, "service_id": UUID, "timezone": STR,
+        "to": {"type": "string", "format": "date"}, "service_id": nullable(UUID), "timezone": STR,
         "slot_duration_minutes": INT, "slots": {"type": "array", "items": ref("Slot")}, "message": STR,
         "days": {"type": "array", "items": obj({"date": {"type": "string", "format": "date"},
                                                  "slots": {"type": "array", "items": ref("Slot")}}, ("date", "slots"))},
@@ -290,9 +290,8 @@ def paths() -> dict:
     return {
         "/availability": {"get": op("getAvailability", "Free slots for a date, or per day for a from/to range",
             _ok("200", ref("Availability"), "Slots; each names the staff who can take it"), tags="Availability", params=[
-                q("service_id", UUID, "The service (sets the slot length). Required: slots are offered per staff "
-                                      "member who performs the service, so there is no service-less 30-minute grid",
-                  required=True),
+                q("service_id", UUID, "The service (sets the slot length and who can take it). Without it, "
+                                      "30-minute slots for every staff member who performs any service"),
                 q("date", {"type": "string", "format": "date"},
                   "One day (YYYY-MM-DD, the business's local date; years 1970-2200)"),
                 q("from", {"type": "string", "format": "date"}, "First day of a range (with to; at most 31 days)"),

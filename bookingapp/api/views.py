@@ -26,7 +26,7 @@ from bookingapp.api.params import (
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog
 from bookingapp.domain.analytics import PERIODS, business_analytics
-from bookingapp.domain.availability import find_availability
+from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
@@ -125,9 +125,12 @@ def unknown_route(anything):
 @bp.get("/availability")
 def availability():
     biz = business()
-    service = _referenced(Service, query_uuid("service_id", required=True), "Service", "service_id")
-    if not service.is_bookable:
-        raise ApiError("not_found", "Service not found.", param="service_id")
+    service_id = query_uuid("service_id")
+    service = None  # as in the seed: without a service, 30-minute slots for anyone who works
+    if service_id is not None:
+        service = _referenced(Service, service_id, "Service", "service_id")
+        if not service.is_bookable:
+            raise ApiError("not_found", "Service not found.", param="service_id")
     staff_id = query_uuid("staff_id")
     if staff_id is not None:
         member = _referenced(Staff, staff_id, "Staff member", "staff_id")
@@ -148,6 +151,7 @@ def availability():
     else:
         raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if first_raw is None else "to")
     found = find_availability(db.session, biz, service, first, last, now=now(), staff_id=staff_id)
+    slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
 
     def slot(s, *, with_staff: bool):
         item = {"start": out.iso(s.start), "end": out.iso(s.end), "staff_id": str(s.staff_id)}
@@ -157,14 +161,14 @@ def availability():
 
     if single is not None:
         slots = [slot(s, with_staff=True) for s in found.days.get(first, [])]
-        data = {"date": first.isoformat(), "service_id": str(service.id), "timezone": biz.timezone,
-                "slot_duration_minutes": service.duration_minutes, "slots": slots}
+        data = {"date": first.isoformat(), "service_id": out.uid(found.service_id), "timezone": biz.timezone,
+                "slot_duration_minutes": slot_minutes, "slots": slots}
         if not slots:
             data["message"] = "No availability for this day"
         return ok(data)
     return ok({
-        "from": first.isoformat(), "to": last.isoformat(), "service_id": str(service.id), "timezone": biz.timezone,
-        "slot_duration_minutes": service.duration_minutes,
+        "from": first.isoformat(), "to": last.isoformat(), "service_id": out.uid(found.service_id),
+        "timezone": biz.timezone, "slot_duration_minutes": slot_minutes,
         "days": [{"date": day.isoformat(), "slots": [slot(s, with_staff=True) for s in found.days[day]]}
                  for day in sorted(found.days)],
     })

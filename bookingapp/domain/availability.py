@@ -151,7 +151,7 @@ class Slot:
 
 @dataclass
 class Availability:
-    service_id: uuid.UUID
+    service_id: uuid.UUID | None  # None: the generic grid of GENERIC_SLOT_MINUTES
     timezone: str
     days: dict[date, list[Slot]]
 
@@ -224,7 +224,7 @@ def order_staff(
 def compute_availability(
     inputs: AvailabilityInputs,
     *,
-    service_id: uuid.UUID,
+    service_id: uuid.UUID | None,
     first_day: date,
     last_day: date,
     now: datetime,
@@ -285,6 +285,10 @@ def compute_availability(
 
 # --------------------------------------------------------------------------- loader
 
+# Without a service (the API's availability with no service_id, as in the seed), slots are
+# this long, with no buffers, for every active staff member who performs any service.
+GENERIC_SLOT_MINUTES = 30
+
 
 def _weekly(rows: Iterable[tuple[int, time, time]]) -> dict[int, list[tuple[time, time]]]:
     weekly: dict[int, list[tuple[time, time]]] = defaultdict(list)
@@ -323,7 +327,7 @@ def hold_is_live(now: datetime):
 def load_inputs(
     session: Session,
     business: Business,
-    service: Service,
+    service: Service | None,
     first_day: date,
     last_day: date,
     *,
@@ -333,10 +337,13 @@ def load_inputs(
 ) -> AvailabilityInputs:
     """Read what compute_availability needs: five queries, whatever the range."""
     tz = ZoneInfo(business.timezone)
+    duration = service.duration_minutes if service else GENERIC_SLOT_MINUTES
+    buffer_before = service.buffer_before_minutes if service else 0
+    buffer_after = service.buffer_after_minutes if service else 0
     # A busy block [s, e) rules out starts in (s - duration - buffer_after, e + buffer_before),
     # so blocks ending up to buffer_before before the first day and starting up to
     # buffer_after after the last one still matter; the margin covers both sides generously.
-    margin = timedelta(minutes=service.buffer_before_minutes + service.duration_minutes + service.buffer_after_minutes)
+    margin = timedelta(minutes=buffer_before + duration + buffer_after)
     range_start = local_day_bounds(first_day, tz)[0] - margin
     range_end = local_day_bounds(last_day, tz)[1] + margin
 
@@ -348,15 +355,15 @@ def load_inputs(
         ).all()
     )
 
-    staff_query = (
-        select(Staff.id, Staff.sort_order, Staff.name)
-        .join(staff_services, staff_services.c.staff_id == Staff.id)
-        .where(
-            staff_services.c.service_id == service.id,
-            Staff.business_id == business.id,
-            Staff.is_active.is_(True),
-            Staff.deleted_at.is_(None),
-        )
+    performs = select(staff_services.c.staff_id).join(Service, Service.id == staff_services.c.service_id)
+    performs = performs.where(Service.id == service.id) if service else performs.where(
+        Service.is_active.is_(True), Service.deleted_at.is_(None)
+    )
+    staff_query = select(Staff.id, Staff.sort_order, Staff.name).where(
+        Staff.id.in_(performs),
+        Staff.business_id == business.id,
+        Staff.is_active.is_(True),
+        Staff.deleted_at.is_(None),
     )
     if staff_id is not None:
         staff_query = staff_query.where(Staff.id == staff_id)
@@ -420,9 +427,9 @@ def load_inputs(
         min_notice=timedelta(minutes=business.min_notice_minutes),
         max_advance=timedelta(days=business.max_advance_days),
         assignment_policy=business.assignment_policy,
-        duration=timedelta(minutes=service.duration_minutes),
-        buffer_before=timedelta(minutes=service.buffer_before_minutes),
-        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        duration=timedelta(minutes=duration),
+        buffer_before=timedelta(minutes=buffer_before),
+        buffer_after=timedelta(minutes=buffer_after),
         staff=[
             StaffInput(
                 id=row.id,
@@ -441,7 +448,7 @@ def load_inputs(
 def find_availability(
     session: Session,
     business: Business,
-    service: Service,
+    service: Service | None,
     first_day: date,
     last_day: date | None = None,
     *,
@@ -452,7 +459,8 @@ def find_availability(
     front_desk: bool = False,
 ) -> Availability:
     """Free slots for a service between two local dates (inclusive), for one staff member
-    or for everyone who performs the service. `front_desk`: the business's own people
+    or for everyone who performs the service (service None: a generic 30-minute grid
+    for everyone who performs any service). `front_desk`: the business's own people
     booking a walk-in or a phone call are not bound by the minimum notice meant for
     online bookings (everything else still applies)."""
     last_day = last_day or first_day
@@ -464,7 +472,7 @@ def find_availability(
     today = now.astimezone(tz).date()
     open_first, open_last = max(first_day, today), min(last_day, horizon)
     if open_first > open_last:
-        return Availability(service_id=service.id, timezone=business.timezone, days={
+        return Availability(service_id=service.id if service else None, timezone=business.timezone, days={
             day: [] for day in _days_between(first_day, last_day, limit=MAX_RANGE_DAYS)
         })
     inputs = load_inputs(
@@ -474,7 +482,7 @@ def find_availability(
     if front_desk:
         inputs.min_notice = timedelta(0)
     result = compute_availability(
-        inputs, service_id=service.id, first_day=open_first, last_day=open_last, now=now, rng=rng
+        inputs, service_id=service.id if service else None, first_day=open_first, last_day=open_last, now=now, rng=rng
     )
     for day in _days_between(first_day, last_day, limit=MAX_RANGE_DAYS):
         result.days.setdefault(day, [])

@@ -64,7 +64,17 @@ def test_availability_single_day_shape_and_range_with_staff(api, salon):
     assert_error(api.get(f"/availability?service_id={service.id}"), 400, "validation_error", "date")
     assert_error(api.get(f"/availability?from={MONDAY}&to={MONDAY + timedelta(days=40)}&service_id={service.id}"),
                  400, "validation_error", "to")
-    assert_error(api.get(f"/availability?date={MONDAY}"), 400, "validation_error", "service_id")
+
+
+def test_availability_without_a_service_is_the_seeds_30_minute_grid(api, salon, make_staff, session):
+    business, service, alice, bob = salon
+    make_staff(business, [], name="Erin", role="front_desk")  # performs nothing: never offered
+    data = api.get(f"/availability?date={MONDAY}").get_json()["data"]
+    assert data["service_id"] is None and data["slot_duration_minutes"] == 30
+    first, last = data["slots"][0], data["slots"][-1]
+    assert (first["start"], first["end"]) == ("2030-06-03T08:00:00.000Z", "2030-06-03T08:30:00.000Z")
+    assert last["end"] == "2030-06-03T17:00:00.000Z"  # 09:00-18:00 London is 08:00-17:00 UTC in June
+    assert set(first["staff_ids"]) == {str(alice.id), str(bob.id)}
 
 
 def test_no_slots_message(api, salon, make_business, make_service):

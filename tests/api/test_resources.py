@@ -1,6 +1,8 @@
 """Services, staff, products, clients, reviews, the business profile and analytics."""
 from __future__ import annotations
 
+import uuid
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -172,5 +174,9 @@ def test_business_has_the_seed_shape_with_what_we_do_not_store_as_null(api):
     assert (data["logo_url"], data["cover_photo_url"], data["plan"]) == (None, None, None)
 
 
-def test_availability_needs_a_service(api):
-    assert_error(api.get("/availability?date=2030-06-03"), 400, "validation_error", "service_id")
+def test_availability_of_an_unknown_or_retired_service_is_not_found(api, salon, session):
+    business, service, *_ = salon
+    assert_error(api.get(f"/availability?date=2030-06-03&service_id={uuid.uuid4()}"), 404, "not_found", "service_id")
+    service.is_active = False
+    session.commit()
+    assert_error(api.get(f"/availability?date=2030-06-03&service_id={service.id}"), 404, "not_found", "service_id")
