@@ -210,14 +210,14 @@ def create_staff(session: Session, business: Business, fields: dict[str, Any], *
 
 def update_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any], *, now: datetime | None = None,
                  acting_role: str = "owner") -> Staff:
-    """Also refuses to leave the business without an active owner (demoting or deactivating
-    the last one), whichever door the change comes through."""
+    """Also refuses to leave the business without an owner (demoting the last one),
+    whichever door the change comes through. is_active only says whether the person takes
+    bookings; an owner who does not still runs the business, so it is no retirement."""
     _owned(member, business, "Staff member")
     if member.deleted_at is not None:
         raise NotFound("Staff member not found.")
     new_role = fields.get("role") if isinstance(fields.get("role"), str) else None
-    deactivating = fields.get("is_active") is False and member.is_active
-    _check_roles(session, business, member, acting_role=acting_role, new_role=new_role, retiring=deactivating)
+    _check_roles(session, business, member, acting_role=acting_role, new_role=new_role)
     _apply_staff(session, business, member, fields)
     member.updated_at = _now(now)
     session.flush()
