@@ -60,7 +60,24 @@ def create_app(config: dict | None = None) -> Flask:
 
     api.init_app(app)
 
+    app.before_request(_refuse_nul_in_forms)
+
     from bookingapp.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _refuse_nul_in_forms():
+    """A NUL character in a form or query field is a 400 on every HTML door (PostgreSQL
+    cannot store it; see bookingapp/textguard.py). The API answers in its own envelope."""
+    from flask import request
+
+    from bookingapp.textguard import first_field_with_nul
+
+    if request.blueprint == "api":
+        return None
+    name = first_field_with_nul([*request.args.items(multi=True), *request.form.items(multi=True)])
+    if name is not None:
+        return f"The field {name!r} contains a NUL character, which is not allowed.", 400
+    return None

@@ -13,11 +13,13 @@ def init_app(app) -> None:
     from bookingapp.api import views  # noqa: F401  (routes attach to bp on import)
     from bookingapp.api.auth import authenticate, install_limits, rate_limit_headers
     from bookingapp.api.errors import install
+    from bookingapp.api.params import refuse_nul_in_query
     from bookingapp.extensions import csrf, db, limiter
 
     if not getattr(bp, "_api_installed", False):
         install(bp, db)
         bp.before_request(authenticate)
+        bp.before_request(refuse_nul_in_query)
         install_limits(bp, limiter)
         bp._api_installed = True
     csrf.exempt(bp)

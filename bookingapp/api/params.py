@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import request
 
 from bookingapp.api.errors import bad_request
+from bookingapp.textguard import first_field_with_nul
 
 _MISSING = object()
 
@@ -63,6 +64,8 @@ class Body:
             return None
         if not isinstance(value, str):
             raise bad_request(f"{name} must be a string.", name)
+        if first_field_with_nul([(name, value)]):
+            raise bad_request(f"{name} must not contain NUL characters.", name)
         if len(value) > max_length:
             raise bad_request(f"{name} is too long ({max_length} characters at most).", name)
         return value
@@ -126,7 +129,16 @@ class Body:
             return None
         if not isinstance(value, dict):
             raise bad_request(f"{name} must be an object.", name)
+        if first_field_with_nul([(name, value)]):
+            raise bad_request(f"{name} must not contain NUL characters.", name)
         return value
+
+
+def refuse_nul_in_query() -> None:
+    """Before every API request: a NUL in a query parameter is a 400 naming it."""
+    name = first_field_with_nul(request.args.items(multi=True))
+    if name is not None:
+        raise bad_request(f"{name} must not contain NUL characters.", name)
 
 
 def parse_uuid(value, name: str) -> uuid.UUID:
