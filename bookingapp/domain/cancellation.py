@@ -1,9 +1,6 @@
-"""Cancelling and releasing bookings from the business's side (the API's cancel, PATCH
-status=cancelled and DELETE), on top of domain.payments' cancellation policy, so that a
-booking cancelled through the API is refunded exactly as one cancelled on the manage page.
-
-(These could live in booking.py; they are here because they need payments, which imports
-booking, and because booking.py is edited by others at the time of writing.)"""
+"""Releasing a hold or reservation (the API's DELETE), on top of domain.payments'
+cancellation policy. It lives apart from booking.py because it needs payments, which
+imports booking."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -16,13 +13,6 @@ from bookingapp.domain.states import BookingStatus as S
 from bookingapp.models import Booking
 
 RELEASABLE = (S.HELD.value, S.RESERVED.value)
-
-
-def cancel_per_policy(session: Session, provider, booking: Booking, *, reason: str | None = None,
-                      now: datetime, actor: str) -> payments.CancelOutcome:
-    """Cancel and refund what the business's cancellation policy returns (the same terms the
-    manage page shows), in one transaction. Caller commits."""
-    return payments.cancel_with_policy(session, provider, booking, reason=reason, now=now, actor=actor)
 
 
 def release(session: Session, provider, booking: Booking, *, now: datetime, actor: str) -> payments.CancelOutcome:
