@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from datetime import datetime, time, timedelta, timezone
-from pathlib import Path
+from datetime import datetime, time
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,10 +20,8 @@ from sqlalchemy.engine import make_url
 from bookingapp import create_app
 from bookingapp.config import normalise_database_url
 from bookingapp.extensions import db as _db
+from bookingapp.models import Business, BusinessHours, Customer, Service, Staff, StaffHours, TimeOff
 from tests.helpers import is_postgres
-from bookingapp.models import (
-    Business, BusinessHours, Customer, Service, ServiceCategory, Staff, StaffHours, TimeOff,
-)
 
 POSTGRES_URL = normalise_database_url(os.environ["DATABASE_URL"]) if os.environ.get("DATABASE_URL") else None
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import time
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text

@@ -1,8 +1,6 @@
 """Keys, the error envelope, request ids, and bad input that must be a 400 with its param."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from bookingapp.api.keys import find_active_key, revoke_api_key
 from bookingapp.models import ApiKey
 from tests.api.conftest import Api, assert_error

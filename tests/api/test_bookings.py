@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from bookingapp.models import Booking, OutboxEvent
 from tests.api.conftest import assert_error

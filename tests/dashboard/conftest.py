@@ -76,3 +76,29 @@ def as_role(app, make_account):
         return dash
 
     return sign_in
+
+
+@pytest.fixture
+def served(session, salon, make_customer):
+    """A 50.00 booking (10.00 deposit on the service) being served."""
+    from bookingapp.domain import booking as booking_ops
+    from tests.helpers import MONDAY, at, before
+
+    business, service, alice, _ = salon
+    booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
+                                         staff=alice, now=before())
+    booking_ops.start(session, booking, now=at(MONDAY, 10))
+    session.commit()
+    return booking
+
+
+def record_deposit(session, booking, cents=1000):
+    """A succeeded deposit payment on the booking, as the payment provider leaves it."""
+    import uuid
+
+    from bookingapp.models.payment import Payment
+
+    session.add(Payment(business_id=booking.business_id, booking_id=booking.id, kind="deposit", status="succeeded",
+                        amount_cents=cents, currency=booking.currency, provider="sandbox",
+                        provider_payment_intent_id=f"pi_test_{uuid.uuid4().hex[:12]}"))
+    session.commit()

@@ -7,27 +7,10 @@ from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.payments import balance, confirm_checkout
-from bookingapp.models import Payment, Product, Promotion
+from bookingapp.models import Product, Promotion
 from bookingapp.payments.sandbox import SandboxProvider, try_card
+from tests.dashboard.conftest import record_deposit as _deposit
 from tests.helpers import MONDAY, at, before
-
-
-@pytest.fixture
-def served(session, salon, make_customer):
-    """A 50.00 booking (10.00 deposit) being served, with its checkout open."""
-    business, service, alice, _ = salon
-    booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
-                                         staff=alice, now=before())
-    booking_ops.start(session, booking, now=at(MONDAY, 10))
-    session.commit()
-    return booking
-
-
-def _deposit(session, booking, cents=1000):
-    session.add(Payment(business_id=booking.business_id, booking_id=booking.id, kind="deposit", status="succeeded",
-                        amount_cents=cents, currency=booking.currency, provider="sandbox",
-                        provider_payment_intent_id=f"pi_test_{booking.id.hex[:8]}"))
-    session.flush()
 
 
 def _product(session, business, price=2400, stock=3):

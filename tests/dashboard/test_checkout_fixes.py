@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,29 +15,12 @@ from bookingapp.domain.pricing import times_used
 from bookingapp.models import Payment, Product, Promotion
 from bookingapp.models.checkout import Checkout, CheckoutTender
 from bookingapp.models.payment import PromotionRedemption
+from tests.dashboard.conftest import record_deposit as _deposit
 from tests.helpers import MONDAY, at, before
 
 
 def _total(html, name):
     return re.search(rf'data-total="{name}">(?:<strong>)?([^<]+)<', html).group(1)
-
-
-@pytest.fixture
-def served(session, salon, make_customer):
-    """A 50.00 booking (10.00 deposit on the service) being served."""
-    business, service, alice, _ = salon
-    booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
-                                         staff=alice, now=before())
-    booking_ops.start(session, booking, now=at(MONDAY, 10))
-    session.commit()
-    return booking
-
-
-def _deposit(session, booking, cents=1000):
-    session.add(Payment(business_id=booking.business_id, booking_id=booking.id, kind="deposit", status="succeeded",
-                        amount_cents=cents, currency=booking.currency, provider="sandbox",
-                        provider_payment_intent_id=f"pi_test_{uuid.uuid4().hex[:12]}"))
-    session.commit()
 
 
 def _open(dash, booking) -> str:

@@ -6,7 +6,6 @@ from email import message_from_bytes
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
 
 from bookingapp.domain.outbox import record_event
 from bookingapp.models import OutboxEvent

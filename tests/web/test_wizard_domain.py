@@ -1,8 +1,6 @@
 """The small domain pieces the wizard brought: reserved slugs, the .ics export, custom fields."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
 from bookingapp.domain import booking as booking_ops
