@@ -35,6 +35,7 @@ from bookingapp.domain.states import BookingStatus, check_transition, manual_tra
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
 from bookingapp.models.payment import Payment, PromotionRedemption
+from bookingapp.domain.clock import resolve_now as _now
 
 S = BookingStatus
 
@@ -44,14 +45,6 @@ _NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 def new_booking_number() -> str:
     return "BK-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def _record(booking: Booking, from_status: str | None, to_status: str, *, now: datetime, actor: str, note: str | None = None) -> None:

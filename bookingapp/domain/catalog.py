@@ -7,7 +7,7 @@ at them), a product is deactivated and can be reactivated."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,13 +18,10 @@ from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.setup import check_staff_change
 from bookingapp.models import Business, Product, Service, ServiceCategory, Staff
 from bookingapp.models.staff import STAFF_ROLES
+from bookingapp.domain.clock import resolve_now as _now
 
 MAX_DURATION_MINUTES = 24 * 60
 MAX_BUFFER_MINUTES = 8 * 60
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
 
 
 def _name(value: Any, param: str = "name", max_length: int = 200) -> str:

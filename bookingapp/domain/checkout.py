@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,7 @@ from bookingapp.models import Booking, Business, Product, Service
 from bookingapp.models.checkout import IN_PERSON_METHODS, Checkout, CheckoutLineItem, CheckoutTender
 from bookingapp.models.payment import Payment, Promotion, PromotionRedemption
 from bookingapp.payments.base import CHECKOUT_LIFETIME, ProviderRejected, ProviderUnavailable
+from bookingapp.domain.clock import resolve_now as _now
 
 S = BookingStatus
 
@@ -79,10 +80,6 @@ class Totals:
         """What is still owed (positive) or to give back (negative), corrections counted:
         zero on a settled receipt even after a refund."""
         return self.total_after_refunds_cents - self.paid_cents
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
 
 
 def _cents(value, param: str, *, allow_zero: bool = True, maximum: int | None = None) -> int:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain import booking as booking_domain
+from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
 from bookingapp.domain.pricing import (
@@ -142,14 +143,6 @@ class CancelOutcome:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def money(cents: int, currency: str) -> str:

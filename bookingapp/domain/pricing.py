@@ -8,7 +8,7 @@ from the payment rows (bookingapp.domain.payments).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import Booking, Business, Service
 from bookingapp.models.payment import Promotion, PromotionRedemption
+from bookingapp.domain.clock import resolve_now as _now
 
 PROMO_PARAM = "promo_code"
 
@@ -39,14 +40,6 @@ class Quote:
         if self.due_now_cents <= 0:
             return None
         return "prepayment" if self.due_now_cents >= self.total_cents else "deposit"
-
-
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now
 
 
 def normalise_code(code: str | None) -> str:

@@ -25,13 +25,10 @@ from bookingapp.models.api import WebhookDelivery, WebhookEndpoint
 from bookingapp.models.business import ASSIGNMENT_POLICIES, DEPOSIT_POLICIES
 from bookingapp.models.custom_field import CUSTOM_FIELD_TYPES, CustomFieldDefinition
 from bookingapp.models.payment import Promotion
+from bookingapp.domain.clock import resolve_now as _now
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 WeeklyHours = dict[int, list[tuple[time, time]]]
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
 
 
 def _owned(obj, business: Business, what: str):

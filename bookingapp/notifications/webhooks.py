@@ -46,6 +46,7 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
 from bookingapp.models import Business, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from bookingapp.domain.clock import resolve_now as _now
 
 EVENT_TYPES = (
     "booking.created", "booking.updated", "booking.cancelled", "booking.rescheduled",
@@ -80,10 +81,6 @@ def lease_for(settings: DeliverySettings) -> timedelta:
 class Claim:
     delivery_id: uuid.UUID
     token: str
-
-
-def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
 
 
 # --------------------------------------------------------------------------- endpoints
