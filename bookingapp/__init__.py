@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
+    from bookingapp import unit_of_work
+
+    unit_of_work.init_app(app)
+
     from bookingapp.web.health import bp as health_bp
     from bookingapp.web.views import bp as web_bp
 

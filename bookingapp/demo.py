@@ -17,6 +17,7 @@ from bookingapp.domain.availability import find_availability
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import SlotUnavailable
 from bookingapp.domain.reviews import public_name
+from bookingapp.domain.clock import resolve_now
 from bookingapp.models import (
     Business, BusinessHours, Product, Review, Service, ServiceCategory, Staff, StaffHours, TimeOff,
 )
@@ -100,7 +101,7 @@ REVIEW_COMMENTS = {
 def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -> Business:
     """Create the demo business with staff, services, hours, time off, products, customers,
     past bookings (completed, no-shows, cancellations, reviews) and future bookings."""
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     rng = random.Random(seed)
     tz = ZoneInfo(DEMO_TZ)
 

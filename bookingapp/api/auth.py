@@ -13,6 +13,7 @@ from bookingapp.api.errors import ApiError
 from bookingapp.api.keys import digest, find_active_key
 from bookingapp.extensions import db
 from bookingapp.models import Business
+from bookingapp.domain.clock import resolve_now
 
 # Endpoints anyone may read: the document that describes the API.
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
@@ -39,7 +40,7 @@ def authenticate() -> None:
         raise ApiError("forbidden", "This business is not active; its API keys cannot be used.")
     g.api_key = key
     g.business = business
-    now = datetime.now(timezone.utc)
+    now = resolve_now(None)
     # Touch last_used_at at most once a minute: a write per request would serialise readers on SQLite.
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         key.last_used_at = now
@@ -76,11 +77,11 @@ def monthly_quota() -> str:
 
 
 def quota_scope(_endpoint: str = "") -> str:
-    return QUOTA_SCOPE_PREFIX + datetime.now(timezone.utc).strftime("%Y-%m")
+    return QUOTA_SCOPE_PREFIX + resolve_now(None).strftime("%Y-%m")
 
 
 def next_month_start(now: datetime | None = None) -> datetime:
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     year, month = (now.year + 1, 1) if now.month == 12 else (now.year, now.month + 1)
     return datetime(year, month, 1, tzinfo=timezone.utc)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Response, current_app, g, make_response, request
@@ -22,6 +22,7 @@ from bookingapp.api.errors import ApiError, _from_domain, bad_request, error_res
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import IdempotencyRecord
+from bookingapp.domain.clock import resolve_now
 
 HEADER = "Idempotency-Key"
 STALE_CLAIM = timedelta(minutes=1)
@@ -84,7 +85,7 @@ def _take_over_stale(record: IdempotencyRecord) -> bool:
     """A claim left "in progress" for longer than STALE_CLAIM belongs to a request that died
     before committing (the action and the stored response commit together), so nothing was
     done: one retry may take it over (a conditional update, so only one does)."""
-    now = datetime.now(timezone.utc)
+    now = resolve_now(None)
     if record.created_at > now - STALE_CLAIM:
         return False
     taken = db.session.execute(
@@ -161,7 +162,7 @@ def _forget(record_id) -> None:
 
 def purge_expired(session, *, now: datetime | None = None) -> int:
     """Drop records older than the retention window (called by the worker)."""
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     hours = float(current_app.config.get("IDEMPOTENCY_TTL_HOURS", 24))
     result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=hours)))
     return result.rowcount or 0

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import ApiKey, Business
+from bookingapp.domain.clock import resolve_now
 
 PREFIXES = {"live": "bo_live_", "test": "bo_test_"}
 
@@ -42,5 +43,5 @@ def find_active_key(session: Session, raw_key: str) -> ApiKey | None:
 
 def revoke_api_key(session: Session, key: ApiKey, *, now: datetime | None = None) -> None:
     if key.revoked_at is None:
-        key.revoked_at = now or datetime.now(timezone.utc)
+        key.revoked_at = resolve_now(now)
         session.flush()

@@ -24,7 +24,7 @@ from bookingapp.api.params import (
     MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
 )
 from bookingapp.domain import booking as booking_domain
-from bookingapp.domain import cancellation, catalog
+from bookingapp.domain import cancellation, catalog, clock
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.analytics import PERIODS, business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
@@ -43,11 +43,8 @@ MAX_RANGE_DAYS = 31
 
 
 def now() -> datetime:
-    """The API's clock. API_CLOCK (a callable returning an aware UTC datetime) pins it, so
-    that tests and demos can walk a dated scenario (the seed document's 2026-04-10) at any
-    real date; unset, it is the real time."""
-    clock = current_app.config.get("API_CLOCK")
-    return clock() if clock is not None else datetime.now(timezone.utc)
+    """The one clock (domain.clock; the app's CLOCK setting pins it)."""
+    return clock.now()
 
 
 def ok(data, status: int = 200, meta: dict | None = None):

@@ -5,7 +5,7 @@ Passwords are hashed with Argon2id (argon2-cffi's defaults, the OWASP recommenda
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain.customers import normalise_email
 from bookingapp.domain.errors import DomainError, NotFound, ValidationError
 from bookingapp.models import Account, Business, SignInAttempt, Staff
+from bookingapp.domain.clock import resolve_now
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -203,7 +204,7 @@ def authenticate(session: Session, email: str, password: str, *, address: str, n
     """The account for these credentials, or SignInRefused / TooManyAttempts.
 
     Every try is recorded (the caller commits even on failure, so failures count)."""
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     try:
         email = normalise_email(email)
     except ValidationError:

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from bookingapp.auth.roles import allowed
+from bookingapp.domain import clock
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -21,11 +22,8 @@ NAV: list[tuple[str, str, str]] = []
 
 
 def now_utc() -> datetime:
-    """The current instant; tests and demos may pin it with DASHBOARD_NOW (aware ISO text)."""
-    pinned = current_app.config.get("DASHBOARD_NOW")
-    if pinned:
-        return datetime.fromisoformat(pinned).astimezone(timezone.utc)
-    return datetime.now(timezone.utc)
+    """The one clock (domain.clock; the app's CLOCK setting pins it)."""
+    return clock.now()
 
 
 def is_htmx() -> bool:

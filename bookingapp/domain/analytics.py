@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_cents
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import Booking, Business, Review, Service
+from bookingapp.domain.clock import resolve_now
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "all": None}
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -31,7 +32,7 @@ def period_start(period: str, now: datetime) -> datetime | None:
 
 
 def business_analytics(session: Session, business: Business, *, period: str = "30d", now: datetime | None = None) -> dict[str, Any]:
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     since = period_start(period, now)
     tz = ZoneInfo(business.timezone)
     local_now = now.astimezone(tz)
@@ -101,7 +102,7 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
     from bookingapp.domain.schedule import subtract
     from bookingapp.models import BusinessHours, Staff, StaffHours, TimeOff
 
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     result = business_analytics(session, business, period=period, now=now)
     since = period_start(period, now)
     tz = ZoneInfo(business.timezone)

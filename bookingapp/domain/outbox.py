@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from bookingapp.models import Booking
 from bookingapp.models.outbox import OutboxEvent
+from bookingapp.domain.clock import resolve_now
 
 
 def record_event(session: Session, business_id, topic: str, payload: dict[str, Any], *, now: datetime | None = None) -> OutboxEvent:
     event = OutboxEvent(
-        business_id=business_id, topic=topic, payload=payload, created_at=now or datetime.now(timezone.utc)
+        business_id=business_id, topic=topic, payload=payload, created_at=resolve_now(now)
     )
     session.add(event)
     return event

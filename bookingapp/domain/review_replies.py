@@ -4,13 +4,14 @@
 customer side: leaving a review, the rating summary.)"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.models import Business, Review
+from bookingapp.domain.clock import resolve_now
 
 SORTS = {
     "newest": (Review.created_at.desc(), Review.id),
@@ -47,7 +48,7 @@ def reply_to_review(session: Session, business: Business, review: Review, reply,
     if len(reply) > MAX_REPLY_LENGTH:
         raise ValidationError(f"reply is too long ({MAX_REPLY_LENGTH} characters at most).", param="reply")
     review.business_reply = reply
-    review.business_reply_at = now or datetime.now(timezone.utc)
+    review.business_reply_at = resolve_now(now)
     session.flush()
     return review
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from bookingapp.domain.clock import resolve_now
 
 # Stable constraint names so that Alembic batch migrations on SQLite can find them again.
 NAMING_CONVENTION = {
@@ -47,7 +48,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return resolve_now(None)
 
 
 class Base(DeclarativeBase):

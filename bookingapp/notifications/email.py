@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Mapping
 
@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.models import OutboxEvent
+from bookingapp.domain.clock import resolve_now
 
 EMAIL_TOPIC_PREFIX = "email."
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def _claim(session: Session, event_id, now: datetime) -> bool:
 
 def send_pending_emails(session: Session, settings: SmtpSettings, *, now: datetime | None = None, batch: int = 50) -> int:
     """Send up to `batch` unsent emails; returns how many went out."""
-    now = now or datetime.now(timezone.utc)
+    now = resolve_now(now)
     pending = session.scalars(
         select(OutboxEvent)
         .where(OutboxEvent.topic.startswith(EMAIL_TOPIC_PREFIX), OutboxEvent.dispatched_at.is_(None))

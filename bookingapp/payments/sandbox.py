@@ -16,12 +16,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.models.payment import SandboxCheckoutSession
+from bookingapp.domain.clock import resolve_now
 from bookingapp.payments.base import (
     Charge, CheckoutSession, PaymentIntent, ProviderRejected, Refund,
 )
@@ -36,7 +37,7 @@ def _new_id(prefix: str) -> str:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return resolve_now(None)
 
 
 class SandboxProvider:

@@ -7,7 +7,7 @@ every rule about money lives in the domain.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import stripe
@@ -15,6 +15,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import BuildError
 
+from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound
 from bookingapp.extensions import csrf, db
@@ -36,7 +37,7 @@ bp = Blueprint("payments", __name__)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 @bp.context_processor

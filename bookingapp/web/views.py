@@ -21,6 +21,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.availability import find_availability, local_date_of
@@ -47,7 +48,7 @@ TIME_NOTICES = ("expired", "released", "refunded_time_taken", "refunded_not_book
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 # --------------------------------------------------------------------------- rendering

@@ -22,7 +22,7 @@ def test_spend_and_revenue_use_what_was_charged(app, api, session, salon):
     business, service, alice, bob = salon
     session.add(Promotion(business_id=business.id, code="SPRING20", kind="percent", percent_off=20, is_active=True))
     session.commit()
-    app.config["API_CLOCK"] = lambda: before(MONDAY)
+    app.config["CLOCK"] = lambda: before(MONDAY)
     body = {"service_id": str(service.id), "customer_name": "Ada", "customer_email": "ada@example.com"}
     promo = api.post("/bookings", json={**body, "start_at": at(MONDAY, 10).isoformat(), "promo_code": "SPRING20"})
     assert promo.status_code == 201, promo.get_json()
@@ -47,7 +47,7 @@ def test_spend_and_revenue_use_what_was_charged(app, api, session, salon):
     expected = 4000 + 5500 + 5000
     (client,) = api.get("/clients").get_json()["data"]
     assert client["total_spent_cents"] == expected
-    app.config["API_CLOCK"] = lambda: at(MONDAY, 20)
+    app.config["CLOCK"] = lambda: at(MONDAY, 20)
     figures = api.get("/analytics?period=7d").get_json()["data"]
     assert figures["total_revenue_cents"] == figures["revenue_this_month_cents"] == expected
     assert figures["top_services"][0]["revenue_cents"] == expected

@@ -50,7 +50,7 @@ def python_blocks(text: str) -> list[str]:
 
 @pytest.fixture
 def live_base(app):
-    app.config.update(SERVER_NAME=None, API_CLOCK=lambda: NOW)
+    app.config.update(SERVER_NAME=None, CLOCK=lambda: NOW)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

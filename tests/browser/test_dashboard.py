@@ -24,7 +24,7 @@ def _sign_in(page, live_server, email):
 def test_day_view_then_start_complete_and_check_out(app, live_server, page, session, salon, make_customer, screenshot):
     business, service, alice, bob = salon
     # The dashboard's clock sits inside the seeded Monday, so "now" is marked on the grid.
-    app.config["DASHBOARD_NOW"] = at(MONDAY, 11, 20).isoformat()
+    app.config["CLOCK"] = lambda: at(MONDAY, 11, 20)
     create_account(session, alice, "owner@example.com", PASSWORD)
     alice.role = "owner"
     first = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business, name="Maya Chen"),

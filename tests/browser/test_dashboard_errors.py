@@ -23,7 +23,7 @@ def test_failed_htmx_actions_show_an_alert_banner(app, live_server, page, sessio
     first = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
                                        staff=alice, now=before())
     session.commit()
-    app.config["DASHBOARD_NOW"] = at(MONDAY, 9, 30).isoformat()
+    app.config["CLOCK"] = lambda: at(MONDAY, 9, 30)
 
     page.goto(live_server + "/dashboard/sign-in")
     page.fill("input[name=email]", "desk@example.com")

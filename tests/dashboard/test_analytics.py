@@ -72,7 +72,7 @@ def test_time_off_reduces_working_time(session, salon, make_time_off):
 
 
 def test_page_charts_periods_and_a_bad_period(salon, as_role, app):
-    app.config["DASHBOARD_NOW"] = at(MONDAY, 20).isoformat()
+    app.config["CLOCK"] = lambda: at(MONDAY, 20)
     dash = as_role(salon[0], "manager")
     page = dash.get("/dashboard/analytics?period=90d")
     html = page.get_data(as_text=True)

@@ -90,7 +90,7 @@ def test_staff_cannot_change_status_or_open_others_bookings(session, salon, make
 
 def test_front_desk_books_a_walk_in_through_the_same_rules(app, session, salon, as_role):
     business, service, alice, bob = salon
-    app.config["DASHBOARD_NOW"] = before().isoformat()
+    app.config["CLOCK"] = lambda: before()
     dash = as_role(business, "front_desk")
     form = dash.get(f"/dashboard/bookings/new?service_id={service.id}&day={MONDAY}&staff_id={bob.id}").get_data(as_text=True)
     start = at(MONDAY, 9).isoformat()
@@ -113,7 +113,7 @@ def test_front_desk_books_inside_the_online_notice_and_tells_taken_from_not_offe
     business = make_business(min_notice_minutes=240)  # online: four hours ahead at least
     service = make_service(business)
     cleo = make_staff(business, [service], name="Cleo")
-    app.config["DASHBOARD_NOW"] = at(MONDAY, 9, 50).isoformat()
+    app.config["CLOCK"] = lambda: at(MONDAY, 9, 50)
     dash = as_role(business, "front_desk")
     form = dash.get(f"/dashboard/bookings/new?service_id={service.id}&day={MONDAY}&staff_id={cleo.id}").get_data(as_text=True)
     start = at(MONDAY, 10).isoformat()

@@ -40,7 +40,7 @@ def test_a_key_needs_a_name_and_a_known_mode(salon, as_role, session):
 
 def test_webhook_endpoint_test_event_log_and_replay(salon, as_role, session, httpserver, app):
     business = salon[0]
-    app.config["DASHBOARD_NOW"] = at(MONDAY, 9).isoformat()
+    app.config["CLOCK"] = lambda: at(MONDAY, 9)
     app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = True  # the receiver is this machine's test server
     dash = as_role(business, "owner")
     bad = dash.post("/dashboard/developer/webhooks", {"url": "ftp://nope", "description": "Typed", "events": ["booking.created"]})
