@@ -42,6 +42,9 @@ def authenticate() -> None:
     g.business = business
     now = resolve_now(None)
     # Touch last_used_at at most once a minute: a write per request would serialise readers on SQLite.
+    # Its own short transaction, before the request's unit of work begins: a key's last use is
+    # true whether or not the request then succeeds, and a read-only request must not hold the
+    # write lock for its whole length.
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         key.last_used_at = now
         db.session.commit()

@@ -98,17 +98,14 @@ def install(bp, db) -> None:
 
     @bp.errorhandler(ApiError)
     def _api_error(error: ApiError):
-        db.session.rollback()
         return error_response(error)
 
     @bp.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        db.session.rollback()
         return error_response(_from_domain(error))
 
     @bp.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
-        db.session.rollback()
         response = error_response(_from_http(error))
         if error.code == 405 and getattr(error, "valid_methods", None):
             response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -116,7 +113,6 @@ def install(bp, db) -> None:
 
     @bp.errorhandler(Exception)
     def _unexpected(error: Exception):
-        db.session.rollback()
         log.exception("Unhandled error in the API (request %s)", request_id())
         if current_app.config.get("PROPAGATE_API_ERRORS"):
             raise error

@@ -2,11 +2,11 @@
 again; the same key with another body (or while the first is still running) is an
 idempotency_conflict. Keys are per API key and kept for IDEMPOTENCY_TTL_HOURS.
 
-The key is claimed in a transaction of its own (so a concurrent twin sees it), then the
-action and its stored response are committed together: views call commit() below, which
-only flushes inside an idempotent request. So a crash either loses both or keeps both, and
-a claim still "in progress" after STALE_CLAIM (its request died before committing anything)
-may be taken over by a retry."""
+The key is claimed in a transaction of its own (so a concurrent twin sees it); then the
+action and its stored response are committed together by the request's one commit
+(bookingapp/unit_of_work.py), an error answer included (keep_on_error). So a crash either
+loses both or keeps both, and a claim still "in progress" after STALE_CLAIM (its request
+died before committing anything) may be taken over by a retry."""
 from __future__ import annotations
 
 import hashlib
@@ -22,20 +22,11 @@ from bookingapp.api.errors import ApiError, _from_domain, bad_request, error_res
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import IdempotencyRecord
+from bookingapp.unit_of_work import keep_on_error
 from bookingapp.domain.clock import resolve_now
 
 HEADER = "Idempotency-Key"
 STALE_CLAIM = timedelta(minutes=1)
-_DEFERRED = "api.idempotency_deferred"
-
-
-def commit() -> None:
-    """The views' one commit per request. Inside an idempotent request it only flushes: the
-    wrapper commits the action together with the response it stores."""
-    if request.environ.get(_DEFERRED):
-        db.session.flush()
-    else:
-        db.session.commit()
 
 
 def _fingerprint() -> str:
@@ -128,7 +119,6 @@ def idempotent(view):
                 if answer is not None:
                     return answer
             record_id = record.id
-        request.environ[_DEFERRED] = True
         try:
             response = make_response(view(*args, **kwargs))
         except (ApiError, DomainError) as error:
@@ -138,17 +128,16 @@ def idempotent(view):
             db.session.rollback()
             _forget(record_id)
             raise
-        finally:
-            request.environ.pop(_DEFERRED, None)
         if response.status_code >= 500:
             db.session.rollback()
             _forget(record_id)
             return response
-        # The action (flushed, not yet committed) and its answer: one commit.
+        # The action (flushed, not yet committed) and its answer: one commit, the request's,
+        # which keeps a stored 4xx answer too so that a retry gets the same one.
         record = db.session.get(IdempotencyRecord, record_id)
         record.response_status = response.status_code
         record.response_body = response.get_data(as_text=True)
-        db.session.commit()
+        keep_on_error()
         return response
 
     return wrapper

@@ -1,5 +1,6 @@
 """The routes of /api/v1. Each view reads its input strictly (params.py), calls the same
-domain function the wizard and the dashboard use, commits once, and serialises.
+domain function the wizard and the dashboard use, and serialises; the request commits once
+(bookingapp/unit_of_work.py).
 No business rule lives here."""
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as Rou
 from bookingapp.api import bp
 from bookingapp.api import serializers as out
 from bookingapp.api.errors import ApiError, bad_request, not_found
-from bookingapp.api.idempotency import commit, idempotent
+from bookingapp.api.idempotency import idempotent
 from bookingapp.api.pagination import paginate, page_args
 from bookingapp.api.params import (
     MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
@@ -262,7 +263,6 @@ def create_booking():
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=notes, custom_fields=custom_fields, actor="api", promo_code=promo_code,
     )
-    commit()
     return ok(out.booking_detail(created), 201)
 
 
@@ -274,7 +274,6 @@ def hold_booking():
     customer = _customer_from(body, required=False)
     held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
                                source="api", notes=notes, custom_fields=custom_fields, actor="api")
-    commit()
     return ok(out.booking_detail(held), 201)
 
 
@@ -286,7 +285,6 @@ def reserve_booking():
     customer = _customer_from(body, required=False)
     reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
                                       now=now(), source="api", notes=notes, custom_fields=custom_fields, actor="api")
-    commit()
     return ok(out.booking_detail(reserved), 201)
 
 
@@ -298,7 +296,6 @@ def book_booking(booking_id):
     notes = body.str("notes", max_length=5000)
     customer = _customer_from(body, required=False)
     booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes, actor="api")
-    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -308,7 +305,6 @@ def confirm_booking(booking_id):
     booking = _booking(booking_id)
     Body(set(), required=False)
     booking_domain.confirm(db.session, booking, now=now(), actor="api")
-    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -324,7 +320,6 @@ def reschedule_booking(booking_id):
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
     replacement = booking_domain.reschedule(db.session, booking, business(), start, staff=staff, any_staff=any_staff,
                                             now=now(), actor="api")
-    commit()
     return ok(out.booking_detail(replacement))
 
 
@@ -335,7 +330,6 @@ def cancel_booking(booking_id):
     body = Body({"cancellation_reason"}, required=False)
     reason = body.str("cancellation_reason", max_length=2000)
     payments_domain.cancel_with_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
-    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -352,7 +346,6 @@ def update_booking_status(booking_id):
         payments_domain.cancel_with_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
     else:
         booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
-    commit()
     return ok(out.booking_detail(booking))
 
 
@@ -362,7 +355,6 @@ def delete_booking(booking_id):
     history (and the customer's notification) is kept."""
     booking = _booking(booking_id)
     cancellation.release(db.session, current_provider(), booking, now=now(), actor="api")
-    commit()
     return ok({"id": str(booking.id), "status": booking.status, "deleted": True})
 
 
@@ -413,7 +405,6 @@ def get_service(service_id):
 @idempotent
 def create_service():
     service = catalog.create_service(db.session, business(), _service_fields(Body(SERVICE_BODY)), now=now())
-    commit()
     return ok(out.service(service), 201)
 
 
@@ -421,7 +412,6 @@ def create_service():
 def update_service(service_id):
     service = _owned(Service, service_id, "Service", live_only=True)
     catalog.update_service(db.session, business(), service, _service_fields(Body(SERVICE_BODY)), now=now())
-    commit()
     return ok(out.service(service))
 
 
@@ -429,7 +419,6 @@ def update_service(service_id):
 def delete_service(service_id):
     service = _owned(Service, service_id, "Service", live_only=True)
     catalog.delete_service(db.session, business(), service, now=now())
-    commit()
     return ok({"id": str(service.id), "deleted": True})
 
 
@@ -476,7 +465,6 @@ def get_staff(staff_id):
 def create_staff():
     member = catalog.create_staff(db.session, business(), _staff_fields(Body(STAFF_BODY)), now=now(),
                                   acting_role=API_ACTING_ROLE)
-    commit()
     return ok(out.staff(member), 201)
 
 
@@ -485,7 +473,6 @@ def update_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
     catalog.update_staff(db.session, business(), member, _staff_fields(Body(STAFF_BODY)), now=now(),
                          acting_role=API_ACTING_ROLE)
-    commit()
     return ok(out.staff(member))
 
 
@@ -493,7 +480,6 @@ def update_staff(staff_id):
 def delete_staff(staff_id):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
     catalog.delete_staff(db.session, business(), member, now=now(), acting_role=API_ACTING_ROLE)
-    commit()
     return ok({"id": str(member.id), "deleted": True})
 
 
@@ -540,7 +526,6 @@ def get_product(product_id):
 @idempotent
 def create_product():
     product = catalog.create_product(db.session, business(), _product_fields(Body(PRODUCT_BODY)), now=now())
-    commit()
     return ok(out.product(product), 201)
 
 
@@ -548,7 +533,6 @@ def create_product():
 def update_product(product_id):
     product = _owned(Product, product_id, "Product")
     catalog.update_product(db.session, business(), product, _product_fields(Body(PRODUCT_BODY)), now=now())
-    commit()
     return ok(out.product(product))
 
 
@@ -556,7 +540,6 @@ def update_product(product_id):
 def delete_product(product_id):
     product = _owned(Product, product_id, "Product")
     catalog.deactivate_product(db.session, business(), product, now=now())
-    commit()
     return ok({"id": str(product.id), "is_active": False, "deactivated_at": out.iso(product.deactivated_at)})
 
 
@@ -599,7 +582,6 @@ def reply_review(review_id):
     body = Body({"reply"})
     reply = body.str("reply", required=True, max_length=5000)
     reply_to_review(db.session, business(), review, reply, now=now())
-    commit()
     return ok(out.review(review))
 
 
@@ -633,7 +615,6 @@ def update_business():
             if value is not None and not isinstance(value, str):
                 raise bad_request(f"address.{key} must be a string.", f"address.{key}")
     catalog.update_business_profile(db.session, business(), fields, now=now())
-    commit()
     return ok(_business_data())
 
 
@@ -667,7 +648,6 @@ def create_webhook():
         db.session, business(), url=body.str("url", required=True, max_length=2000),
         events=body.str_list("events"), description=body.str("description", max_length=500),
     )
-    commit()
     return ok(out.webhook_endpoint(endpoint, secret=True), 201)
 
 
@@ -680,7 +660,6 @@ def get_webhook(endpoint_id):
 def delete_webhook(endpoint_id):
     endpoint = _endpoint(endpoint_id)
     webhooks.delete_endpoint(db.session, business(), endpoint, now=now())
-    commit()
     return ok({"id": str(endpoint.id), "deleted": True})
 
 
@@ -690,7 +669,6 @@ def test_webhook(endpoint_id):
     endpoint = _endpoint(endpoint_id)
     Body(set(), required=False)
     delivery = webhooks.send_test_event(db.session, business(), endpoint, now=now())
-    commit()
     return ok(out.webhook_delivery(delivery), 202)
 
 
