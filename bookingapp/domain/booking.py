@@ -21,17 +21,21 @@ import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
-from bookingapp.domain import pricing
+from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.outbox import booking_payload, record_event
-from bookingapp.domain.states import BookingStatus, check_transition, manual_transitions
+from bookingapp.domain.custom_fields import clean_notes, missing_required, validate_answers
+from bookingapp.domain.states import (
+    PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus, check_transition, manual_transitions,
+)
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
 from bookingapp.models.payment import Payment, PromotionRedemption
@@ -75,9 +79,6 @@ def _lock(session: Session, booking: Booking) -> None:
 def _emit(session: Session, booking: Booking, topic: str, *, now: datetime, **extra: Any) -> None:
     """Record an outgoing event (webhooks) in the same transaction as the change."""
     record_event(session, booking.business_id, topic, {**booking_payload(booking), **extra}, now=now)
-
-
-BOOKED_STATUSES = (S.PENDING.value, S.CONFIRMED.value)
 
 
 def booked_status(business: Business) -> S:
@@ -188,17 +189,6 @@ def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple
     raise SlotUnavailable()
 
 
-def _validate_custom_fields(custom_fields: dict[str, Any] | None) -> dict[str, Any]:
-    if custom_fields is None:
-        return {}
-    if not isinstance(custom_fields, dict) or not all(isinstance(k, str) for k in custom_fields):
-        raise ValidationError("Custom fields must be an object of named values.", param="custom_fields")
-    for key, value in custom_fields.items():
-        if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise ValidationError(f"Custom field {key!r} must be a plain value.", param=f"custom_fields.{key}")
-    return dict(custom_fields)
-
-
 def _place(
     session: Session,
     business: Business,
@@ -216,14 +206,23 @@ def _place(
     price_cents: int | None = None,
     deposit_cents: int | None = None,
     note: str | None = None,
+    moved_from: Booking | None = None,
 ) -> Booking:
+    """Insert a booking at `start`. A fresh one has its custom answers checked (all required
+    ones present once it is a booking, not a hold) and its notes limited; a replacement
+    (`moved_from`, a reschedule) carries the original's answers, policy start and price."""
     if start.tzinfo is None:
         raise ValidationError("Start time must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param="start_at")
     if source not in BOOKING_SOURCES:
         raise ValidationError(f"Unknown source {source!r}.", param="source")
     start = start.astimezone(timezone.utc)
     _check_customer(customer, business)
-    custom_fields = _validate_custom_fields(custom_fields)
+    if moved_from is None:
+        # The business's own front desk may leave a required question unanswered (a walk-in
+        # at the desk); what it does answer is checked like any other door's answers.
+        complete = status.value in UPCOMING_STATUSES and source != "dashboard"
+        custom_fields = validate_answers(session, business, custom_fields, complete=complete)
+        notes = clean_notes(notes)
     acquire_write_lock(session)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, source=source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
@@ -246,13 +245,15 @@ def _place(
         deposit_cents=service.deposit_cents if deposit_cents is None else deposit_cents,
         currency=service.currency,
         confirmed_at=now if status is S.CONFIRMED else None,
+        policy_starts_at=(moved_from.policy_starts_at or moved_from.starts_at) if moved_from is not None else start,
         created_at=now,
         updated_at=now,
     )
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates)
-    if placed.status in BOOKED_STATUSES and note is None:
+    if placed.status in UPCOMING_STATUSES and moved_from is None:
         _emit(session, placed, "booking.created", now=now)
+        notify.customer_email(session, placed, notify.booked_kind(placed), now=now)
     return placed
 
 
@@ -348,13 +349,20 @@ def book(
     customer: Customer | None = None,
     now: datetime | None = None,
     notes: str | None = None,
+    custom_fields: dict[str, Any] | None = None,
     actor: str = "customer",
+    check_answers: bool = True,
 ) -> Booking:
     """Turn a hold or reservation into a booking, keeping its time.
 
     A hold that has run out can still be booked while its time is still free (a customer
     who paid a little late); if someone else has taken the time, HoldExpired. The database
-    re-checks the overlap when the booking becomes active again."""
+    re-checks the overlap when the booking becomes active again.
+
+    Answers given here are checked and join those given at the hold; every required
+    question must then be answered. check_answers=False is for a payment that already
+    went through (the answers were checked when the customer gave them, before paying):
+    a question added since must not turn a paid booking away."""
     now = _now(now)
     _check_same_business(booking, business)
     _lock(session, booking)
@@ -362,6 +370,12 @@ def book(
     if customer is None:
         raise ValidationError("A customer is required to book.", param="customer")
     _check_customer(customer, business)
+    notes = clean_notes(notes)
+    answers = dict(booking.custom_fields or {})
+    if custom_fields is not None:
+        answers.update(validate_answers(session, business, custom_fields, complete=False))
+    if check_answers:
+        missing_required(session, business, answers)
     if booking.status not in (S.HELD.value, S.RESERVED.value, S.EXPIRED.value):
         raise ValidationError(
             f'Only a hold or a reservation can be booked; this booking is "{booking.status}".', param="status"
@@ -385,6 +399,8 @@ def book(
             booking.customer = customer
             if notes is not None:
                 booking.notes = notes
+            if custom_fields is not None:
+                booking.custom_fields = answers
             _move(booking, target, now=now, actor=actor, note="booked after the hold ran out" if ran_out else None)
             if target is S.CONFIRMED:
                 booking.confirmed_at = now
@@ -394,6 +410,7 @@ def book(
             raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
         raise
     _emit(session, booking, "booking.created", now=now)
+    notify.customer_email(session, booking, notify.booked_kind(booking), now=now)
     _count_promotion_if_confirmed(session, booking, now=now)
     return booking
 
@@ -443,13 +460,40 @@ def confirm(session: Session, booking: Booking, *, now: datetime | None = None, 
     booking.confirmed_at = now
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
+    notify.customer_email(session, booking, notify.BOOKING_APPROVED, now=now)
     _count_promotion_if_confirmed(session, booking, now=now)
     return booking
+
+
+def ensure_visit_time(session: Session, booking: Booking, target: str, *, now: datetime) -> None:
+    """The time rules beside the transition table: a visit may be started from the
+    business's early_start_minutes before its start (a client who arrives early), and
+    marked completed or a no-show only once its start has come. ValidationError otherwise,
+    naming the time from which the move is allowed."""
+    if target == S.IN_PROGRESS.value:
+        business = session.get(Business, booking.business_id)
+        allowed_from = booking.starts_at - timedelta(minutes=business.early_start_minutes)
+        what = "started"
+    elif target in (S.COMPLETED.value, S.NO_SHOW.value):
+        business = session.get(Business, booking.business_id)
+        allowed_from = booking.starts_at
+        what = "marked completed" if target == S.COMPLETED.value else "marked a no-show"
+    else:
+        return
+    if now < allowed_from:
+        local = allowed_from.astimezone(ZoneInfo(business.timezone)).strftime("%a %d %b %Y %H:%M")
+        raise ValidationError(
+            f"This booking can be {what} from {local} on; it starts at "
+            f"{booking.starts_at.astimezone(ZoneInfo(business.timezone)):%H:%M}.",
+            param="status", details={"allowed_from": allowed_from.isoformat(), "to": target},
+        )
 
 
 def start(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
     _lock(session, booking)
+    check_transition(booking.status, S.IN_PROGRESS.value)
+    ensure_visit_time(session, booking, S.IN_PROGRESS.value, now=now)
     _move(booking, S.IN_PROGRESS, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -459,6 +503,8 @@ def start(session: Session, booking: Booking, *, now: datetime | None = None, ac
 def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
     _lock(session, booking)
+    check_transition(booking.status, S.COMPLETED.value)
+    ensure_visit_time(session, booking, S.COMPLETED.value, now=now)
     _move(booking, S.COMPLETED, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -468,6 +514,8 @@ def complete(session: Session, booking: Booking, *, now: datetime | None = None,
 def no_show(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
     now = _now(now)
     _lock(session, booking)
+    check_transition(booking.status, S.NO_SHOW.value)
+    ensure_visit_time(session, booking, S.NO_SHOW.value, now=now)
     _move(booking, S.NO_SHOW, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
@@ -475,19 +523,26 @@ def no_show(session: Session, booking: Booking, *, now: datetime | None = None, 
 
 
 def cancel(
-    session: Session, booking: Booking, *, reason: str | None = None, now: datetime | None = None, actor: str = "customer"
+    session: Session, booking: Booking, *, reason: str | None = None, now: datetime | None = None, actor: str = "customer",
+    notify_customer: bool = True,
 ) -> Booking:
     """Cancel a booking, or release a hold or reservation (which was never announced as a
-    booking, so no booking.cancelled event is sent for it)."""
+    booking, so no booking.cancelled event or email is sent for it). The cancellation
+    command (domain.payments cancel_with_policy) passes notify_customer=False and records
+    the email itself, once it knows what was refunded."""
     now = _now(now)
     _lock(session, booking)
-    was_booked = booking.status not in (S.HELD.value, S.RESERVED.value)
+    was_booked = booking.status not in PLACEHOLDER_STATUSES
     _move(booking, S.CANCELLED, now=now, actor=actor, note=reason)
     booking.cancelled_at = now
     booking.cancellation_reason = reason
     session.flush()
     if was_booked:
         _emit(session, booking, "booking.cancelled", now=now)
+        if notify_customer:
+            notify.customer_email(session, booking, notify.BOOKING_CANCELLED, now=now, facts=notify.cancelled_facts(
+                by_customer=actor == "customer", refunded_cents=0, kept_cents=0, currency=booking.currency,
+            ))
     return booking
 
 
@@ -569,6 +624,7 @@ def reschedule(
             price_cents=booking.price_cents,
             deposit_cents=booking.deposit_cents,
             note=f"rescheduled from {booking.booking_number}",
+            moved_from=booking,
         )
         if previous_status is S.CONFIRMED:
             replacement.confirmed_at = booking.confirmed_at or now
@@ -576,8 +632,10 @@ def reschedule(
         booking.rescheduled_to_id = replacement.id
         _carry_over_money(session, booking, replacement)
         session.flush()
-        if previous_status.value in BOOKED_STATUSES:
+        if previous_status.value in UPCOMING_STATUSES:
             _emit(session, replacement, "booking.rescheduled", now=now, previous_booking=booking_payload(booking))
+            notify.customer_email(session, replacement, notify.BOOKING_RESCHEDULED, now=now,
+                                  facts=notify.rescheduled_facts(booking))
     return replacement
 
 

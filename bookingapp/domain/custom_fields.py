@@ -1,7 +1,10 @@
-"""A business's custom booking fields: which are asked, and whether an answer is valid.
+"""A business's custom booking fields: which are asked, and whether an answer is valid;
+and the one limit on a booking's notes.
 
-Every front door that takes booking details calls `clean_custom_values`, so a required
-question cannot be skipped through the API any more than through the wizard."""
+The domain checks answers wherever they enter a booking (hold, reserve, book, the wizard's
+details), with `validate_answers`, so a required question cannot be skipped, an option
+invented or an unknown key stored through the API any more than through the wizard. Forms
+call `clean_custom_values` first only to show every error at once."""
 from __future__ import annotations
 
 import math
@@ -15,6 +18,8 @@ from bookingapp.models import Booking, Business, Customer
 from bookingapp.models.custom_field import CustomFieldDefinition
 
 MAX_TEXT_LENGTH = 2000
+# A booking's notes: the wizard's form, the dashboard and the API all take at most this.
+MAX_NOTES_LENGTH = 2000
 
 
 def active_definitions(session: Session, business: Business) -> list[CustomFieldDefinition]:
@@ -74,6 +79,56 @@ def clean_custom_values(
     return values, errors
 
 
+def clean_notes(notes: str | None) -> str | None:
+    """Notes as stored: stripped, None when empty; ValidationError param "notes" past the limit."""
+    if notes is None:
+        return None
+    if not isinstance(notes, str):
+        raise ValidationError("Notes must be text.", param="notes")
+    notes = notes.strip()
+    if len(notes) > MAX_NOTES_LENGTH:
+        raise ValidationError(f"Notes are too long ({MAX_NOTES_LENGTH} characters at most).", param="notes")
+    return notes or None
+
+
+def validate_answers(
+    session: Session, business: Business, answers: Mapping[str, Any] | None, *, complete: bool,
+    definitions: list[CustomFieldDefinition] | None = None,
+) -> dict[str, Any]:
+    """Answers as stored, checked against the business's active definitions. An unknown key,
+    a value of the wrong kind or outside a select's options is a ValidationError naming
+    `custom_fields.<key>`; with complete=True a missing required answer is too (a hold may
+    be taken before the questions are answered; a booking may not be made without them)."""
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, Mapping) or not all(isinstance(key, str) for key in answers):
+        raise ValidationError("Custom fields must be an object of named values.", param="custom_fields")
+    if definitions is None:
+        definitions = active_definitions(session, business)
+    known = {definition.key: definition for definition in definitions}
+    for key, value in answers.items():
+        if key not in known:
+            raise ValidationError(f"Unknown custom field {key!r}.", param=f"custom_fields.{key}")
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise ValidationError(f"Custom field {key!r} must be a plain value.", param=f"custom_fields.{key}")
+    values: dict[str, Any] = {}
+    for definition in definitions:
+        given = definition.key in answers
+        if not given and not complete:
+            continue
+        if not given and definition.field_type == "checkbox" and not definition.required:
+            continue
+        value = _clean_one(definition, answers.get(definition.key))
+        if value is not None:
+            values[definition.key] = value
+    return values
+
+
+def missing_required(session: Session, business: Business, answers: Mapping[str, Any] | None) -> None:
+    """ValidationError for the first required question the stored answers leave out."""
+    validate_answers(session, business, dict(answers or {}), complete=True)
+
+
 def attach_details(
     session: Session,
     booking: Booking,
@@ -88,12 +143,12 @@ def attach_details(
         raise ValidationError("This booking can no longer be changed here.", param="booking_id")
     if customer.business_id != booking.business_id:
         raise ValidationError("Customer does not belong to this business.", param="customer")
-    notes = (notes or "").strip() or None
-    if notes and len(notes) > MAX_TEXT_LENGTH:
-        raise ValidationError(f"Notes are too long ({MAX_TEXT_LENGTH} characters at most).", param="notes")
+    notes = clean_notes(notes)
+    business = session.get(Business, booking.business_id)
+    answers = validate_answers(session, business, custom_values, complete=True)
     booking.customer_id = customer.id
     booking.customer = customer
     booking.notes = notes
-    booking.custom_fields = dict(custom_values)
+    booking.custom_fields = answers
     session.flush()
     return booking

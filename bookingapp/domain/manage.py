@@ -6,27 +6,26 @@ rule is the same wherever the customer's door is."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
-from bookingapp.domain.states import BookingStatus
+from bookingapp.domain.policy import free_cancellation_deadline
+from bookingapp.domain.states import MADE_STATUSES, UPCOMING_STATUSES, BookingStatus
 from bookingapp.models import Booking, Business
 from bookingapp.payments.base import PaymentProvider
 
 S = BookingStatus
 
-# A booking that was made (whatever happened to it since): the wizard shows it as done.
-BOOKED_STATUSES: tuple[str, ...] = (S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.NO_SHOW)
-
 # Statuses a customer may still cancel or move, as long as the visit has not started.
-CHANGEABLE_STATUSES: tuple[str, ...] = (S.PENDING, S.CONFIRMED)
+CHANGEABLE_STATUSES: tuple[str, ...] = UPCOMING_STATUSES
 
 
 def is_booked(booking: Booking) -> bool:
-    return booking.status in BOOKED_STATUSES
+    return booking.status in MADE_STATUSES
 
 
 def hold_ran_out(booking: Booking, now: datetime) -> bool:
@@ -70,6 +69,15 @@ def reschedule_by_customer(
     """The customer moves their booking: refused once the visit has started; otherwise
     the same domain.booking.reschedule the dashboard and the API use."""
     ensure_customer_may_change(booking, now, action="move")
+    deadline = free_cancellation_deadline(booking, business)
+    if now > deadline:
+        # Past the policy's deadline the booking is the customer's to keep or cancel (with
+        # the deposit kept), not to move: a move would otherwise dodge the policy.
+        local = deadline.astimezone(ZoneInfo(business.timezone))
+        raise ValidationError(
+            f"Bookings can be moved online until {local:%a %d %b %Y %H:%M}. Please contact {business.name} to change it.",
+            param="booking_id", details={"deadline": deadline.isoformat()},
+        )
     return booking_domain.reschedule(session, booking, business, start, now=now, actor="customer")
 
 

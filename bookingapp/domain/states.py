@@ -45,6 +45,16 @@ ACTIVE_STATUSES: tuple[str, ...] = tuple(
 
 TERMINAL_STATUSES: tuple[str, ...] = tuple(s.value for s, nxt in TRANSITIONS.items() if not nxt)
 
+# Booked and not yet begun: what "a booking" means to the customer before the visit (a
+# confirmation was owed for it; it may still be cancelled or moved).
+UPCOMING_STATUSES: tuple[str, ...] = (S.PENDING.value, S.CONFIRMED.value)
+
+# A booking that was made, whatever happened to the visit since (the wizard shows it as done).
+MADE_STATUSES: tuple[str, ...] = (*UPCOMING_STATUSES, S.IN_PROGRESS.value, S.COMPLETED.value, S.NO_SHOW.value)
+
+# Holds and reservations: a time kept for someone, not yet a booking.
+PLACEHOLDER_STATUSES: tuple[str, ...] = (S.HELD.value, S.RESERVED.value)
+
 
 def valid_transitions(current: str) -> tuple[str, ...]:
     return tuple(s.value for s in TRANSITIONS[BookingStatus(current)])

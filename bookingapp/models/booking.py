@@ -75,6 +75,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     cancellation_reason: Mapped[Optional[str]] = mapped_column(Text)
     rescheduled_from_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("bookings.id"))
     rescheduled_to_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("bookings.id"))
+    # The first booked start of this booking's reschedule chain: the cancellation policy
+    # (free-cancellation deadline) runs from it, so moving a booking never resets it.
+    policy_starts_at: Mapped[Optional[datetime]]
 
     service: Mapped[Service] = relationship()
     staff: Mapped[Staff] = relationship()

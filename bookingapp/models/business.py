@@ -22,6 +22,7 @@ class Business(IdMixin, TimestampMixin, Base):
         CheckConstraint("max_advance_days > 0", name="max_advance_positive"),
         CheckConstraint("hold_seconds > 0", name="hold_positive"),
         CheckConstraint("free_cancellation_hours >= 0", name="cancellation_window_non_negative"),
+        CheckConstraint("early_start_minutes BETWEEN 0 AND 1440", name="early_start_range"),
         CheckConstraint(
             "assignment_policy IN ('balanced', 'random', 'fixed_order')", name="assignment_policy_known"
         ),
@@ -53,6 +54,9 @@ class Business(IdMixin, TimestampMixin, Base):
     auto_confirm: Mapped[bool] = mapped_column(default=True)
     deposit_policy: Mapped[str] = mapped_column(String(20), default="service_deposit")
     free_cancellation_hours: Mapped[int] = mapped_column(default=24)
+    # How long before its start a visit may be started (checked in early); complete and
+    # no-show wait for the start itself.
+    early_start_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     assignment_policy: Mapped[str] = mapped_column(String(20), default="balanced")
 
     hours: Mapped[list["BusinessHours"]] = relationship(

@@ -15,7 +15,15 @@ from tests.helpers import MONDAY, at, before
 
 
 def topics(session):
-    return [e.topic for e in session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at))]
+    """The webhook events recorded (customer emails are checked apart, with emails())."""
+    return [e.topic for e in session.scalars(select(OutboxEvent).order_by(OutboxEvent.created_at))
+            if not e.topic.startswith("email.")]
+
+
+def emails(session):
+    """The customer emails recorded, as their kinds, oldest first."""
+    return [e.payload["kind"] for e in session.scalars(
+        select(OutboxEvent).where(OutboxEvent.topic == "email.customer").order_by(OutboxEvent.created_at))]
 
 
 def test_hold_takes_the_slot_until_it_expires(session, salon):

@@ -61,8 +61,10 @@ def test_each_lifecycle_function_obeys_the_table_and_records_history(session, sa
     events_before = len(booking.history)
     allowed = target in manual_transitions(current)
     assert set(manual_transitions(current)) <= set(valid_transitions(current))
+    # The time rules beside the table (start from 30 minutes before, complete and no-show
+    # from the start) are met at the appointment's own time.
     if allowed:
-        action(session, booking, now=before())
+        action(session, booking, now=at(MONDAY, 10))
         session.commit()
         assert booking.status == target
         assert booking.history[-1].from_status == current
@@ -70,7 +72,7 @@ def test_each_lifecycle_function_obeys_the_table_and_records_history(session, sa
         assert len(booking.history) == events_before + 1
     else:
         with pytest.raises(InvalidTransition):
-            action(session, booking, now=before())
+            action(session, booking, now=at(MONDAY, 10))
         session.rollback()
         assert booking.status == current
 
@@ -129,3 +131,32 @@ def test_change_status_never_offers_the_target_it_refuses(session, salon, make_c
             ops.change_status(session, booking, system_only, now=before())
         assert system_only not in caught.value.valid
     assert manual_transitions("confirmed") == ("in_progress", "cancelled", "no_show")
+
+
+@pytest.mark.parametrize("target,action,allowed_from_minutes", [
+    ("in_progress", ops.start, -30), ("completed", ops.complete, 0), ("no_show", ops.no_show, 0),
+])
+def test_visit_moves_wait_for_the_appointment_time(session, salon, make_customer, target, action, allowed_from_minutes):
+    """Start is allowed from early_start_minutes (30) before the start; complete and no-show
+    only once it has begun: the evening before, each is refused and nothing changes."""
+    from bookingapp.domain.errors import ValidationError
+    from tests.helpers import MONDAY, at, before
+
+    business, service, alice, _ = salon
+    booking = ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business), staff=alice,
+                                 now=before())
+    if target != "in_progress":
+        booking.status = "in_progress" if target == "completed" else "confirmed"
+    session.commit()
+    status_before = booking.status
+    evening_before = at(MONDAY, 10) - timedelta(hours=15)
+    one_minute_early = at(MONDAY, 10) + timedelta(minutes=allowed_from_minutes - 1)
+    for too_early in (evening_before, one_minute_early):
+        with pytest.raises(ValidationError) as refused:
+            action(session, booking, now=too_early)
+        assert refused.value.param == "status"
+        session.rollback()
+        assert booking.status == status_before
+    action(session, booking, now=at(MONDAY, 10) + timedelta(minutes=allowed_from_minutes))
+    session.commit()
+    assert booking.status == target
