@@ -6,6 +6,7 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import lru_cache
 
+from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.review_replies import SORTS
 from bookingapp.domain.states import ALL_STATUSES
@@ -239,7 +240,7 @@ CUSTOMER_FIELDS = {
 }
 PLACEMENT = {
     "service_id": UUID, "start_at": {"type": "string", "format": "date-time"}, "staff_id": nullable(UUID),
-    **CUSTOMER_FIELDS, "notes": nullable({"type": "string", "maxLength": 5000}),
+    **CUSTOMER_FIELDS, "notes": nullable({"type": "string", "maxLength": MAX_NOTES_LENGTH}),
     "custom_fields": nullable({"type": "object"}),
 }
 SERVICE_BODY = {
@@ -330,7 +331,8 @@ def paths() -> dict:
         },
         "/bookings/{booking_id}/book": {"post": op("bookBooking", "Turn a hold or reservation into a booking",
             _ok("200", ref("BookingDetail"), "The booking"), tags="Bookings", params=BOOKING_ID, idempotent=True,
-            request=body({**CUSTOMER_FIELDS, "notes": nullable({"type": "string", "maxLength": 5000})}, optional_body=True))},
+            request=body({**CUSTOMER_FIELDS, "notes": nullable({"type": "string", "maxLength": MAX_NOTES_LENGTH}),
+                          "custom_fields": nullable({"type": "object"})}, optional_body=True))},
         "/bookings/{booking_id}/confirm": {"post": op("confirmBooking", "Confirm a pending booking",
             _ok("200", ref("BookingDetail"), "The booking"), tags="Bookings", params=BOOKING_ID, idempotent=True,
             request=body({}, optional_body=True))},

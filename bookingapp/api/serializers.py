@@ -219,6 +219,8 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
             "slot_interval_minutes": b.slot_interval_minutes,
             "auto_confirm": b.auto_confirm,
             "hold_seconds": b.hold_seconds,
+            "free_cancellation_hours": b.free_cancellation_hours,
+            "early_start_minutes": b.early_start_minutes,
         },
         "created_at": iso(b.created_at),
         "updated_at": iso(b.updated_at),

@@ -26,6 +26,7 @@ from bookingapp.api.params import (
 )
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock
+from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.analytics import PERIODS, business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
@@ -247,7 +248,7 @@ def _placement(body: Body):
     service = _referenced(Service, body.uuid("service_id", required=True), "Service", "service_id")
     start = body.datetime("start_at", required=True)
     staff = _referenced(Staff, body.uuid("staff_id"), "Staff member", "staff_id")
-    notes = body.str("notes", max_length=5000)
+    notes = body.str("notes", max_length=MAX_NOTES_LENGTH)
     custom_fields = body.object("custom_fields")
     return service, start, staff, notes, custom_fields
 
@@ -292,10 +293,12 @@ def reserve_booking():
 @idempotent
 def book_booking(booking_id):
     booking = _booking(booking_id)
-    body = Body({"customer_name", "customer_email", "customer_phone", "notes"}, required=False)
-    notes = body.str("notes", max_length=5000)
+    body = Body({"customer_name", "customer_email", "customer_phone", "notes", "custom_fields"}, required=False)
+    notes = body.str("notes", max_length=MAX_NOTES_LENGTH)
+    custom_fields = body.object("custom_fields")
     customer = _customer_from(body, required=False)
-    booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes, actor="api")
+    booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes,
+                        custom_fields=custom_fields, actor="api")
     return ok(out.booking_detail(booking))
 
 

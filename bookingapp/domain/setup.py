@@ -73,6 +73,7 @@ SETTING_RANGES = {
     "max_advance_days": ("Booking window", 1, 730),
     "hold_seconds": ("Hold length", 60, 60 * 60),
     "free_cancellation_hours": ("Free cancellation window", 0, 24 * 30),
+    "early_start_minutes": ("Early start allowed", 0, 24 * 60),
 }
 SETTING_FIELDS = (*SETTING_RANGES, "auto_confirm", "deposit_policy", "assignment_policy")
 
