@@ -1,5 +1,9 @@
 """Sending the emails recorded in the outbox (topics "email.*") over SMTP.
 
+Customer emails (topic "email.customer", recorded by the domain) are rendered here, at send
+time (notifications/messages.py); older rows of "email.booking_confirmation" carry their
+rendered text in the payload and are sent as they are.
+
 Each email is claimed first (a conditional UPDATE that only one worker can win, committed
 at once) and sent after, so two workers never send one email and no database lock is
 held while the SMTP server is slow. A failed send releases the claim for a later pass.
@@ -11,13 +15,16 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Mapping
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.notify import CUSTOMER_EMAIL_TOPIC
 from bookingapp.models import OutboxEvent
+from bookingapp.notifications.messages import render_customer_email
 from bookingapp.domain.clock import resolve_now
 
 EMAIL_TOPIC_PREFIX = "email."
@@ -46,16 +53,36 @@ def smtp_settings(config: Mapping) -> SmtpSettings | None:
     )
 
 
-def build_message(event: OutboxEvent, sender: str) -> EmailMessage:
-    payload = event.payload
+def _address(name: str | None, email: str) -> Address:
+    """One mailbox, whatever the name holds ("Smith, John" stays one recipient)."""
+    username, _, domain = email.rpartition("@")
+    return Address(display_name=name or "", username=username, domain=domain)
+
+
+def build_message(event: OutboxEvent, sender: str, *, session: Session | None = None,
+                  now: datetime | None = None) -> EmailMessage | None:
+    """The email for an outbox row; None when there is nothing to send any more."""
+    if event.topic == CUSTOMER_EMAIL_TOPIC:
+        rendered = render_customer_email(session, event, now=resolve_now(now))
+        if rendered is None:
+            return None
+        to, to_name, reply_to = rendered.to, rendered.to_name, rendered.reply_to
+        subject, text, ics = rendered.subject, rendered.text, rendered.ics
+    else:
+        payload = event.payload
+        to, to_name, reply_to = payload["to"], payload.get("to_name"), payload.get("reply_to")
+        subject, text, ics = payload["subject"], payload["text"], None
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = f'{payload.get("to_name") or ""} <{payload["to"]}>'.strip()
-    if payload.get("reply_to"):
-        message["Reply-To"] = payload["reply_to"]
-    message["Subject"] = payload["subject"]
+    message["To"] = _address(to_name, to)
+    if reply_to:
+        message["Reply-To"] = reply_to
+    message["Subject"] = subject
     message["Message-ID"] = f"<{event.id}@bookingapp>"  # stable: a resend is recognisably the same email
-    message.set_content(payload["text"])
+    message.set_content(text)
+    if ics:
+        message.add_attachment(ics.encode(), maintype="text", subtype="calendar", filename="booking.ics",
+                               params={"method": "PUBLISH"})
     return message
 
 
@@ -83,7 +110,9 @@ def send_pending_emails(session: Session, settings: SmtpSettings, *, now: dateti
         if not _claim(session, event.id, now):
             continue  # another worker has it
         try:
-            message = build_message(event, settings.sender)
+            message = build_message(event, settings.sender, session=session, now=now)
+            if message is None:
+                continue  # the booking is gone: nothing to tell; the claim stays as "done"
             with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
                 if settings.starttls:
                     smtp.starttls()
@@ -91,7 +120,7 @@ def send_pending_emails(session: Session, settings: SmtpSettings, *, now: dateti
                     smtp.login(settings.username, settings.password or "")
                 smtp.send_message(message)
             sent += 1
-        except (OSError, smtplib.SMTPException, KeyError) as error:
+        except (OSError, smtplib.SMTPException, KeyError, ValueError) as error:
             log.warning("email %s not sent, will retry: %s", event.id, error)
             session.execute(update(OutboxEvent).where(OutboxEvent.id == event.id).values(dispatched_at=None))
             session.commit()
