@@ -82,10 +82,17 @@ SCHEMAS = {
                      "description": "Every payment attempt and refund, oldest first."},
         "discount_cents": CENTS, "total_cents": CENTS, "paid_cents": CENTS, "refunded_cents": CENTS,
         "balance_due_cents": CENTS,
+        "money": ref("MoneySummary"),
         "total_charged_cents": CENTS, "tip_cents": CENTS,
         "line_items": {"type": "array", "items": ref("LineItem"), "description": "After checkout."},
     }, ("cancelled_at", "cancellation_reason", "custom_fields", "payments", "discount_cents", "total_cents",
         "paid_cents", "refunded_cents", "balance_due_cents"))]},
+    "MoneySummary": obj({
+        "currency": STR, "list_price_cents": CENTS, "extras_cents": CENTS, "discount_cents": CENTS, "tip_cents": CENTS,
+        "charged_cents": CENTS, "paid_cents": CENTS, "refunded_cents": CENTS, "net_paid_cents": INT,
+        "balance_due_cents": CENTS, "checked_out": BOOL,
+    }, ("currency", "list_price_cents", "extras_cents", "discount_cents", "tip_cents", "charged_cents", "paid_cents",
+        "refunded_cents", "net_paid_cents", "balance_due_cents", "checked_out")),
     "Payment": obj({
         "id": UUID, "kind": {"type": "string", "enum": list(PAYMENT_KINDS)},
         "status": {"type": "string", "enum": list(PAYMENT_STATUSES)},

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import payments as payments_domain
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Product, Review, Service, Staff
@@ -131,14 +132,16 @@ def _payments_of(b: Booking) -> list[dict[str, Any]]:
 
 
 def _money_of(b: Booking) -> dict[str, Any]:
-    """What the booking costs and has paid, derived from its payment rows."""
-    money = payments_domain.balance(db.session, b)
+    """The domain's one money summary (domain/booking_money.py), as the manage page and the
+    dashboard show it; the flat fields keep their first-release names."""
+    money = money_summary(db.session, b)
     return {
         "discount_cents": money.discount_cents,
-        "total_cents": money.total_cents,
+        "total_cents": money.charged_cents,
         "paid_cents": money.net_paid_cents,
         "refunded_cents": money.refunded_cents,
-        "balance_due_cents": money.owed_cents,
+        "balance_due_cents": money.balance_due_cents,
+        "money": money.as_dict(),
     }
 
 

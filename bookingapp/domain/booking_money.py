@@ -1,0 +1,73 @@
+"""One money summary of a booking: what it lists at, what was taken off, added (add-ons,
+products, tip), charged, paid, refunded and what is still due. The manage page, the
+dashboard and the API all show this one summary, so the customer never reads "due at the
+venue" for a visit the owner has already checked out, or a balance on a no-show.
+
+Where the numbers come from:
+* a checkout (open or closed) is the bill: its lines, tip, discount and total, and its
+  payments (card through the provider, cash and card-present at the desk);
+* without one, the list price less any promotion, and the provider payments;
+* a booking that will not go ahead (cancelled, no-show, expired, moved away) owes nothing:
+  what it was charged is what was kept (a deposit kept under the cancellation policy)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session
+
+from bookingapp.domain import checkout as checkout_domain
+from bookingapp.domain.payments import balance
+from bookingapp.domain.states import BookingStatus as S
+from bookingapp.models import Booking, Business
+
+# Visits that take place (or have): their bill stands and may still be owed.
+GOING_AHEAD = (S.HELD.value, S.RESERVED.value, S.PENDING.value, S.CONFIRMED.value, S.IN_PROGRESS.value,
+               S.COMPLETED.value)
+
+
+@dataclass(frozen=True)
+class MoneySummary:
+    currency: str
+    list_price_cents: int      # the service as booked
+    extras_cents: int          # add-ons and products added at checkout
+    discount_cents: int        # promotion or checkout discount
+    tip_cents: int
+    charged_cents: int         # the bill: list + extras - discount + tip; for a visit that did not happen, what was kept
+    paid_cents: int            # money taken, before refunds (card and desk)
+    refunded_cents: int
+    net_paid_cents: int        # paid - refunded
+    balance_due_cents: int     # still to pay (never negative; 0 for a visit that did not happen)
+    checked_out: bool          # the owner closed the bill
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def money_summary(session: Session, booking: Booking, business: Business | None = None) -> MoneySummary:
+    provider = balance(session, booking, business)
+    checkout = checkout_domain.checkout_of(session, booking)
+    going_ahead = booking.status in GOING_AHEAD
+    if checkout is not None:
+        totals = checkout_domain.totals(session, checkout)
+        list_price = booking.price_cents
+        paid, refunded, net = totals.gross_paid_cents, totals.refunded_cents, totals.paid_cents
+        summary = dict(
+            list_price_cents=list_price, extras_cents=max(totals.subtotal_cents - list_price, 0),
+            discount_cents=totals.discount_cents, tip_cents=totals.tip_cents,
+            charged_cents=totals.total_after_refunds_cents, checked_out=checkout.status == "closed",
+        )
+        due = 0 if checkout.status == "closed" else max(totals.due_cents, 0)
+    else:
+        paid, refunded, net = provider.paid_cents, provider.refunded_cents, provider.net_paid_cents
+        summary = dict(
+            list_price_cents=provider.price_cents, extras_cents=0, discount_cents=provider.discount_cents,
+            tip_cents=0, charged_cents=provider.total_cents, checked_out=False,
+        )
+        due = max(provider.total_cents - net, 0)
+    if not going_ahead:
+        summary["charged_cents"] = max(net, 0)
+        due = 0
+    return MoneySummary(
+        currency=booking.currency, paid_cents=paid, refunded_cents=refunded, net_paid_cents=net,
+        balance_due_cents=due, **summary,
+    )
