@@ -209,13 +209,15 @@ def checkout_pay(checkout_id):
     method = request.form.get("method")
     if method == "card":
         def change():
-            _, url = co.start_card_payment(
-                db.session, current_provider(), checkout, now=now_utc(),
+            # A second click (or "back" from the page) gets the page already open; a page that
+            # turned out paid sends the desk to card_return as if it had come back from it.
+            started = co.start_card_payment(
+                db.session, current_provider(), checkout, actor=actor(), now=now_utc(),
                 success_url=url_for("dashboard.card_return", checkout_id=checkout.id, _external=True)
                 + "?session_id={CHECKOUT_SESSION_ID}",
                 cancel_url=url_for("dashboard.checkout_page", checkout_id=checkout.id, _external=True),
             )
-            return ("", 204, {"HX-Redirect": url}) if is_htmx() else redirect(url)
+            return ("", 204, {"HX-Redirect": started.url}) if is_htmx() else redirect(started.url)
 
         return _apply(checkout, change)
 
@@ -235,9 +237,7 @@ def card_return(checkout_id):
     session_id = request.args.get("session_id", "")
     try:
         with all_or_nothing():
-            payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=now_utc(), actor=actor())
-            if co.totals(db.session, checkout).due_cents <= 0 and checkout.status == "open":
-                co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+            co.confirm_card_payment(db.session, current_provider(), checkout, session_id, actor=actor(), now=now_utc())
     except DomainError as error:
         return _render(db.session.get(Checkout, checkout_id), error=error.message, status=422)
     if checkout.status == "closed":
