@@ -203,7 +203,8 @@ def _failures_since(session: Session, column, value: str, since: datetime) -> tu
 def authenticate(session: Session, email: str, password: str, *, address: str, now: datetime | None = None) -> Account:
     """The account for these credentials, or SignInRefused / TooManyAttempts.
 
-    Every try is recorded (the caller commits even on failure, so failures count)."""
+    Every try is recorded; the caller keeps the record of a refused one too
+    (unit_of_work.keep_on_error), so failures count towards the limit."""
     now = resolve_now(now)
     try:
         email = normalise_email(email)

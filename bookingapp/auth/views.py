@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from bookingapp import unit_of_work
 from bookingapp.auth.accounts import SignInRefused, TooManyAttempts, authenticate
 from bookingapp.extensions import db
 
@@ -43,13 +44,11 @@ def sign_in():
                     db.session, form.email.data, form.password.data, address=request.remote_addr or "unknown"
                 )
             except TooManyAttempts as refused:
-                db.session.commit()
-                error, status = refused.message, 429
+                error, status = refused.message, 429  # refused before trying: nothing recorded
             except SignInRefused as refused:
-                db.session.commit()  # the failed attempt must count towards the limit
+                unit_of_work.keep_on_error()  # the failed attempt must count towards the limit
                 error, status = refused.message, 401
             else:
-                db.session.commit()
                 login_user(account)
                 return redirect(_safe_next(request.args.get("next")))
         else:

@@ -3,16 +3,22 @@
 Each view checks its permission (bookingapp.auth.require) and returns the partial for an
 htmx request and the full page otherwise; responses vary on HX-Request so caches keep
 the two apart. Form errors come back as 422 with the form partial.
+
+No view commits: the request's unit of work (bookingapp.unit_of_work) commits once when the
+answer is below 400 and rolls back otherwise. A view runs its domain change inside
+`all_or_nothing()`, so a refused change is undone before the view renders its answer.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from contextlib import contextmanager
+from datetime import datetime
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from bookingapp.auth.roles import allowed
 from bookingapp.domain import clock
+from bookingapp.extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -24,6 +30,19 @@ NAV: list[tuple[str, str, str]] = []
 def now_utc() -> datetime:
     """The one clock (domain.clock; the app's CLOCK setting pins it)."""
     return clock.now()
+
+
+@contextmanager
+def all_or_nothing():
+    """One domain change in a savepoint: when it raises, what it wrote is undone at once.
+
+    The unit of work rolls a 4xx back anyway, but only after the view has rendered its
+    answer; without the savepoint a 422 page would show the half-made change (a line
+    already taken off, a status already moved), on PostgreSQL a failed statement would
+    leave the transaction unusable for that render, and a refusal answered with a
+    redirect (below 400, so committed) would keep it."""
+    with db.session.begin_nested():
+        yield
 
 
 def is_htmx() -> bool:

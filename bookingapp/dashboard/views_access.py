@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from bookingapp.auth import require
 from bookingapp.auth import accounts
-from bookingapp.dashboard import bp
+from bookingapp.dashboard import all_or_nothing, bp
 from bookingapp.dashboard.views_setup import SECTIONS, _done, _edit_page, _staff
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
@@ -31,7 +31,6 @@ def access_context(member: Staff, *, errors: dict | None = None, typed: dict | N
 
 
 def _refuse(member: Staff, error: DomainError):
-    db.session.rollback()
     member = _staff(member.id)
     field = error.param if error.param in ("email", "password") else None
     access = access_context(member, errors={field: error.message} if field else {},
@@ -43,13 +42,12 @@ def _refuse(member: Staff, error: DomainError):
 def _change(item_id, run, message: str):
     member = _staff(item_id)
     try:
-        run(member)
+        with all_or_nothing():
+            run(member)
     except accounts.AccessRefused:
-        db.session.rollback()
         abort(403)
     except DomainError as error:
         return _refuse(member, error)
-    db.session.commit()
     return _done(message, url_for("dashboard.setup_edit", section="staff", item_id=member.id))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.auth.roles import allowed
-from bookingapp.dashboard import actor, bp, is_htmx, now_utc, render
+from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.dashboard import views_day
 from bookingapp.domain import checkout as co
 from bookingapp.domain import payments as payments_domain
@@ -119,13 +119,12 @@ def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
 
 
 def _apply(checkout: Checkout, change):
-    """Run a domain change; commit, or roll back and show why (422)."""
+    """Run a domain change, or undo it and show why (422, which the request does not commit)."""
     try:
-        result = change()
+        with all_or_nothing():
+            result = change()
     except DomainError as error:
-        db.session.rollback()
         return _render(db.session.get(Checkout, checkout.id), error=error.message, status=422)
-    db.session.commit()
     return result if result is not None else _render(checkout)
 
 
@@ -134,11 +133,10 @@ def _apply(checkout: Checkout, change):
 def open_checkout(booking_id):
     booking = views_day._own_booking(booking_id)
     try:
-        checkout = co.open_checkout(db.session, booking, now=now_utc())
+        with all_or_nothing():
+            checkout = co.open_checkout(db.session, booking, now=now_utc())
     except DomainError as error:
-        db.session.rollback()
         return views_day._panel(booking, error=error.message, status=422)
-    db.session.commit()
     target = url_for("dashboard.checkout_page", checkout_id=checkout.id)
     return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target)
 
@@ -211,13 +209,15 @@ def checkout_pay(checkout_id):
     method = request.form.get("method")
     if method == "card":
         def change():
-            _, url = co.start_card_payment(
-                db.session, current_provider(), checkout, now=now_utc(),
+            # A second click (or "back" from the page) gets the page already open; a page that
+            # turned out paid sends the desk to card_return as if it had come back from it.
+            started = co.start_card_payment(
+                db.session, current_provider(), checkout, actor=actor(), now=now_utc(),
                 success_url=url_for("dashboard.card_return", checkout_id=checkout.id, _external=True)
                 + "?session_id={CHECKOUT_SESSION_ID}",
                 cancel_url=url_for("dashboard.checkout_page", checkout_id=checkout.id, _external=True),
             )
-            return ("", 204, {"HX-Redirect": url}) if is_htmx() else redirect(url)
+            return ("", 204, {"HX-Redirect": started.url}) if is_htmx() else redirect(started.url)
 
         return _apply(checkout, change)
 
@@ -236,13 +236,10 @@ def card_return(checkout_id):
     checkout = _checkout(checkout_id)
     session_id = request.args.get("session_id", "")
     try:
-        payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=now_utc(), actor=actor())
-        if co.totals(db.session, checkout).due_cents <= 0 and checkout.status == "open":
-            co.close_checkout(db.session, checkout, actor=actor(), now=now_utc())
+        with all_or_nothing():
+            co.confirm_card_payment(db.session, current_provider(), checkout, session_id, actor=actor(), now=now_utc())
     except DomainError as error:
-        db.session.rollback()
         return _render(db.session.get(Checkout, checkout_id), error=error.message, status=422)
-    db.session.commit()
     if checkout.status == "closed":
         return redirect(url_for("dashboard.receipt", checkout_id=checkout.id))
     return redirect(url_for("dashboard.checkout_page", checkout_id=checkout.id))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.auth.roles import allowed, sees_everyone
-from bookingapp.dashboard import actor, bp, now_utc, render
+from bookingapp.dashboard import actor, all_or_nothing, bp, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.availability import find_availability, local_date_of
@@ -101,11 +101,10 @@ def booking_status(booking_id):
     target = request.form.get("status", "")
     reason = (request.form.get("reason") or "").strip() or None
     try:
-        booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
+        with all_or_nothing():
+            booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
     except DomainError as error:
-        db.session.rollback()
         return _panel(db.session.get(Booking, booking_id), error=error.message, status=422)
-    db.session.commit()
     response, status = _panel(booking)
     # The columns listen for this and refresh, so the booking's colour changes at once.
     return response, status, {"HX-Trigger": "day-changed"}
@@ -201,15 +200,17 @@ def create_booking():
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
                       business=business, form=form)
     try:
-        customer = find_or_create_customer(db.session, business, email=form.email.data, name=form.name.data,
-                                           phone=form.phone.data or None)
-        db.session.flush()
-        booking = booking_ops.create_booking(
-            db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
-            notes=(form.notes.data or "").strip() or None, actor=actor(),
-        )
+        # The undo also matters for the fresh list of times below: a refused insert must not
+        # leave the transaction unusable (PostgreSQL) or the new customer half-made.
+        with all_or_nothing():
+            customer = find_or_create_customer(db.session, business, email=form.email.data, name=form.name.data,
+                                               phone=form.phone.data or None)
+            db.session.flush()
+            booking = booking_ops.create_booking(
+                db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
+                notes=(form.notes.data or "").strip() or None, actor=actor(),
+            )
     except DomainError as error:
-        db.session.rollback()
         field = {"email": form.email, "name": form.name, "phone": form.phone}.get(error.param, form.start)
         if isinstance(error, SlotNotOffered):
             # Not a time the business offers at all (off the grid, outside hours, past).
@@ -225,7 +226,6 @@ def create_booking():
         _fill_choices(form, business)
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
                       business=business, form=form, slot_problem=slot_problem)
-    db.session.commit()
     target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business).isoformat())
     if request.headers.get("HX-Request") == "true":
         return "", 204, {"HX-Redirect": target}

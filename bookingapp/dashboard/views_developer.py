@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bookingapp.api.keys import revoke_api_key
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, bp, is_htmx, now_utc, render
+from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.domain import setup as setup_domain
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
@@ -50,12 +50,14 @@ def developer():
 def developer_create_key():
     form = {"name": request.form.get("name", ""), "mode": request.form.get("mode", "live"), "error": None}
     try:
-        key, secret = setup_domain.create_named_api_key(db.session, current_user.business, name=form["name"], mode=form["mode"])
+        with all_or_nothing():
+            key, secret = setup_domain.create_named_api_key(db.session, current_user.business, name=form["name"],
+                                                            mode=form["mode"])
     except DomainError as error:
-        db.session.rollback()
         form["error"] = error.message
         return _page(status=422, key_form=form)
-    db.session.commit()
+    # The secret goes out only in this 201, which the unit of work commits before sending:
+    # if the key cannot be stored the answer is an error and the secret is never shown.
     return _page(status=201, new_key={"key": key, "secret": secret})
 
 
@@ -71,7 +73,6 @@ def _own_key(key_id: uuid.UUID) -> ApiKey:
 def developer_revoke_key(key_id):
     key = _own_key(key_id)
     revoke_api_key(db.session, key, now=now_utc())
-    db.session.commit()
     return _page()
 
 
@@ -81,13 +82,12 @@ def developer_add_webhook():
     form = {"url": request.form.get("url", ""), "description": request.form.get("description", ""),
             "events": request.form.getlist("events"), "error": None}
     try:
-        endpoint = webhooks.create_endpoint(db.session, current_user.business, url=form["url"], events=form["events"],
-                                            description=form["description"].strip() or None)
+        with all_or_nothing():
+            endpoint = webhooks.create_endpoint(db.session, current_user.business, url=form["url"],
+                                                events=form["events"], description=form["description"].strip() or None)
     except DomainError as error:
-        db.session.rollback()
         form["error"] = error.message
         return _page(status=422, hook_form=form)
-    db.session.commit()
     return _page(status=201, new_endpoint=endpoint)
 
 
@@ -103,7 +103,6 @@ def _own_endpoint(endpoint_id: uuid.UUID) -> WebhookEndpoint:
 def developer_delete_webhook(endpoint_id):
     endpoint = _own_endpoint(endpoint_id)
     webhooks.delete_endpoint(db.session, current_user.business, endpoint, now=now_utc())
-    db.session.commit()
     flash("Endpoint removed; its pending deliveries were abandoned.", "success")
     target = url_for("dashboard.developer")
     return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target, code=303)
@@ -129,7 +128,6 @@ def developer_webhook(endpoint_id):
 def developer_test_webhook(endpoint_id):
     endpoint = _own_endpoint(endpoint_id)
     webhooks.send_test_event(db.session, current_user.business, endpoint, now=now_utc())
-    db.session.commit()
     return _log(endpoint, status=202)
 
 
@@ -141,9 +139,8 @@ def developer_replay(delivery_id):
         abort(404)
     endpoint = _own_endpoint(delivery.endpoint_id)
     try:
-        setup_domain.replay_delivery(db.session, current_user.business, delivery, now=now_utc())
+        with all_or_nothing():
+            setup_domain.replay_delivery(db.session, current_user.business, delivery, now=now_utc())
     except DomainError as error:
-        db.session.rollback()
         return _log(_own_endpoint(endpoint.id), status=422, error=error.message)
-    db.session.commit()
     return _log(endpoint, status=202)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, bp, now_utc, render
+from bookingapp.dashboard import NAV, all_or_nothing, bp, now_utc, render
 from bookingapp.domain.errors import DomainError
 from bookingapp.domain.review_replies import SORTS, rating_distribution, reply_to_review, review_query
 from bookingapp.domain.reviews import rating_summary
@@ -92,12 +92,11 @@ def review_reply(review_id):
     review = _own_review(review_id)
     draft = request.form.get("reply", "")
     try:
-        reply_to_review(db.session, current_user.business, review, draft, now=now_utc())
+        with all_or_nothing():
+            reply_to_review(db.session, current_user.business, review, draft, now=now_utc())
     except DomainError as error:
-        db.session.rollback()
         # What was typed comes back with the reason, so nothing is lost.
         return render("dashboard/_review.html", "dashboard/review.html", status=422, business=current_user.business,
                       review=_own_review(review_id), editing=True, draft=draft, error=error.message)
-    db.session.commit()
     return render("dashboard/_review.html", "dashboard/review.html", business=current_user.business, review=review,
                   editing=False, saved=True)

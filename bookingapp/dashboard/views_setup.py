@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, bp, is_htmx, now_utc, render
+from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.dashboard.setup_forms import (
     FormErrors, Spec, display, field_of, parse, parse_week, typed, week_values,
 )
@@ -112,21 +112,19 @@ def setup_business():
     form_ctx = _form_ctx("profile-form", url_for("dashboard.setup_business"), PROFILE_SPECS,
                          typed(PROFILE_SPECS, request.form), title="Profile")["form"]
     try:
-        values = parse(PROFILE_SPECS, request.form, business)
-        address = {key: values.pop(f"address_{key}") for key in ("street", "city", "zip", "country")}
-        slug = values.pop("slug")
-        catalog.update_business_profile(db.session, business, {**values, "address": address}, now=now_utc())
-        if slug != business.slug:
-            setup_domain.change_slug(db.session, business, slug, now=now_utc())
+        with all_or_nothing():
+            values = parse(PROFILE_SPECS, request.form, business)
+            address = {key: values.pop(f"address_{key}") for key in ("street", "city", "zip", "country")}
+            slug = values.pop("slug")
+            catalog.update_business_profile(db.session, business, {**values, "address": address}, now=now_utc())
+            if slug != business.slug:
+                setup_domain.change_slug(db.session, business, slug, now=now_utc())
     except FormErrors as errors:
-        db.session.rollback()
         form_ctx["errors"] = errors.errors
         return _business_page(profile=form_ctx, status=422)
     except DomainError as error:
-        db.session.rollback()
         _place_error(form_ctx, error, PROFILE_SPECS)
         return _business_page(profile=form_ctx, status=422)
-    db.session.commit()
     return _done("Profile saved.", url_for("dashboard.setup_business"))
 
 
@@ -147,14 +145,13 @@ def setup_hours():
     week, errors = parse_week(request.form)
     if not errors:
         try:
-            setup_domain.set_business_hours(db.session, business, week, now=now_utc())
+            with all_or_nothing():
+                setup_domain.set_business_hours(db.session, business, week, now=now_utc())
         except DomainError as error:
-            db.session.rollback()
             errors = {(error.param or "").split(".")[-1]: error.message}
     if errors:
         hours["errors"] = errors
         return _business_page(hours=hours, status=422, partial="dashboard/_week_form.html")
-    db.session.commit()
     return _done("Opening hours saved.", url_for("dashboard.setup_business"))
 
 
@@ -171,16 +168,14 @@ def setup_booking():
     ctx = _form_ctx("booking-settings-form", action, BOOKING_SPECS, typed(BOOKING_SPECS, request.form),
                     title="Booking settings")
     try:
-        setup_domain.update_booking_settings(db.session, business, parse(BOOKING_SPECS, request.form, business),
-                                             now=now_utc())
+        with all_or_nothing():
+            setup_domain.update_booking_settings(db.session, business, parse(BOOKING_SPECS, request.form, business),
+                                                 now=now_utc())
     except FormErrors as errors:
-        db.session.rollback()
         ctx["form"]["errors"] = errors.errors
     except DomainError as error:
-        db.session.rollback()
         _place_error(ctx["form"], error, BOOKING_SPECS)
     else:
-        db.session.commit()
         return _done("Booking settings saved.", action)
     return render("dashboard/_setup_form.html", "dashboard/setup_page.html", status=422, business=business,
                   current_page="booking", pages=PAGES, **ctx)
@@ -385,17 +380,15 @@ def setup_list(section):
 def _save(section: Section, specs, run, form_ctx: dict, respond_error):
     business = _business()
     try:
-        fields = parse(specs, request.form, business)
-        result = run(business, fields)
+        with all_or_nothing():
+            fields = parse(specs, request.form, business)
+            result = run(business, fields)
     except FormErrors as errors:
-        db.session.rollback()
         form_ctx["errors"] = errors.errors
         return respond_error(form_ctx)
     except DomainError as error:
-        db.session.rollback()
         _place_error(form_ctx, error, specs)
         return respond_error(form_ctx)
-    db.session.commit()
     return result
 
 
@@ -461,14 +454,15 @@ def setup_retire(section, item_id):
     section = _section(section)
     item = _item(section, item_id)
     try:
-        section.retire(db.session, _business(), item, now=now_utc())
+        # The savepoint matters here: the refusal is answered with a redirect (204/303), which
+        # the unit of work commits, so whatever the refused retire wrote must be undone first.
+        with all_or_nothing():
+            section.retire(db.session, _business(), item, now=now_utc())
     except DomainError as error:
-        db.session.rollback()
         flash(error.message, "error")
         target = url_for("dashboard.setup_edit", section=section.key, item_id=item_id)
         # The reason is shown on the page it lands on (htmx follows HX-Redirect on a 204 only).
         return ("", 204, {"HX-Redirect": target}) if is_htmx() else redirect(target, code=303)
-    db.session.commit()
     return _done(f"{section.noun.capitalize()} {section.retire_label.lower()}d: past bookings keep it.",
                  url_for("dashboard.setup_list", section=section.key))
 
@@ -510,16 +504,15 @@ def setup_staff_hours(item_id):
     week, errors = parse_week(request.form)
     if not errors:
         try:
-            setup_domain.set_staff_hours(db.session, _business(), member, week, now=now_utc())
+            with all_or_nothing():
+                setup_domain.set_staff_hours(db.session, _business(), member, week, now=now_utc())
         except DomainError as error:
-            db.session.rollback()
             errors = {(error.param or "").split(".")[-1]: error.message}
     if errors:
         member = _staff(item_id)
         hours = {"id": "staff-hours-form", "title": "Working hours", "values": dict(request.form), "errors": errors,
                  "error": None, "action": url_for("dashboard.setup_staff_hours", item_id=member.id)}
         return _edit_page(SECTIONS["staff"], member, status=422, partial="dashboard/_week_form.html", hours=hours)
-    db.session.commit()
     return _done("Working hours saved.", url_for("dashboard.setup_edit", section="staff", item_id=member.id))
 
 
@@ -531,18 +524,16 @@ def setup_time_off(item_id):
     form_ctx = _form_ctx("time-off-form", url_for("dashboard.setup_time_off", item_id=member.id), TIME_OFF_SPECS,
                          typed(TIME_OFF_SPECS, request.form), submit="Add time off", title="Add time off")["form"]
     try:
-        values = parse(TIME_OFF_SPECS, request.form, business)
-        time_off = setup_domain.add_time_off(db.session, business, member, values["starts_at"], values["ends_at"],
-                                             values["reason"], now=now_utc())
-        clashes = setup_domain.bookings_clashing_with(db.session, time_off)
+        with all_or_nothing():
+            values = parse(TIME_OFF_SPECS, request.form, business)
+            time_off = setup_domain.add_time_off(db.session, business, member, values["starts_at"],
+                                                 values["ends_at"], values["reason"], now=now_utc())
+            clashes = setup_domain.bookings_clashing_with(db.session, time_off)
     except FormErrors as errors:
-        db.session.rollback()
         form_ctx["errors"] = errors.errors
     except DomainError as error:
-        db.session.rollback()
         _place_error(form_ctx, error, TIME_OFF_SPECS)
     else:
-        db.session.commit()
         if clashes:
             numbers = ", ".join(b.booking_number for b in clashes)
             flash(f"Time off added. These bookings fall inside it and still stand: {numbers}. Move or cancel them.", "warning")
@@ -561,5 +552,4 @@ def setup_time_off_delete(item_id, time_off_id):
     if time_off is None or time_off.staff_id != member.id:
         abort(404)
     setup_domain.remove_time_off(db.session, _business(), time_off)
-    db.session.commit()
     return _done("Time off removed.", url_for("dashboard.setup_edit", section="staff", item_id=member.id))

@@ -105,9 +105,11 @@ def test_card_balance_through_the_sandbox_provider_and_card_refund(session, salo
     provider = SandboxProvider(session, url_for_checkout=lambda sid: f"http://sandbox/{sid}")
     checkout = co.open_checkout(session, served)
     co.add_product(session, checkout, _product(session, salon[0], price=1000), quantity=1)
-    payment, url = co.start_card_payment(session, provider, checkout, success_url="http://x/ok?s={CHECKOUT_SESSION_ID}",
-                                         cancel_url="http://x/cancel")
-    assert payment.amount_cents == 6000 and payment.kind == "balance" and url
+    started = co.start_card_payment(session, provider, checkout, success_url="http://x/ok?s={CHECKOUT_SESSION_ID}",
+                                    cancel_url="http://x/cancel", actor="front_desk:desk@example.com")
+    payment = started.payment
+    assert payment.amount_cents == 6000 and payment.kind == "balance" and started.url
+    assert payment.actor == "front_desk:desk@example.com"
     assert try_card(provider, payment.provider_session_id, "4242424242424242").paid
     confirm_checkout(session, provider, payment.provider_session_id)
     assert co.totals(session, checkout).due_cents == 0
