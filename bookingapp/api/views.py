@@ -27,7 +27,6 @@ from bookingapp.api.params import (
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
-from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.analytics import PERIODS, business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
 from bookingapp.domain.clients import list_clients
@@ -332,7 +331,7 @@ def cancel_booking(booking_id):
     booking = _booking(booking_id)
     body = Body({"cancellation_reason"}, required=False)
     reason = body.str("cancellation_reason", max_length=2000)
-    payments_domain.cancel_with_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
+    cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
     return ok(out.booking_detail(booking))
 
 
@@ -346,7 +345,7 @@ def update_booking_status(booking_id):
         raise bad_request(f"Unknown status {status!r}.", "status")
     if status == S.CANCELLED.value:
         # Same refunds as POST /cancel and the manage page, not a bare status change.
-        payments_domain.cancel_with_policy(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
+        cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
     else:
         booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
     return ok(out.booking_detail(booking))

@@ -1,6 +1,8 @@
-"""Releasing a hold or reservation (the API's DELETE), on top of domain.payments'
-cancellation policy. It lives apart from booking.py because it needs payments, which
-imports booking."""
+"""Cancelling: the one command every door calls (the manage link, the dashboard, the API's
+cancel, PATCH and DELETE), so a cancellation refunds, records and notifies the same way
+whoever asks. The cancellation policy decides the refund; the business (an owner or
+manager in the dashboard) may override it, and the choice is kept in the booking history.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,14 +10,52 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import payments
+from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.states import BookingStatus as S
-from bookingapp.models import Booking
+from bookingapp.models import Booking, Business
 
 RELEASABLE = (S.HELD.value, S.RESERVED.value)
 
+# What a cancellation refunds: what the policy gives, everything paid, or nothing.
+FOLLOW_POLICY = "policy"
+REFUND_EVERYTHING = "refund_all"
+KEEP_EVERYTHING = "keep_all"
+OVERRIDES = (FOLLOW_POLICY, REFUND_EVERYTHING, KEEP_EVERYTHING)
+OVERRIDE_NOTES = {
+    REFUND_EVERYTHING: "policy overridden by the business: everything paid refunded",
+    KEEP_EVERYTHING: "policy overridden by the business: nothing refunded",
+}
 
-def release(session: Session, provider, booking: Booking, *, now: datetime, actor: str) -> payments.CancelOutcome:
+CancelOutcome = payments.CancelOutcome
+
+
+def terms(session: Session, booking: Booking, business: Business, *, now: datetime | None = None):
+    """What the policy gives if the booking is cancelled now (refund, amount kept): the
+    same numbers `cancel` acts on, for a preview on any door."""
+    return payments.cancellation_terms(session, booking, business, now=resolve_now(now))
+
+
+def cancel(
+    session: Session, provider, booking: Booking, *, actor: str, reason: str | None = None,
+    override: str = FOLLOW_POLICY, now: datetime | None = None,
+) -> CancelOutcome:
+    """Cancel a booking and refund per the policy (or the business's override)."""
+    if override not in OVERRIDES:
+        raise ValidationError(f"Refund choice must be one of: {', '.join(OVERRIDES)}.", param="refund")
+    if override != FOLLOW_POLICY and actor == "customer":
+        raise ValidationError("Only the business can override the cancellation policy.", param="refund")
+    now = resolve_now(now)
+    note = OVERRIDE_NOTES.get(override)
+    if note is not None:
+        reason = f"{note}; {reason}" if reason else note
+    return payments.cancel_with_policy(
+        session, provider, booking, reason=reason, now=now, actor=actor,
+        refund_everything=override == REFUND_EVERYTHING, refund_nothing=override == KEEP_EVERYTHING,
+    )
+
+
+def release(session: Session, provider, booking: Booking, *, now: datetime, actor: str) -> CancelOutcome:
     """Let go of a hold or a reservation. A made booking is cancelled, never released, so
     its history and the customer's notification are kept. Anything already paid on a
     reservation is refunded in full: the business gave the slot up, not the customer."""

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import booking as booking_domain
+from bookingapp.domain import cancellation
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.policy import free_cancellation_deadline
@@ -58,9 +59,9 @@ def cancel_by_customer(
     session: Session, provider: PaymentProvider, booking: Booking, *, now: datetime, reason: str,
 ) -> payments_domain.CancelOutcome:
     """The customer cancels: refused once the visit has started; the refund follows the
-    business's cancellation policy (domain.payments.cancel_with_policy)."""
+    business's cancellation policy (domain.cancellation.cancel, as on every door)."""
     ensure_customer_may_change(booking, now, action="cancel")
-    return payments_domain.cancel_with_policy(session, provider, booking, reason=reason, now=now, actor="customer")
+    return cancellation.cancel(session, provider, booking, reason=reason, now=now, actor="customer")
 
 
 def reschedule_by_customer(

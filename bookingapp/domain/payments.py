@@ -771,6 +771,7 @@ def cancel_with_policy(
     now: datetime | None = None,
     actor: str = "customer",
     refund_everything: bool = False,
+    refund_nothing: bool = False,
 ) -> CancelOutcome:
     """Cancel a booking and refund per the business's policy (cancellation_terms).
     refund_everything=True (the business cancelling) refunds all of it at any time.
@@ -786,7 +787,7 @@ def cancel_with_policy(
     terms = cancellation_terms(session, booking, business, now=now)
     booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor)
     within = terms.within_free_window
-    amount = terms.paid_cents if refund_everything else terms.refund_cents
+    amount = terms.paid_cents if refund_everything else 0 if refund_nothing else terms.refund_cents
     refunds = []
     if amount > 0:
         why = "cancelled within the free-cancellation window" if within else "cancelled"
