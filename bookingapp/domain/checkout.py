@@ -37,8 +37,10 @@ from sqlalchemy.orm import Session
 from bookingapp.db import acquire_write_lock
 
 from bookingapp.domain import booking as booking_ops
-from bookingapp.domain import payments as payments_domain
-from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.errors import NotFound, PaymentUnavailable, ValidationError
+from bookingapp.domain.payments import refunds as payment_refunds
+from bookingapp.domain.payments.ledger import balance as payment_balance
+from bookingapp.domain.payments.ledger import money as format_money
 from bookingapp.domain.pricing import discount_for, find_promotion, normalise_code, redemption_of, times_used
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Product, Service
@@ -314,7 +316,7 @@ def totals(session: Session, checkout: Checkout) -> Totals:
     discount = min(_discounts(checkout), subtotal)
     tip = sum(line.amount_cents for line in checkout.line_items if line.type == "tip")
     total = checkout.total_cents if checkout.status == "closed" else subtotal - discount + tip
-    provider = payments_domain.balance(session, checkout.booking)
+    provider = payment_balance(session, checkout.booking)
     desk_paid = _desk_net(checkout)
     desk_refunded = sum(t.amount_cents for t in checkout.tenders if t.kind == "refund")
     paid = provider.net_paid_cents + desk_paid
@@ -344,7 +346,7 @@ def take_in_person(
         raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
     amount = due if amount_cents is None else _cents(amount_cents, "amount_cents", allow_zero=False)
     if amount > due:
-        raise ValidationError(f"Only {payments_domain.money(due, checkout.currency)} is due.", param="amount_cents")
+        raise ValidationError(f"Only {format_money(due, checkout.currency)} is due.", param="amount_cents")
     tender = CheckoutTender(method=method, kind="payment", amount_cents=amount, actor=actor[:40], created_at=_now(now))
     checkout.tenders.append(tender)
     session.flush()
@@ -380,7 +382,7 @@ def start_card_payment(
             customer_email=booking.customer.email if booking.customer else None,
         )
     except (ProviderUnavailable, ProviderRejected) as error:
-        raise payments_domain.PaymentUnavailable("The card payment page could not be opened; try again.",
+        raise PaymentUnavailable("The card payment page could not be opened; try again.",
                                                  param="payment") from error
     payment.status = "pending"
     payment.provider_session_id = page.id
@@ -402,12 +404,12 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
     money = totals(session, checkout)
     if money.due_cents > 0:
         raise ValidationError(
-            f"{payments_domain.money(money.due_cents, checkout.currency)} is still due.", param="checkout",
+            f"{format_money(money.due_cents, checkout.currency)} is still due.", param="checkout",
             details={"due_cents": money.due_cents},
         )
     if money.due_cents < 0:
         raise ValidationError(
-            f"{payments_domain.money(-money.due_cents, checkout.currency)} was paid beyond the total: "
+            f"{format_money(-money.due_cents, checkout.currency)} was paid beyond the total: "
             "give it back before closing.", param="checkout", details={"excess_cents": -money.due_cents},
         )
     _count_promotion_use(session, checkout, now=now)
@@ -435,7 +437,7 @@ def refund(
                               param="checkout")
     amount = _cents(amount_cents, "amount_cents", allow_zero=False)
     if method == "card":
-        payments_domain.refund(session, provider, checkout.booking, amount, reason=reason, now=now, actor=actor[:40])
+        payment_refunds.refund(session, provider, checkout.booking, amount, reason=reason, now=now, actor=actor[:40])
         return
     if method not in IN_PERSON_METHODS:
         raise ValidationError("Refund by card, cash or card present.", param="method")
@@ -443,7 +445,7 @@ def refund(
                     for t in checkout.tenders if t.method == method)
     if amount > available:
         raise ValidationError(
-            f"At most {payments_domain.money(available, checkout.currency)} can be refunded by {method.replace('_', ' ')}.",
+            f"At most {format_money(available, checkout.currency)} can be refunded by {method.replace('_', ' ')}.",
             param="amount_cents", details={"refundable_cents": available},
         )
     checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,
@@ -463,7 +465,7 @@ def give_back_excess(
     if excess <= 0:
         raise ValidationError("Nothing was paid beyond the total.", param="checkout")
     if method == "card":
-        payments_domain.refund(session, provider, checkout.booking, excess, reason="paid beyond the checkout total",
+        payment_refunds.refund(session, provider, checkout.booking, excess, reason="paid beyond the checkout total",
                                now=now, actor=actor[:40])
     elif method in IN_PERSON_METHODS:
         checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=excess,

@@ -1,0 +1,189 @@
+"""Refunds and the cancellation policy: giving money back (any amount up to what was paid,
+newest payment first), and what cancelling a booking gives back at a given moment.
+
+Within the free-cancellation window everything paid is refunded; later the deposit is
+kept and only what was paid beyond it is refunded. A refund is a payment row of its own
+(kind "refund") whose id is the provider's idempotency key.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bookingapp.domain import booking as booking_domain
+from bookingapp.domain.clock import resolve_now as _now
+from bookingapp.domain.errors import PaymentUnavailable, ValidationError
+from bookingapp.domain.payments.ledger import (
+    balance, business_of, emit_payment_event, lock_booking, lock_payment, money, note_in_history, payments_of,
+    refundable_cents, refunded_of,
+)
+from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_if_allowed
+from bookingapp.models import Booking, Business
+from bookingapp.models.payment import Payment
+from bookingapp.payments.base import PaymentProvider, ProviderRejected, ProviderUnavailable
+
+
+@dataclass(frozen=True)
+class CancelOutcome:
+    booking: Booking
+    refunds: list[Payment] = field(default_factory=list)
+    refunded_cents: int = 0
+    within_free_window: bool = True
+
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    """What cancelling at a given moment would mean: the policy, before anyone decides."""
+
+    within_free_window: bool
+    free_until: datetime
+    paid_cents: int
+    refund_cents: int
+    kept_cents: int
+    currency: str
+
+
+def _refund_one(
+    session: Session, provider: PaymentProvider, booking: Booking, payment: Payment, amount: int,
+    *, now: datetime, reason: str | None, actor: str,
+) -> Payment:
+    """Refund part or all of one payment: a refund row, the provider's refund, the
+    parent's status, an outbox event. The refund row's id is the idempotency key."""
+    if not payment.provider_payment_intent_id:
+        raise ValidationError("This payment has no provider payment to refund.", param="payment_id")
+    refund = Payment(
+        id=uuid.uuid4(), business_id=payment.business_id, booking_id=payment.booking_id, kind="refund",
+        status="created", amount_cents=amount, currency=payment.currency, provider=payment.provider,
+        refund_of_id=payment.id, reason=reason, actor=actor, created_at=now, updated_at=now,
+    )
+    session.add(refund)
+    session.flush()
+    try:
+        made = provider.create_refund(
+            payment_intent_id=payment.provider_payment_intent_id,
+            amount_cents=amount,
+            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id), "refund_id": str(refund.id)},
+            idempotency_key=f"refund-{refund.id}",
+        )
+    except ProviderUnavailable as error:
+        raise PaymentUnavailable("The refund could not be made just now; nothing was changed. Try again.") from error
+    except ProviderRejected as error:
+        raise ValidationError(f"The payment provider refused the refund: {error}", param="amount_cents") from error
+    refund.provider_refund_id = made.id
+    if made.status == "succeeded":
+        move_if_allowed(refund, "succeeded", now=now)
+    elif made.status in ("failed", "canceled"):
+        move_if_allowed(refund, "failed", now=now)
+        refund.failure_reason = f"refund {made.status} at the provider"
+        session.flush()
+        raise ValidationError("The payment provider could not make this refund.", param="amount_cents")
+    else:
+        move_if_allowed(refund, "pending", now=now)
+    session.flush()
+    refunded = refunded_of(session, payment)
+    move_if_allowed(payment, "refunded" if refunded >= payment.amount_cents else "partially_refunded", now=now)
+    session.flush()
+    emit_payment_event(session, refund, "payment.refunded", now=now)
+    return refund
+
+
+def refund_in_full(
+    session: Session, provider: PaymentProvider, booking: Booking, payment: Payment, *, now: datetime, note: str,
+) -> None:
+    """Give one payment back whole, by the system (a payment that cannot book anything),
+    with a line in the booking's history saying why."""
+    _refund_one(session, provider, booking, payment, payment.amount_cents, now=now, reason=note, actor="system")
+    note_in_history(booking, f"{note}: {money(payment.amount_cents, payment.currency)} refunded automatically",
+                    now=now, actor="system")
+
+
+def refund(
+    session: Session,
+    provider: PaymentProvider,
+    booking: Booking,
+    amount_cents: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+    actor: str = "staff",
+) -> list[Payment]:
+    """Refund any amount up to what the booking has paid (net of earlier refunds),
+    newest payment first; returns the refund rows (one per payment touched)."""
+    now = _now(now)
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise ValidationError("Refund amount must be a whole number of cents above zero.", param="amount_cents")
+    lock_booking(session, booking)
+    available = refundable_cents(session, booking)
+    if amount_cents > available:
+        raise ValidationError(
+            f"At most {money(available, booking.currency)} can be refunded on this booking.",
+            param="amount_cents", details={"refundable_cents": available},
+        )
+    refunds = []
+    remaining = amount_cents
+    sources = [p for p in reversed(payments_of(session, booking)) if p.kind in INCOMING_KINDS and p.status in ("succeeded", "partially_refunded")]
+    for payment in sources:
+        if remaining <= 0:
+            break
+        lock_payment(session, payment)
+        left = payment.amount_cents - refunded_of(session, payment)
+        take = min(left, remaining)
+        if take <= 0:
+            continue
+        refunds.append(_refund_one(session, provider, booking, payment, take, now=now, reason=reason, actor=actor))
+        remaining -= take
+    note_in_history(booking, f"refunded {money(amount_cents, booking.currency)}" + (f": {reason}" if reason else ""),
+                    now=now, actor=actor)
+    session.flush()
+    return refunds
+
+
+def cancellation_terms(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> CancellationTerms:
+    """Within the free-cancellation window (at least free_cancellation_hours before the
+    start) everything paid is refunded, the deposit included. Later, the deposit is kept
+    and only what was paid beyond it (part of a full prepayment) is refunded."""
+    now = _now(now)
+    free_until = booking.starts_at - timedelta(hours=business.free_cancellation_hours)
+    money_now = balance(session, booking, business)
+    paid = money_now.net_paid_cents
+    within = now <= free_until
+    refund_cents = paid if within else max(paid - money_now.deposit_cents, 0)
+    return CancellationTerms(
+        within_free_window=within, free_until=free_until, paid_cents=paid, refund_cents=refund_cents,
+        kept_cents=paid - refund_cents, currency=money_now.currency,
+    )
+
+
+def cancel_with_policy(
+    session: Session,
+    provider: PaymentProvider,
+    booking: Booking,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+    actor: str = "customer",
+    refund_everything: bool = False,
+) -> CancelOutcome:
+    """Cancel a booking and refund per the business's policy (cancellation_terms).
+    refund_everything=True (the business cancelling) refunds all of it at any time.
+    The cancellation and the refunds happen together or not at all."""
+    now = _now(now)
+    lock_booking(session, booking)
+    if actor == "customer" and not refund_everything and now >= booking.starts_at:
+        # Only the business may cancel (and refund) a visit once it has begun.
+        from bookingapp.domain.manage import ensure_customer_may_change  # manage imports this module
+
+        ensure_customer_may_change(booking, now, action="cancel")
+    business = business_of(session, booking)
+    terms = cancellation_terms(session, booking, business, now=now)
+    booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor)
+    within = terms.within_free_window
+    amount = terms.paid_cents if refund_everything else terms.refund_cents
+    refunds = []
+    if amount > 0:
+        why = "cancelled within the free-cancellation window" if within else "cancelled"
+        refunds = refund(session, provider, booking, amount, reason=why if not reason else f"{why}: {reason}", now=now, actor=actor)
+    return CancelOutcome(booking=booking, refunds=refunds, refunded_cents=amount, within_free_window=within)
