@@ -34,7 +34,7 @@ from bookingapp.domain.payments.payment_states import (
 )
 from bookingapp.domain.payments.refunds import refund_in_full
 from bookingapp.domain.pricing import (
-    apply_promotion, count_promotion_use, normalise_code, quote_booking, redemption_of,
+    PROMO_PARAM, apply_promotion, count_promotion_use, normalise_code, quote_booking, redemption_of,
 )
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business
@@ -225,8 +225,8 @@ def change_promotion(
 ):
     """Apply, change or remove the booking's promotion code. Nothing to do when the code
     is the one already applied. A checkout page opened at the old price is closed first
-    (so it cannot be paid at that price); once money has been taken the price stays, and
-    domain.pricing.apply_promotion says so."""
+    (so it cannot be paid at that price); once money has been taken the price stays
+    (ValidationError param promo_code)."""
     now = _now(now)
     wanted = normalise_code(promo_code) or None
     current = redemption_of(session, booking)
@@ -236,7 +236,23 @@ def change_promotion(
         # The old page was paid meanwhile and that payment has now booked it: the price
         # is what was paid. The caller sees the booking booked.
         return quote_booking(session, booking, business)
+    _ensure_price_may_change(session, booking)
     return apply_promotion(session, booking, business, wanted, now=now)
+
+
+def _ensure_price_may_change(session: Session, booking: Booking) -> None:
+    """The price of a booking is fixed once money has been taken on it, and while a
+    payment page is open at the current price (it could still be paid at that price)."""
+    if money_taken(session, booking):
+        raise ValidationError(
+            "The promotion code cannot be changed: a payment has already been made on this booking.",
+            param=PROMO_PARAM,
+        )
+    if open_checkouts(session, booking):
+        raise ValidationError(
+            "A payment page is still open for this booking at the current price; close it before changing the code.",
+            param=PROMO_PARAM,
+        )
 
 
 def _payment_by_session(session: Session, provider_session_id: str) -> Payment:

@@ -1,9 +1,15 @@
 """Refunds and the cancellation policy: giving money back (any amount up to what was paid,
-newest payment first), and what cancelling a booking gives back at a given moment.
+newest payment first), what cancelling a booking gives back at a given moment, and until
+when a customer may still cancel or move a booking on their own.
 
 Within the free-cancellation window everything paid is refunded; later the deposit is
-kept and only what was paid beyond it is refunded. A refund is a payment row of its own
-(kind "refund") whose id is the provider's idempotency key.
+kept and only what was paid beyond it is refunded. Once the visit has begun only the
+business may cancel it. A refund is a payment row of its own (kind "refund") whose id is
+the provider's idempotency key.
+
+The customer's rule (ensure_customer_may_change) lives here rather than in domain.manage,
+which re-exports it: cancel_with_policy applies it too, and domain.manage builds on this
+module, so the rule has to sit below both.
 """
 from __future__ import annotations
 
@@ -21,9 +27,16 @@ from bookingapp.domain.payments.ledger import (
     refundable_cents, refunded_of,
 )
 from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_if_allowed
+from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
 from bookingapp.payments.base import PaymentProvider, ProviderRejected, ProviderUnavailable
+
+
+S = BookingStatus
+
+# Statuses a customer may still cancel or move, as long as the visit has not started.
+CHANGEABLE_STATUSES: tuple[str, ...] = (S.PENDING, S.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,25 @@ def refund(
     return refunds
 
 
+def customer_may_change(booking: Booking, now: datetime) -> bool:
+    """A customer may cancel or move a booking that is made and has not started yet."""
+    return booking.status in CHANGEABLE_STATUSES and booking.starts_at > now
+
+
+def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) -> None:
+    """ValidationError saying why the customer can no longer `action` ("cancel", "move")
+    this booking; the business can still do it from the dashboard."""
+    if customer_may_change(booking, now):
+        return
+    done = {"cancel": "cancelled", "move": "moved"}.get(action, f"{action}d")
+    if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
+        message = (f"This booking started at its appointment time, so it can no longer be {done} online. "
+                   "Please contact the business.")
+    else:
+        message = f"A {booking.status.replace('_', ' ')} booking cannot be {done}."
+    raise ValidationError(message, param="booking_id", details={"status": booking.status})
+
+
 def cancellation_terms(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> CancellationTerms:
     """Within the free-cancellation window (at least free_cancellation_hours before the
     start) everything paid is refunded, the deposit included. Later, the deposit is kept
@@ -174,8 +206,6 @@ def cancel_with_policy(
     lock_booking(session, booking)
     if actor == "customer" and not refund_everything and now >= booking.starts_at:
         # Only the business may cancel (and refund) a visit once it has begun.
-        from bookingapp.domain.manage import ensure_customer_may_change  # manage imports this module
-
         ensure_customer_may_change(booking, now, action="cancel")
     business = business_of(session, booking)
     terms = cancellation_terms(session, booking, business, now=now)
