@@ -41,6 +41,7 @@ from bookingapp.domain.errors import NotFound, PaymentUnavailable, ValidationErr
 from bookingapp.domain.payments import refunds as payment_refunds
 from bookingapp.domain.payments.ledger import balance as payment_balance
 from bookingapp.domain.payments.ledger import money as format_money
+from bookingapp.domain.payments.payment_states import move_payment
 from bookingapp.domain.pricing import discount_for, find_promotion, normalise_code, redemption_of, times_used
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Product, Service
@@ -384,7 +385,7 @@ def start_card_payment(
     except (ProviderUnavailable, ProviderRejected) as error:
         raise PaymentUnavailable("The card payment page could not be opened; try again.",
                                                  param="payment") from error
-    payment.status = "pending"
+    move_payment(payment, "pending", now=now)
     payment.provider_session_id = page.id
     payment.provider_payment_intent_id = page.payment_intent_id
     payment.checkout_url = page.url

@@ -30,7 +30,7 @@ from bookingapp.domain.payments.ledger import (
     open_checkouts, payments_of,
 )
 from bookingapp.domain.payments.payment_states import (
-    EXPIRED_REASON, INCOMING_KINDS, MONEY_IN_STATUSES, REFUND_COUNTED_STATUSES, move_if_allowed,
+    EXPIRED_REASON, INCOMING_KINDS, MONEY_IN_STATUSES, REFUND_COUNTED_STATUSES, move_if_allowed, move_payment,
 )
 from bookingapp.domain.payments.refunds import refund_in_full
 from bookingapp.domain.pricing import (
@@ -168,7 +168,7 @@ def start_checkout(
             "The payment page could not be opened just now. Please try again in a moment.", param="payment",
             details={"provider_error": str(error)},
         ) from error
-    payment.status = "pending"
+    move_payment(payment, "pending", now=now)
     payment.provider_session_id = checkout.id
     payment.provider_payment_intent_id = checkout.payment_intent_id
     payment.checkout_url = checkout.url

@@ -21,7 +21,7 @@ from bookingapp.domain.payments.ledger import (
     emit_payment_event, lock_booking, lock_payment, money, note_in_history, refunded_of,
 )
 from bookingapp.domain.payments.online_checkout import confirm_checkout, fail_checkout, payment_attempt_failed
-from bookingapp.domain.payments.payment_states import move_if_allowed
+from bookingapp.domain.payments.payment_states import move_payment
 from bookingapp.models import Booking
 from bookingapp.models.payment import Payment, StripeEvent
 from bookingapp.payments.base import PaymentProvider, ProviderRejected
@@ -111,7 +111,7 @@ def reconcile_charge_refunds(session: Session, provider: PaymentProvider, charge
     lock_booking(session, booking)
     lock_payment(session, payment)
     for row in session.scalars(select(Payment).where(Payment.refund_of_id == payment.id, Payment.status == "pending")):
-        move_if_allowed(row, "succeeded", now=now)
+        move_payment(row, "succeeded", now=now)
     session.flush()
     recorded = refunded_of(session, payment)
     missing = min(charge.amount_refunded, payment.amount_cents) - recorded
@@ -124,7 +124,7 @@ def reconcile_charge_refunds(session: Session, provider: PaymentProvider, charge
         )
         session.add(outside)
         session.flush()
-        move_if_allowed(payment, "refunded" if recorded + missing >= payment.amount_cents else "partially_refunded", now=now)
+        move_payment(payment, "refunded" if recorded + missing >= payment.amount_cents else "partially_refunded", now=now)
         emit_payment_event(session, outside, "payment.refunded", now=now)
         note_in_history(booking, f"refunded {money(missing, payment.currency)} at the payment provider", now=now, actor="provider")
         session.flush()

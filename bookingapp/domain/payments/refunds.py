@@ -26,7 +26,7 @@ from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money, note_in_history, payments_of,
     refundable_cents, refunded_of,
 )
-from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_if_allowed
+from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_payment
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
@@ -87,17 +87,17 @@ def _refund_one(
         raise ValidationError(f"The payment provider refused the refund: {error}", param="amount_cents") from error
     refund.provider_refund_id = made.id
     if made.status == "succeeded":
-        move_if_allowed(refund, "succeeded", now=now)
+        move_payment(refund, "succeeded", now=now)
     elif made.status in ("failed", "canceled"):
-        move_if_allowed(refund, "failed", now=now)
+        move_payment(refund, "failed", now=now)
         refund.failure_reason = f"refund {made.status} at the provider"
         session.flush()
         raise ValidationError("The payment provider could not make this refund.", param="amount_cents")
     else:
-        move_if_allowed(refund, "pending", now=now)
+        move_payment(refund, "pending", now=now)
     session.flush()
     refunded = refunded_of(session, payment)
-    move_if_allowed(payment, "refunded" if refunded >= payment.amount_cents else "partially_refunded", now=now)
+    move_payment(payment, "refunded" if refunded >= payment.amount_cents else "partially_refunded", now=now)
     session.flush()
     emit_payment_event(session, refund, "payment.refunded", now=now)
     return refund
