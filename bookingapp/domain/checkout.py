@@ -38,9 +38,9 @@ from bookingapp.db import acquire_write_lock
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.errors import NotFound, PaymentUnavailable, ValidationError
+from bookingapp.domain.money import format_money_for
 from bookingapp.domain.payments import refunds as payment_refunds
 from bookingapp.domain.payments.ledger import balance as payment_balance
-from bookingapp.domain.payments.ledger import money as format_money
 from bookingapp.domain.payments.payment_states import move_payment
 from bookingapp.domain.pricing import discount_for, find_promotion, normalise_code, redemption_of, times_used
 from bookingapp.domain.states import BookingStatus
@@ -300,6 +300,10 @@ def remove_line(session: Session, checkout: Checkout, line_id: uuid.UUID) -> Non
     session.flush()
 
 
+def _money(session: Session, checkout: Checkout, cents: int) -> str:
+    return format_money_for(session.get(Business, checkout.business_id), cents, checkout.currency)
+
+
 def _sold(checkout: Checkout) -> int:
     return sum(line.amount_cents for line in checkout.line_items if line.type in SOLD_TYPES)
 
@@ -347,7 +351,7 @@ def take_in_person(
         raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
     amount = due if amount_cents is None else _cents(amount_cents, "amount_cents", allow_zero=False)
     if amount > due:
-        raise ValidationError(f"Only {format_money(due, checkout.currency)} is due.", param="amount_cents")
+        raise ValidationError(f"Only {_money(session, checkout, due)} is due.", param="amount_cents")
     tender = CheckoutTender(method=method, kind="payment", amount_cents=amount, actor=actor[:40], created_at=_now(now))
     checkout.tenders.append(tender)
     session.flush()
@@ -405,12 +409,12 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
     money = totals(session, checkout)
     if money.due_cents > 0:
         raise ValidationError(
-            f"{format_money(money.due_cents, checkout.currency)} is still due.", param="checkout",
+            f"{_money(session, checkout, money.due_cents)} is still due.", param="checkout",
             details={"due_cents": money.due_cents},
         )
     if money.due_cents < 0:
         raise ValidationError(
-            f"{format_money(-money.due_cents, checkout.currency)} was paid beyond the total: "
+            f"{_money(session, checkout, -money.due_cents)} was paid beyond the total: "
             "give it back before closing.", param="checkout", details={"excess_cents": -money.due_cents},
         )
     _count_promotion_use(session, checkout, now=now)
@@ -446,7 +450,7 @@ def refund(
                     for t in checkout.tenders if t.method == method)
     if amount > available:
         raise ValidationError(
-            f"At most {format_money(available, checkout.currency)} can be refunded by {method.replace('_', ' ')}.",
+            f"At most {_money(session, checkout, available)} can be refunded by {method.replace('_', ' ')}.",
             param="amount_cents", details={"refundable_cents": available},
         )
     checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,

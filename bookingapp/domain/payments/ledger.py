@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
+from bookingapp.domain.money import format_money_for
 from bookingapp.domain.outbox import record_event
 from bookingapp.domain.payments.payment_states import (
     EXPIRED_REASON, INCOMING_KINDS, MONEY_IN_STATUSES, OPEN_CHECKOUT_STATUSES, REFUND_COUNTED_STATUSES,
@@ -43,8 +44,10 @@ class Balance:
     due_now_cents: int       # what is still to pay before the booking is made (deposit or prepayment)
 
 
-def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:.2f} {currency.upper()}"
+def money_of(session: Session, booking: Booking, cents: int, currency: str | None = None) -> str:
+    """An amount as the booking's business writes money (its locale; the booking's currency
+    unless another is given), for history notes and messages."""
+    return format_money_for(business_of(session, booking), cents, currency or booking.currency)
 
 
 def payment_payload(payment: Payment) -> dict[str, Any]:

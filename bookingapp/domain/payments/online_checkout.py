@@ -26,7 +26,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import HoldExpired, NotFound, PaymentUnavailable, ValidationError
 from bookingapp.domain.payments.ledger import (
-    balance, business_of, emit_payment_event, lock_booking, lock_payment, money, money_taken, note_in_history,
+    balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, money_taken, note_in_history,
     open_checkouts, payments_of,
 )
 from bookingapp.domain.payments.payment_states import (
@@ -364,7 +364,7 @@ def confirm_checkout(
         return _describe(payment, booking)
     else:
         count_promotion_use(session, booking, now=now)
-    note_in_history(booking, f"payment received: {money(payment.amount_cents, payment.currency)} {payment.kind}", now=now, actor="system")
+    note_in_history(booking, f"payment received: {money_of(session, booking, payment.amount_cents, payment.currency)} {payment.kind}", now=now, actor="system")
     session.flush()
     return _describe(payment, booking)
 

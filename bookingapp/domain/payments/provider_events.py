@@ -18,7 +18,7 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import NotFound
 from bookingapp.domain.payments.ledger import (
-    emit_payment_event, lock_booking, lock_payment, money, note_in_history, refunded_of,
+    emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, refunded_of,
 )
 from bookingapp.domain.payments.online_checkout import confirm_checkout, fail_checkout, payment_attempt_failed
 from bookingapp.domain.payments.payment_states import move_payment
@@ -126,7 +126,7 @@ def reconcile_charge_refunds(session: Session, provider: PaymentProvider, charge
         session.flush()
         move_payment(payment, "refunded" if recorded + missing >= payment.amount_cents else "partially_refunded", now=now)
         emit_payment_event(session, outside, "payment.refunded", now=now)
-        note_in_history(booking, f"refunded {money(missing, payment.currency)} at the payment provider", now=now, actor="provider")
+        note_in_history(booking, f"refunded {money_of(session, booking, missing, payment.currency)} at the payment provider", now=now, actor="provider")
         session.flush()
         return "refund_recorded"
     return "refunds_confirmed"

@@ -23,7 +23,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import PaymentUnavailable, ValidationError
 from bookingapp.domain.payments.ledger import (
-    balance, business_of, emit_payment_event, lock_booking, lock_payment, money, note_in_history, payments_of,
+    balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, payments_of,
     refundable_cents, refunded_of,
 )
 from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_payment
@@ -109,7 +109,7 @@ def refund_in_full(
     """Give one payment back whole, by the system (a payment that cannot book anything),
     with a line in the booking's history saying why."""
     _refund_one(session, provider, booking, payment, payment.amount_cents, now=now, reason=note, actor="system")
-    note_in_history(booking, f"{note}: {money(payment.amount_cents, payment.currency)} refunded automatically",
+    note_in_history(booking, f"{note}: {money_of(session, booking, payment.amount_cents, payment.currency)} refunded automatically",
                     now=now, actor="system")
 
 
@@ -132,7 +132,7 @@ def refund(
     available = refundable_cents(session, booking)
     if amount_cents > available:
         raise ValidationError(
-            f"At most {money(available, booking.currency)} can be refunded on this booking.",
+            f"At most {money_of(session, booking, available)} can be refunded on this booking.",
             param="amount_cents", details={"refundable_cents": available},
         )
     refunds = []
@@ -148,7 +148,7 @@ def refund(
             continue
         refunds.append(_refund_one(session, provider, booking, payment, take, now=now, reason=reason, actor=actor))
         remaining -= take
-    note_in_history(booking, f"refunded {money(amount_cents, booking.currency)}" + (f": {reason}" if reason else ""),
+    note_in_history(booking, f"refunded {money_of(session, booking, amount_cents)}" + (f": {reason}" if reason else ""),
                     now=now, actor=actor)
     session.flush()
     return refunds
