@@ -18,6 +18,7 @@ from flask_login import current_user
 
 from bookingapp.auth.roles import allowed
 from bookingapp.domain import clock
+from bookingapp.domain.money import format_money
 from bookingapp.extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -75,13 +76,7 @@ def _dashboard_context():
 
 @bp.app_template_filter("money")
 def money(cents: int | None, currency: str = "") -> str:
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency, "")
-    text = f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
-    return text if symbol or not currency else f"{text} {currency}"
+    return "" if cents is None else format_money(cents, currency)
 
 
 def _local(instant: datetime, tz: str, fmt: str) -> str:

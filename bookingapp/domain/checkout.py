@@ -43,14 +43,16 @@ from sqlalchemy.orm import Session
 from bookingapp.db import acquire_write_lock
 
 from bookingapp.domain import booking as booking_ops
-from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.money import format_money_for
+from bookingapp.domain.payments import online_checkout
+from bookingapp.domain.payments import refunds as payment_refunds
+from bookingapp.domain.payments.ledger import balance as payment_balance
 from bookingapp.domain.pricing import discount_for, find_promotion, normalise_code, redemption_of, times_used
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Product, Service
 from bookingapp.models.checkout import IN_PERSON_METHODS, Checkout, CheckoutLineItem, CheckoutTender
-from bookingapp.models.payment import Payment, Promotion, PromotionRedemption
-from bookingapp.payments.base import CHECKOUT_LIFETIME, ProviderRejected, ProviderUnavailable
+from bookingapp.models.payment import Promotion, PromotionRedemption
 from bookingapp.domain.clock import resolve_now as _now
 
 S = BookingStatus
@@ -303,6 +305,10 @@ def remove_line(session: Session, checkout: Checkout, line_id: uuid.UUID) -> Non
     session.flush()
 
 
+def _money(session: Session, checkout: Checkout, cents: int) -> str:
+    return format_money_for(session.get(Business, checkout.business_id), cents, checkout.currency)
+
+
 def _sold(checkout: Checkout) -> int:
     return sum(line.amount_cents for line in checkout.line_items if line.type in SOLD_TYPES)
 
@@ -320,7 +326,7 @@ def totals(session: Session, checkout: Checkout) -> Totals:
     discount = min(_discounts(checkout), subtotal)
     tip = sum(line.amount_cents for line in checkout.line_items if line.type == "tip")
     total = checkout.total_cents if checkout.status == "closed" else subtotal - discount + tip
-    provider = payments_domain.balance(session, checkout.booking)
+    provider = payment_balance(session, checkout.booking)
     desk_paid = _desk_net(checkout)
     desk_refunded = sum(t.amount_cents for t in checkout.tenders if t.kind == "refund")
     paid = provider.net_paid_cents + desk_paid
@@ -350,7 +356,7 @@ def take_in_person(
         raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
     amount = due if amount_cents is None else _cents(amount_cents, "amount_cents", allow_zero=False)
     if amount > due:
-        raise ValidationError(f"Only {payments_domain.money(due, checkout.currency)} is due.", param="amount_cents")
+        raise ValidationError(f"Only {_money(session, checkout, due)} is due.", param="amount_cents")
     tender = CheckoutTender(method=method, kind="payment", amount_cents=amount, actor=actor[:40], created_at=_now(now))
     checkout.tenders.append(tender)
     session.flush()
@@ -360,7 +366,7 @@ def take_in_person(
 def start_card_payment(
     session: Session, provider, checkout: Checkout, *, success_url: str, cancel_url: str, actor: str,
     now: datetime | None = None,
-) -> payments_domain.CheckoutStart:
+) -> online_checkout.CheckoutStart:
     """The balance due, by card on the payment provider's hosted page: a Payment of kind
     balance that confirm_checkout completes (the return page, the webhook).
 
@@ -379,76 +385,16 @@ def start_card_payment(
     due = totals(session, checkout).due_cents
     if due <= 0:
         raise ValidationError("Nothing is due on this checkout.", param="amount_cents")
-    return _start_checkout(
+    return online_checkout.start_checkout(
         session, provider, checkout.booking, success_url=success_url, cancel_url=cancel_url, now=now,
-        amount_cents=due, actor=actor[:40],
+        amount_cents=due, actor=actor,
     )
-
-
-def _start_checkout(
-    session: Session, provider, booking: Booking, *, success_url: str, cancel_url: str, now: datetime,
-    amount_cents: int, actor: str,
-) -> payments_domain.CheckoutStart:
-    """INTERIM stand-in for `payments_domain.start_checkout(..., amount_cents=, actor=)`.
-
-    start_checkout charges the booking's own balance (its price less promotion and payments)
-    and records the customer as the actor; the desk's due and actor need two keyword
-    arguments it does not take yet (asked for in issue 9). Until then this runs its steps,
-    through domain.payments' public names, for the amount given. When start_checkout takes
-    them, this function goes and start_card_payment calls payments_domain.start_checkout."""
-    acquire_write_lock(session)
-    session.flush()
-    session.refresh(booking, with_for_update=True)
-    if booking.status not in CHECKOUT_STATUSES:
-        raise ValidationError(f"A {booking.status} booking cannot be paid for here.", param="booking_id")
-    pages = payments_domain.open_checkouts(session, booking)
-    for page in reversed(pages):
-        if page.kind == "balance" and page.amount_cents == amount_cents and page.provider == provider.name \
-                and page.checkout_url and page.checkout_expires_at \
-                and page.checkout_expires_at > now + payments_domain.REUSE_MARGIN:
-            return payments_domain.CheckoutStart(payment=page, url=page.checkout_url,
-                                                 expires_at=page.checkout_expires_at)
-    for page in pages:
-        if payments_domain.close_checkout(session, provider, page, now=now):
-            payments_domain.confirm_checkout(session, provider, page.provider_session_id, now=now)
-            return payments_domain.CheckoutStart(
-                payment=page, url=success_url.replace("{CHECKOUT_SESSION_ID}", page.provider_session_id),
-                expires_at=page.checkout_expires_at,
-            )
-    expires_at = now + CHECKOUT_LIFETIME
-    payment = Payment(
-        id=uuid.uuid4(), business_id=booking.business_id, booking_id=booking.id, kind="balance", status="created",
-        amount_cents=amount_cents, currency=booking.currency, provider=provider.name, actor=actor,
-        created_at=now, updated_at=now,
-    )
-    session.add(payment)
-    session.flush()
-    try:
-        page = provider.create_checkout_session(
-            amount_cents=amount_cents, currency=booking.currency,
-            description=f"{booking.service.name} and extras ({booking.booking_number})",
-            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id),
-                      "business_id": str(booking.business_id), "booking_number": booking.booking_number},
-            success_url=success_url, cancel_url=cancel_url, expires_at=expires_at,
-            idempotency_key=f"checkout-{payment.id}",
-            customer_email=booking.customer.email if booking.customer else None,
-        )
-    except (ProviderUnavailable, ProviderRejected) as error:
-        raise payments_domain.PaymentUnavailable("The card payment page could not be opened; try again.",
-                                                 param="payment") from error
-    payment.status = "pending"
-    payment.provider_session_id = page.id
-    payment.provider_payment_intent_id = page.payment_intent_id
-    payment.checkout_url = page.url
-    payment.checkout_expires_at = expires_at
-    session.flush()
-    return payments_domain.CheckoutStart(payment=payment, url=page.url, expires_at=expires_at)
 
 
 def confirm_card_payment(
     session: Session, provider, checkout: Checkout, provider_session_id: str, *, actor: str,
     now: datetime | None = None,
-) -> payments_domain.CheckoutOutcome:
+) -> online_checkout.CheckoutOutcome:
     """The card page came back: confirm its payment as the wizard's return page and the
     webhook do (payments.confirm_checkout, whichever comes first acts), and close the
     checkout when that settles it. The checkout row is locked before the booking's, the
@@ -457,7 +403,7 @@ def confirm_card_payment(
     leaves the checkout open with the excess to give back."""
     now = _now(now)
     lock(session, checkout)
-    outcome = payments_domain.confirm_checkout(session, provider, provider_session_id, now=now, actor=actor[:40])
+    outcome = online_checkout.confirm_checkout(session, provider, provider_session_id, now=now, actor=actor[:40])
     if checkout.status == "open" and totals(session, checkout).due_cents == 0:
         close_checkout(session, checkout, actor=actor, now=now)
     return outcome
@@ -474,12 +420,12 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
     money = totals(session, checkout)
     if money.due_cents > 0:
         raise ValidationError(
-            f"{payments_domain.money(money.due_cents, checkout.currency)} is still due.", param="checkout",
+            f"{_money(session, checkout, money.due_cents)} is still due.", param="checkout",
             details={"due_cents": money.due_cents},
         )
     if money.due_cents < 0:
         raise ValidationError(
-            f"{payments_domain.money(-money.due_cents, checkout.currency)} was paid beyond the total: "
+            f"{_money(session, checkout, -money.due_cents)} was paid beyond the total: "
             "give it back before closing.", param="checkout", details={"excess_cents": -money.due_cents},
         )
     _count_promotion_use(session, checkout, now=now)
@@ -507,7 +453,7 @@ def refund(
                               param="checkout")
     amount = _cents(amount_cents, "amount_cents", allow_zero=False)
     if method == "card":
-        payments_domain.refund(session, provider, checkout.booking, amount, reason=reason, now=now, actor=actor[:40])
+        payment_refunds.refund(session, provider, checkout.booking, amount, reason=reason, now=now, actor=actor[:40])
         return
     if method not in IN_PERSON_METHODS:
         raise ValidationError("Refund by card, cash or card present.", param="method")
@@ -515,7 +461,7 @@ def refund(
                     for t in checkout.tenders if t.method == method)
     if amount > available:
         raise ValidationError(
-            f"At most {payments_domain.money(available, checkout.currency)} can be refunded by {method.replace('_', ' ')}.",
+            f"At most {_money(session, checkout, available)} can be refunded by {method.replace('_', ' ')}.",
             param="amount_cents", details={"refundable_cents": available},
         )
     checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,
@@ -535,7 +481,7 @@ def give_back_excess(
     if excess <= 0:
         raise ValidationError("Nothing was paid beyond the total.", param="checkout")
     if method == "card":
-        payments_domain.refund(session, provider, checkout.booking, excess, reason="paid beyond the checkout total",
+        payment_refunds.refund(session, provider, checkout.booking, excess, reason="paid beyond the checkout total",
                                now=now, actor=actor[:40])
     elif method in IN_PERSON_METHODS:
         checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=excess,

@@ -64,3 +64,9 @@ class HoldExpired(DomainError):
     """The hold ran out before it was turned into a booking."""
 
     code = "hold_expired"
+
+
+class PaymentUnavailable(DomainError):
+    """The payment provider could not be reached; nothing was changed. Try again."""
+
+    code = "payment_unavailable"

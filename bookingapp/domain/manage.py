@@ -14,15 +14,16 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.payments.refunds import (  # noqa: F401  (the customer's rule, re-exported)
+    CHANGEABLE_STATUSES, customer_may_change, ensure_customer_may_change,
+)
 from bookingapp.domain.policy import free_cancellation_deadline
-from bookingapp.domain.states import MADE_STATUSES, UPCOMING_STATUSES, BookingStatus
+from bookingapp.domain.states import MADE_STATUSES, BookingStatus
 from bookingapp.models import Booking, Business
 from bookingapp.payments.base import PaymentProvider
 
 S = BookingStatus
 
-# Statuses a customer may still cancel or move, as long as the visit has not started.
-CHANGEABLE_STATUSES: tuple[str, ...] = UPCOMING_STATUSES
 
 
 def is_booked(booking: Booking) -> bool:
@@ -34,25 +35,6 @@ def hold_ran_out(booking: Booking, now: datetime) -> bool:
     return booking.status == S.EXPIRED or (
         booking.status == S.HELD and booking.hold_expires_at is not None and booking.hold_expires_at <= now
     )
-
-
-def customer_may_change(booking: Booking, now: datetime) -> bool:
-    """A customer may cancel or move a booking that is made and has not started yet."""
-    return booking.status in CHANGEABLE_STATUSES and booking.starts_at > now
-
-
-def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) -> None:
-    """ValidationError saying why the customer can no longer `action` ("cancel", "move")
-    this booking; the business can still do it from the dashboard."""
-    if customer_may_change(booking, now):
-        return
-    done = {"cancel": "cancelled", "move": "moved"}.get(action, f"{action}d")
-    if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
-        message = (f"This booking started at its appointment time, so it can no longer be {done} online. "
-                   "Please contact the business.")
-    else:
-        message = f"A {booking.status.replace('_', ' ')} booking cannot be {done}."
-    raise ValidationError(message, param="booking_id", details={"status": booking.status})
 
 
 def cancel_by_customer(

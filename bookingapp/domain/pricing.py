@@ -3,7 +3,7 @@
 The booking keeps its own snapshot of price and deposit (bookingapp.domain.booking);
 a promotion applied to it is a PromotionRedemption row carrying the discount, so the
 snapshot is never rewritten and the discount stays visible. What is paid and owed comes
-from the payment rows (bookingapp.domain.payments).
+from the payment rows (bookingapp.domain.payments.ledger).
 """
 from __future__ import annotations
 
@@ -150,27 +150,18 @@ def quote_booking(session: Session, booking: Booking, business: Business) -> Quo
 def apply_promotion(
     session: Session, booking: Booking, business: Business, promo_code: str | None, *, now: datetime | None = None
 ) -> Quote:
-    """Apply (or, with a blank code, remove) a promotion code on a booking that has not
-    been paid yet and has no payment page open (see payments.change_promotion, which
-    closes one first); returns the new quote. ValidationError(param='promo_code') on a bad
-    code, in which case the booking keeps what it had."""
+    """Apply (or, with a blank code, remove) a promotion code on a booking; returns the
+    new quote. ValidationError(param='promo_code') on a bad code, in which case the booking
+    keeps what it had.
+
+    This only prices: it is for a booking being placed (domain.booking.book). A booking
+    that may have payments changes its code through
+    domain.payments.online_checkout.change_promotion, which first closes an open payment
+    page and refuses once money has been taken."""
     now = _now(now)
     if booking.business_id != business.id:
         raise ValidationError("Booking does not belong to this business.", param="booking_id")
-    from bookingapp.domain.payments import money_taken, open_checkouts  # local: payments imports pricing
-
     existing = redemption_of(session, booking)
-    if money_taken(session, booking):
-        raise ValidationError(
-            "The promotion code cannot be changed: a payment has already been made on this booking.", param=PROMO_PARAM,
-        )
-    if open_checkouts(session, booking):
-        # domain.payments.change_promotion closes the page first; without that, the page
-        # could still be paid at the old price.
-        raise ValidationError(
-            "A payment page is still open for this booking at the current price; close it before changing the code.",
-            param=PROMO_PARAM,
-        )
     if not normalise_code(promo_code):
         if existing is not None:
             session.delete(existing)

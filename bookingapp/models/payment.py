@@ -2,7 +2,7 @@
 own checkout sessions.
 
 What a booking has paid and still owes is never stored: it is derived from its payment
-rows (bookingapp.domain.payments.balance). A refund is a payment row of kind "refund"
+rows (bookingapp.domain.payments.ledger.balance). A refund is a payment row of kind "refund"
 pointing at the payment it gives money back from.
 """
 from __future__ import annotations

@@ -18,6 +18,7 @@ from werkzeug.routing import BuildError
 from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound
+from bookingapp.domain.money import format_money
 from bookingapp.extensions import csrf, db
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
@@ -42,9 +43,8 @@ def _now() -> datetime:
 
 @bp.context_processor
 def _money_helper():
-    """amount(cents, currency) -> "10.00 EUR" in this blueprint's pages: plain, with the
-    currency code, as on a payment receipt."""
-    return {"amount": payments_domain.money}
+    """amount(cents, currency) -> "£10.00" in this blueprint's pages (domain.money)."""
+    return {"amount": format_money}
 
 
 def _local(instant: datetime | None, business: Business) -> str:

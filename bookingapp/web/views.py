@@ -29,6 +29,7 @@ from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.ics import booking_ics
+from bookingapp.domain.money import format_money
 from bookingapp.domain.reviews import can_review, leave_review, rating_summary, recent_reviews, review_of
 from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
@@ -85,9 +86,7 @@ def csrf_refused(error):
 
 @bp.app_template_filter("price")
 def price_filter(cents: int | None, currency: str = "GBP") -> str:
-    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get((currency or "").upper())
-    amount = f"{(cents or 0) / 100:,.2f}"
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+    return format_money(cents or 0, currency)
 
 
 @bp.app_template_filter("local")

@@ -28,7 +28,7 @@ def fill_card(page, number: str) -> None:
     page.get_by_label("Card number").fill(number)
     page.get_by_label("Expiry (MM/YY)").fill("12/40")
     page.get_by_label("Security code").fill("123")
-    page.get_by_role("button", name="Pay 10.00 GBP").click()
+    page.get_by_role("button", name="Pay £10.00").click()
 
 
 def status_of(session, booking) -> str:
@@ -39,9 +39,9 @@ def status_of(session, booking) -> str:
 def test_decline_then_success_card_books_through_the_sandbox(live_server, page, session, held_booking, screenshot):
     page.goto(f"{live_server}/checkout/pay/{held_booking.id}")
     screenshot(page, "1-pay-page")
-    page.get_by_role("button", name="Pay 10.00 GBP").click()
+    page.get_by_role("button", name="Pay £10.00").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Pay 10.00 GBP deposit to Test Salon")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay £10.00 deposit to Test Salon")
     expect(page.get_by_text("this is not a real payment and no money moves")).to_be_visible()
     screenshot(page, "2-sandbox-page")
 
@@ -59,10 +59,10 @@ def test_decline_then_success_card_books_through_the_sandbox(live_server, page, 
 
 def test_leaving_the_sandbox_page_charges_nothing_and_offers_a_retry(live_server, page, session, held_booking, screenshot):
     page.goto(f"{live_server}/checkout/pay/{held_booking.id}")
-    page.get_by_role("button", name="Pay 10.00 GBP").click()
+    page.get_by_role("button", name="Pay £10.00").click()
     page.get_by_role("link", name="Cancel and go back").click()
     expect(page.get_by_text("nothing was charged")).to_be_visible()
     screenshot(page, "cancelled")
     page.get_by_role("link", name="Try paying again").click()
-    expect(page.get_by_role("button", name="Pay 10.00 GBP")).to_be_visible()
+    expect(page.get_by_role("button", name="Pay £10.00")).to_be_visible()
     assert status_of(session, held_booking) == "held"

@@ -160,7 +160,7 @@ def test_card_present_refund_shows_as_a_refund_and_the_receipt_is_settled(sessio
     assert desk.post(f"{base}/pay", {"method": "card_present"}).status_code == 302
     owner = as_role(business, "owner")
     too_much = owner.post(f"{base}/refund", {"amount": "46.00", "method": "card_present"}, htmx=True)
-    assert too_much.status_code == 422 and "At most 45.00 GBP" in too_much.get_data(as_text=True), re.findall(r"class=\"error\"[^<]*", too_much.get_data(as_text=True))
+    assert too_much.status_code == 422 and "At most £45.00" in too_much.get_data(as_text=True), re.findall(r"class=\"error\"[^<]*", too_much.get_data(as_text=True))
     refunded = owner.post(f"{base}/refund", {"amount": "5.00", "method": "card_present", "reason": "tip back"},
                           htmx=True)
     assert refunded.status_code == 200

@@ -111,7 +111,7 @@ def test_owner_refunds_part_then_the_rest_and_no_more(session, make_hold, stripe
     assert started.payment.status == "partially_refunded"
     (sent,) = fake_stripe.sent("POST", "/v1/refunds")
     assert sent.form["amount"] == "300" and sent.idempotency_key == f"refund-{part.id}"
-    with pytest.raises(ValidationError, match="At most 7.00 GBP"):
+    with pytest.raises(ValidationError, match="At most £7.00"):
         payments.refund(session, stripe_provider, booking, 701, now=now)
     session.rollback()
     payments.refund(session, stripe_provider, booking, 700, now=now)
@@ -119,7 +119,7 @@ def test_owner_refunds_part_then_the_rest_and_no_more(session, make_hold, stripe
     assert started.payment.status == "refunded"
     assert payments.balance(session, booking).net_paid_cents == 0
     assert topics(session).count("payment.refunded") == 2
-    assert any("refunded 3.00 GBP: late start" in (e.note or "") for e in booking.history)
+    assert any("refunded £3.00: late start" in (e.note or "") for e in booking.history)
     for bad in (0, -5, 2.5, True):
         with pytest.raises(ValidationError):
             payments.refund(session, stripe_provider, booking, bad, now=now)

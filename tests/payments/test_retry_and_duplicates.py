@@ -179,4 +179,4 @@ def test_the_return_page_of_a_duplicate_payment_says_booked_and_refunded(session
     page = client.get(f"/checkout/return?session_id={second.payment.provider_session_id}")
     assert page.status_code == 200
     assert "You are booked" in page.text and "second payment has been refunded in full" in page.text
-    assert "Refunded: 10.00 GBP" in page.text
+    assert "Refunded: £10.00" in page.text

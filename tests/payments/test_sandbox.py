@@ -45,10 +45,10 @@ def test_pay_page_shows_what_is_due_and_opens_the_hosted_page(session, sandbox_c
     booking = make_hold(now=now)
     held_until = booking.hold_expires_at
     page = sandbox_client.get(f"/checkout/pay/{booking.id}")
-    assert page.status_code == 200 and "Pay 10.00 GBP" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Pay £10.00" in page.get_data(as_text=True)
     path = open_checkout(sandbox_client, booking)
     hosted = sandbox_client.get(path).get_data(as_text=True)
-    assert "not a real payment" in hosted and "Pay 10.00 GBP deposit to Test Salon" in hosted
+    assert "not a real payment" in hosted and "Pay £10.00 deposit to Test Salon" in hosted
     assert "4242 4242 4242 4242" in hosted and "4000 0000 0000 0002" in hosted
     assert fresh(session, booking).hold_expires_at >= held_until + timedelta(minutes=25)
 

@@ -286,7 +286,7 @@ def test_manage_cancel_inside_the_free_window_refunds_the_deposit(client, deposi
     session.commit()
     manage = paid_sandbox_booking(client, deposit_shop, session)
     page = client.get(manage)
-    assert "Everything you paid (20.00 GBP) will be refunded." in page.text
+    assert "Everything you paid (£20.00) will be refunded." in page.text
     response = client.post(manage + "/cancel", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 303
     after = client.get(response.headers["Location"])
@@ -300,7 +300,7 @@ def test_manage_cancel_after_the_free_window_keeps_the_deposit(client, deposit_s
     session.commit()
     manage = paid_sandbox_booking(client, deposit_shop, session)
     page = client.get(manage)
-    assert "If you cancel now, the deposit of 20.00 GBP is kept." in page.text
+    assert "If you cancel now, the deposit of £20.00 is kept." in page.text
     response = client.post(manage + "/cancel", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 303
     after = client.get(response.headers["Location"])
