@@ -61,6 +61,11 @@ def business():
     return g.business
 
 
+def api_actor() -> str:
+    """Who acted, for a booking's history: the API key, by its recognisable prefix."""
+    return f"api:{g.api_key.prefix}"
+
+
 def _owned(model, object_id, what: str, *, live_only: bool = False):
     obj = db.session.get(model, object_id)
     if obj is None or obj.business_id != business().id or (live_only and getattr(obj, "deleted_at", None)):
@@ -261,7 +266,7 @@ def create_booking():
     customer = _customer_from(body, required=True)
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
-        notes=notes, custom_fields=custom_fields, actor="api", promo_code=promo_code,
+        notes=notes, custom_fields=custom_fields, actor=api_actor(), promo_code=promo_code,
     )
     return ok(out.booking_detail(created), 201)
 
@@ -273,7 +278,7 @@ def hold_booking():
     service, start, staff, notes, custom_fields = _placement(body)
     customer = _customer_from(body, required=False)
     held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
-                               source="api", notes=notes, custom_fields=custom_fields, actor="api")
+                               source="api", notes=notes, custom_fields=custom_fields, actor=api_actor())
     return ok(out.booking_detail(held), 201)
 
 
@@ -284,7 +289,7 @@ def reserve_booking():
     service, start, staff, notes, custom_fields = _placement(body)
     customer = _customer_from(body, required=False)
     reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
-                                      now=now(), source="api", notes=notes, custom_fields=custom_fields, actor="api")
+                                      now=now(), source="api", notes=notes, custom_fields=custom_fields, actor=api_actor())
     return ok(out.booking_detail(reserved), 201)
 
 
@@ -297,7 +302,7 @@ def book_booking(booking_id):
     custom_fields = body.object("custom_fields")
     customer = _customer_from(body, required=False)
     booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes,
-                        custom_fields=custom_fields, actor="api")
+                        custom_fields=custom_fields, actor=api_actor())
     return ok(out.booking_detail(booking))
 
 
@@ -306,7 +311,7 @@ def book_booking(booking_id):
 def confirm_booking(booking_id):
     booking = _booking(booking_id)
     Body(set(), required=False)
-    booking_domain.confirm(db.session, booking, now=now(), actor="api")
+    booking_domain.confirm(db.session, booking, now=now(), actor=api_actor())
     return ok(out.booking_detail(booking))
 
 
@@ -321,7 +326,7 @@ def reschedule_booking(booking_id):
     if staff is not None and any_staff:
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
     replacement = booking_domain.reschedule(db.session, booking, business(), start, staff=staff, any_staff=any_staff,
-                                            now=now(), actor="api")
+                                            now=now(), actor=api_actor())
     return ok(out.booking_detail(replacement))
 
 
@@ -331,7 +336,7 @@ def cancel_booking(booking_id):
     booking = _booking(booking_id)
     body = Body({"cancellation_reason"}, required=False)
     reason = body.str("cancellation_reason", max_length=2000)
-    cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
+    cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor=api_actor())
     return ok(out.booking_detail(booking))
 
 
@@ -345,9 +350,9 @@ def update_booking_status(booking_id):
         raise bad_request(f"Unknown status {status!r}.", "status")
     if status == S.CANCELLED.value:
         # Same refunds as POST /cancel and the manage page, not a bare status change.
-        cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor="api")
+        cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor=api_actor())
     else:
-        booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor="api")
+        booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor=api_actor())
     return ok(out.booking_detail(booking))
 
 
@@ -356,7 +361,7 @@ def delete_booking(booking_id):
     """Release a hold or reservation. A made booking is cancelled, never deleted, so its
     history (and the customer's notification) is kept."""
     booking = _booking(booking_id)
-    cancellation.release(db.session, current_provider(), booking, now=now(), actor="api")
+    cancellation.release(db.session, current_provider(), booking, now=now(), actor=api_actor())
     return ok({"id": str(booking.id), "status": booking.status, "deleted": True})
 
 

@@ -182,7 +182,8 @@ def test_two_concurrent_workers_never_send_an_event_twice(app, session, salon, h
 
         record_event(session, business.id, "booking.updated", {"n": index})
     session.commit()
-    total = session.query(OutboxEvent).count()
+    # Every event but the customer emails goes out as a webhook.
+    total = session.query(OutboxEvent).filter(~OutboxEvent.topic.startswith("email.")).count()
 
     engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False}
                            if database_url.startswith("sqlite") else {})
