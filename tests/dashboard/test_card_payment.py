@@ -134,9 +134,6 @@ def test_card_payment_for_extras_then_the_return_page_closes_the_checkout(sessio
     assert served.status == "completed"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "domain.payments._is_duplicate measures a balance payment against the booking's own price, so on a "
-    "booking prepaid in full a card payment for checkout extras is refunded as a duplicate (payments' to fix)"))
 def test_card_payment_for_extras_on_a_prepaid_booking_is_kept(session, salon, served, as_role, clock):
     business = salon[0]
     record_deposit(session, served, 5000)

@@ -89,6 +89,7 @@ def test_paid_checkout_books_and_balance_is_derived(session, salon, make_hold, s
     assert outcome.result == "booked" and booking.status == "confirmed"
     bal = payments.balance(session, booking, business)
     assert (bal.paid_cents, bal.net_paid_cents, bal.owed_cents, bal.due_now_cents) == (1000, 1000, 4000, 0)
+    # The booking's confirmation email to the customer goes through the outbox too (domain.notify).
     assert sorted(topics(session)) == ["booking.created", "email.customer", "payment.succeeded"]
 
 

@@ -4,6 +4,14 @@ events).
 
 What a booking has paid and owes is derived from its payment rows (`balance`), never typed
 in. A refund is its own payment row pointing at the payment it returns money from.
+
+A booking checked out at the dashboard is billed by its checkout (products, add-ons, tip,
+discounts, cash and card-present money at the desk), which the booking's own price does not
+know: `bill` reads that bill from the checkout's rows, for the payment rules that must
+measure a payment against what is really owed (a duplicate payment, see
+online_checkout.confirm_checkout). domain.checkout imports this package, so the bill is
+read from the Checkout models here rather than from domain.checkout.totals; its arithmetic
+is the same, and tests/payments/test_duplicates_and_checkout_bill.py holds the two together.
 """
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
@@ -23,6 +31,7 @@ from bookingapp.domain.payments.payment_states import (
 from bookingapp.domain.pricing import quote_booking
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, BookingEvent, Business
+from bookingapp.models.checkout import Checkout, CheckoutLineItem, CheckoutTender
 from bookingapp.models.payment import Payment
 
 S = BookingStatus
@@ -163,6 +172,59 @@ def balance(session: Session, booking: Booking, business: Business | None = None
         owed_cents=owed,
         due_now_cents=due_now,
     )
+
+
+# The checkout's line types that are sold (a discount is taken off them, a tip added), as
+# domain.checkout.SOLD_TYPES.
+CHECKOUT_SOLD_TYPES = ("service", "addon_service", "product")
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What the booking is billed and what was paid for it outside the payment provider."""
+
+    total_cents: int        # the checkout's total (open: from its lines; closed: as closed), else the booking's price after any promotion
+    desk_paid_cents: int    # cash and card-present at the checkout, net of desk refunds (0 without a checkout)
+    by_checkout: bool
+
+
+def bill(session: Session, booking: Booking, business: Business | None = None) -> Bill:
+    """The booking's bill: its dashboard checkout's when it has one (the same total as
+    domain.checkout.totals: what was sold, less discounts of at most that, plus the tip;
+    the frozen total once closed), otherwise the booking's price after any promotion.
+    Read with queries, so lines and tenders another transaction added are counted."""
+    session.flush()
+    row = session.execute(
+        select(Checkout.id, Checkout.status, Checkout.total_cents).where(Checkout.booking_id == booking.id)
+    ).one_or_none()
+    if row is None:
+        return Bill(quote_booking(session, booking, business or business_of(session, booking)).total_cents, 0, False)
+    checkout_id, status, closed_total = row
+    amounts = dict(session.execute(
+        select(CheckoutLineItem.type, func.coalesce(func.sum(CheckoutLineItem.price_cents * CheckoutLineItem.quantity), 0))
+        .where(CheckoutLineItem.checkout_id == checkout_id).group_by(CheckoutLineItem.type)
+    ).all())
+    sold = sum(amounts.get(kind, 0) for kind in CHECKOUT_SOLD_TYPES)
+    total = closed_total if status == "closed" else sold - min(amounts.get("discount", 0), sold) + amounts.get("tip", 0)
+    tenders = dict(session.execute(
+        select(CheckoutTender.kind, func.coalesce(func.sum(CheckoutTender.amount_cents), 0))
+        .where(CheckoutTender.checkout_id == checkout_id).group_by(CheckoutTender.kind)
+    ).all())
+    return Bill(total, tenders.get("payment", 0) - tenders.get("refund", 0), True)
+
+
+def owed_without(session: Session, booking: Booking, payment: Payment, business: Business | None = None) -> int:
+    """What the booking's bill still asked for leaving this one payment out: the bill less
+    every other provider payment (net of every refund) and the desk's money. Zero or less:
+    the bill had been paid in full by other money, so this payment was not needed."""
+    rows = payments_of(session, booking)
+    others = sum(
+        p.amount_cents for p in rows
+        if p.id != payment.id and p.kind in INCOMING_KINDS and p.status in MONEY_IN_STATUSES
+    )
+    refunded = sum(p.amount_cents for p in rows if p.kind == "refund" and p.status in REFUND_COUNTED_STATUSES)
+    billed = bill(session, booking, business)
+    return billed.total_cents - (others - refunded) - billed.desk_paid_cents
 
 
 def amount_due_up_front(session: Session, booking: Booking, business: Business | None = None) -> int:
