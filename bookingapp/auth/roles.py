@@ -1,7 +1,8 @@
 """What each role may do in the dashboard: the one table the views check.
 
 owner and manager: everything. front_desk: runs the day (the day view, bookings, new
-bookings, status changes) and checkout. staff: their own schedule and bookings, read only.
+bookings, status changes, cancelling by the policy) and checkout. staff: their own
+schedule and bookings, read only.
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "checkout": frozenset({"owner", "manager", "front_desk"}),
     # Refunds give money back: only the people who answer for the money.
     "refund": frozenset({"owner", "manager"}),
+    # Cancel against the cancellation policy (refund everything, or keep everything): a
+    # money decision, so the same people. Everyone else who cancels gets the policy.
+    "cancel.override": frozenset({"owner", "manager"}),
     "reviews": frozenset({"owner", "manager"}),
     "clients": frozenset({"owner", "manager"}),
     "analytics": frozenset({"owner", "manager"}),

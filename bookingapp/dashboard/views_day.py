@@ -1,5 +1,8 @@
 """The day: the timeline, a booking's panel with its status buttons, and the front-desk
-new-booking form. Every change goes through bookingapp.domain.booking."""
+new-booking form. Every change goes through the domain: cancelling through
+domain.cancellation.cancel (the one cancel command of every door: refunds per the policy,
+or an owner's or manager's override), the other moves through domain.booking.change_status.
+The panel's money is domain.booking_money.money_summary, as on the manage page and the API."""
 from __future__ import annotations
 
 import uuid
@@ -12,9 +15,11 @@ from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.auth.roles import allowed, sees_everyone
-from bookingapp.dashboard import actor, all_or_nothing, bp, now_utc, render
+from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import cancellation
+from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
@@ -22,6 +27,7 @@ from bookingapp.domain.schedule import day_schedule
 from bookingapp.domain.states import manual_transitions
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Service, Staff
+from bookingapp.payments import current_provider
 
 # Labels for the statuses the panel offers: exactly states.manual_transitions (what
 # change_status accepts), so no button leads to a refusal.
@@ -32,6 +38,16 @@ BUTTON_LABELS = {
     "no_show": "No-show",
     "cancelled": "Cancel",
 }
+
+CANCELLED = "cancelled"
+
+# What an owner or a manager may choose when cancelling (the form field `refund`); the
+# front desk cancels by the policy only.
+REFUND_CHOICES = (
+    (cancellation.FOLLOW_POLICY, "As the policy says"),
+    (cancellation.REFUND_EVERYTHING, "Refund in full"),
+    (cancellation.KEEP_EVERYTHING, "Keep everything"),
+)
 
 
 def _business():
@@ -76,16 +92,54 @@ def day():
     )
 
 
+def cancel_preview(terms, business) -> str:
+    """What the policy gives if the booking is cancelled now, in the panel's words (the
+    numbers are domain.cancellation.terms, the ones cancel acts on)."""
+    until = localtime(terms.free_until, business.timezone, "%a %-d %b %Y, %H:%M")
+    refund, kept = money(terms.refund_cents, terms.currency), money(terms.kept_cents, terms.currency)
+    if terms.within_free_window:
+        if terms.refund_cents:
+            return f"Cancelling now refunds {refund}: the free-cancellation window runs until {until}."
+        return f"Cancelling now is free (the free-cancellation window runs until {until}); nothing has been paid."
+    ended = f"The free-cancellation window ended {until}"
+    if terms.kept_cents:
+        return f"{ended}: if cancelled now, the deposit of {kept} is kept" + (
+            f" and {refund} is refunded." if terms.refund_cents else ".")
+    if terms.refund_cents:
+        return f"{ended}. Cancelling now refunds {refund}."
+    return f"{ended}; nothing has been paid, so nothing is refunded or kept."
+
+
 def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
+    business = _business()
     buttons = []
     if allowed(current_user.role, "booking.manage"):
         buttons = [(t, BUTTON_LABELS.get(t, t.replace("_", " ").capitalize())) for t in manual_transitions(booking.status)]
+    cancel = None
+    if any(target == CANCELLED for target, _ in buttons):
+        terms = cancellation.terms(db.session, booking, business, now=now_utc())
+        cancel = {
+            "terms": terms, "text": cancel_preview(terms, business),
+            # Overrides only change something when money was paid.
+            "choices": REFUND_CHOICES if terms.paid_cents and allowed(current_user.role, "cancel.override") else (),
+        }
     from bookingapp.dashboard.views_checkout import panel_extras
 
     return render(
-        "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=_business(),
-        booking=booking, buttons=buttons, error=error, **panel_extras(booking),
+        "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=business,
+        booking=booking, buttons=buttons, error=error, cancel=cancel,
+        summary=money_summary(db.session, booking, business), **panel_extras(booking),
     )
+
+
+def _refund_choice() -> str:
+    """The form's refund choice. Anything but the policy is an override, which only an owner
+    or a manager may make (the panel offers it to no one else): a forged one is a 403."""
+    choice = (request.form.get("refund") or "").strip() or cancellation.FOLLOW_POLICY
+    if choice != cancellation.FOLLOW_POLICY and not allowed(current_user.role, "cancel.override"):
+        abort(403, description="Only an owner or a manager can override the cancellation policy; "
+                               "cancel without choosing a refund to follow the policy.")
+    return choice
 
 
 @bp.get("/bookings/<uuid:booking_id>")
@@ -100,9 +154,16 @@ def booking_status(booking_id):
     booking = _own_booking(booking_id)
     target = request.form.get("status", "")
     reason = (request.form.get("reason") or "").strip() or None
+    choice = _refund_choice() if target == CANCELLED else None
     try:
         with all_or_nothing():
-            booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
+            if target == CANCELLED:
+                # The one cancel command: refunds per the policy (or the override), records
+                # the choice in the history and the customer's cancellation email.
+                cancellation.cancel(db.session, current_provider(), booking, actor=actor(), reason=reason,
+                                    override=choice, now=now_utc())
+            else:
+                booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
     except DomainError as error:
         return _panel(db.session.get(Booking, booking_id), error=error.message, status=422)
     response, status = _panel(booking)

@@ -73,11 +73,15 @@ BOOKING_SPECS = [
     Spec("deposit_policy", "Deposit policy", "select", choices=[
         ("service_deposit", "Each service's deposit"), ("full_prepayment", "Full prepayment"), ("none", "Nothing online")]),
     Spec("free_cancellation_hours", "Free cancellation window (hours)", "int"),
+    Spec("early_start_minutes", "Early start allowed (minutes)", "int",
+         help="How long before its start a visit may be started (0-1440); complete and no-show only once it has started."),
     Spec("assignment_policy", "When the customer picks anyone", "select", choices=[
         ("balanced", "Balance the load"), ("random", "Random"), ("fixed_order", "Staff list order")]),
 ]
-assert {c for c, _ in BOOKING_SPECS[5].options(None)} == set(DEPOSIT_POLICIES)
-assert {c for c, _ in BOOKING_SPECS[7].options(None)} == set(ASSIGNMENT_POLICIES)
+_BOOKING_SPEC = {spec.name: spec for spec in BOOKING_SPECS}
+assert {c for c, _ in _BOOKING_SPEC["deposit_policy"].options(None)} == set(DEPOSIT_POLICIES)
+assert {c for c, _ in _BOOKING_SPEC["assignment_policy"].options(None)} == set(ASSIGNMENT_POLICIES)
+assert set(_BOOKING_SPEC) == set(setup_domain.SETTING_FIELDS)  # the form edits every setting the domain has
 
 
 def _form_ctx(form_id: str, action: str, specs, values, errors=None, *, submit="Save", error=None, title=None, **extra):

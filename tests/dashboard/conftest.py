@@ -79,8 +79,10 @@ def as_role(app, make_account):
 
 
 @pytest.fixture
-def served(session, salon, make_customer):
-    """A 50.00 booking (10.00 deposit on the service) being served."""
+def served(app, session, salon, make_customer):
+    """A 50.00 booking (10.00 deposit on the service) being served: Monday 10:00-11:00,
+    started at 10:00. The clock stands at 11:00, the end of the visit, when the desk
+    checks it out (closing a checkout completes the visit, allowed once it has started)."""
     from bookingapp.domain import booking as booking_ops
     from tests.helpers import MONDAY, at, before
 
@@ -89,6 +91,7 @@ def served(session, salon, make_customer):
                                          staff=alice, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))
     session.commit()
+    app.config["CLOCK"] = lambda: at(MONDAY, 11)
     return booking
 
 

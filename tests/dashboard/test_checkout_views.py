@@ -13,8 +13,9 @@ def _total(html, name):
     return re.search(rf'data-total="{name}">(?:<strong>)?([^<]+)<', html).group(1)
 
 
-def test_front_desk_checks_out_with_product_tip_discount_and_cash(session, salon, make_customer, as_role):
+def test_front_desk_checks_out_with_product_tip_discount_and_cash(app, session, salon, make_customer, as_role):
     business, service, alice, _ = salon
+    app.config["CLOCK"] = lambda: at(MONDAY, 11)  # the visit (10:00-11:00) is over: the desk checks it out
     booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
                                          staff=alice, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -61,9 +62,10 @@ def test_day_view_shows_bookings_in_columns_and_partial_for_htmx(session, salon,
     assert dash.get("/dashboard/day?date=not-a-date").status_code == 400
 
 
-def test_panel_offers_exactly_the_allowed_transitions(session, salon, make_customer, as_role):
+def test_panel_offers_exactly_the_allowed_transitions(app, session, salon, make_customer, as_role):
     business, service, alice, _ = salon
     booking = _book(session, salon, make_customer, 10, alice)
+    app.config["CLOCK"] = lambda: at(MONDAY, 9, 55)  # the client arrives five minutes early
     dash = as_role(business, "front_desk")
     html = dash.get(f"/dashboard/bookings/{booking.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert set(re.findall(r'data-transition="(\w+)"', html)) == {"in_progress", "cancelled", "no_show"}
@@ -75,6 +77,28 @@ def test_panel_offers_exactly_the_allowed_transitions(session, salon, make_custo
     assert refused.status_code == 422 and "Valid transitions: completed, cancelled" in refused.get_data(as_text=True)
     session.expire_all()
     assert session.get(Booking, booking.id).status == "in_progress"
+
+
+def test_no_show_the_evening_before_is_refused_with_the_reason(app, session, salon, make_customer, as_role):
+    business, service, alice, _ = salon
+    booking = _book(session, salon, make_customer, 10, alice)
+    app.config["CLOCK"] = lambda: at(MONDAY, 10) - timedelta(hours=14)  # Sunday 20:00
+    dash = as_role(business, "front_desk")
+    refused = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "no_show"}, htmx=True)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'role="alert"' in html and "HX-Trigger" not in refused.headers
+    assert "This booking can be marked a no-show from Mon 03 Jun 2030 10:00 on; it starts at 10:00." in html
+    early = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "in_progress"}, htmx=True)
+    assert early.status_code == 422 and "can be started from Mon 03 Jun 2030 09:30 on" in early.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == "confirmed"
+    assert [e.to_status for e in session.get(Booking, booking.id).history] == ["confirmed"]
+    # Once the appointment has begun the same button works.
+    app.config["CLOCK"] = lambda: at(MONDAY, 10, 20)
+    marked = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "no_show"}, htmx=True)
+    assert marked.status_code == 200
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == "no_show"
 
 
 def test_staff_cannot_change_status_or_open_others_bookings(session, salon, make_customer, as_role):

@@ -2,6 +2,7 @@
 422 and the typed values kept, and retires softly what bookings refer to."""
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from sqlalchemy import select
@@ -66,18 +67,47 @@ def test_opening_hours_with_a_lunch_break_and_bad_windows(salon, as_role, sessio
 def test_booking_settings_are_saved_and_out_of_range_values_refused(salon, as_role, session):
     business = salon[0]
     dash = as_role(business, "owner")
+    page = dash.get("/dashboard/setup/booking").get_data(as_text=True)
+    assert "Early start allowed (minutes)" in page and re.search(r'name="early_start_minutes"[^>]*value="30"', page)
     form = {"slot_interval_minutes": "30", "min_notice_minutes": "120", "max_advance_days": "90", "hold_seconds": "15",
-            "deposit_policy": "full_prepayment", "free_cancellation_hours": "48", "assignment_policy": "balanced"}
+            "deposit_policy": "full_prepayment", "free_cancellation_hours": "48", "early_start_minutes": "45",
+            "assignment_policy": "balanced"}
     assert dash.post("/dashboard/setup/booking", form).status_code == 303
     session.expire_all()
     stored = session.get(Business, business.id)
     assert (stored.slot_interval_minutes, stored.hold_seconds, stored.auto_confirm, stored.deposit_policy,
-            stored.free_cancellation_hours) == (30, 900, False, "full_prepayment", 48)
+            stored.free_cancellation_hours, stored.early_start_minutes) == (30, 900, False, "full_prepayment", 48, 45)
+    for out_of_range in ("-1", "1441"):
+        refused = dash.post("/dashboard/setup/booking", {**form, "early_start_minutes": out_of_range})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and "Early start allowed must be between 0 and 1440." in html
+        assert f'value="{out_of_range}"' in html
+    session.expire_all()
+    assert session.get(Business, business.id).early_start_minutes == 45
     bad = dash.post("/dashboard/setup/booking", {**form, "slot_interval_minutes": "2", "max_advance_days": "soon"})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "Enter a whole number." in html and 'value="soon"' in html
     worse = dash.post("/dashboard/setup/booking", {**form, "slot_interval_minutes": "2"})
     assert worse.status_code == 422 and "Slot interval must be between 5 and 240." in worse.get_data(as_text=True)
+
+
+def test_early_start_setting_decides_when_the_panel_may_start_a_visit(app, salon, as_role, session, make_customer):
+    business, service, alice, _ = salon
+    booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
+                                         staff=alice, now=before())
+    session.commit()
+    owner = as_role(business, "owner")
+    form = {"slot_interval_minutes": "15", "min_notice_minutes": "0", "max_advance_days": "730", "hold_seconds": "10",
+            "deposit_policy": "service_deposit", "free_cancellation_hours": "24", "early_start_minutes": "0",
+            "assignment_policy": "fixed_order"}
+    assert owner.post("/dashboard/setup/booking", form).status_code == 303
+    app.config["CLOCK"] = lambda: at(MONDAY, 9, 55)
+    early = owner.post(f"/dashboard/bookings/{booking.id}/status", {"status": "in_progress"}, htmx=True)
+    assert early.status_code == 422 and "can be started from Mon 03 Jun 2030 10:00 on" in early.get_data(as_text=True)
+    assert owner.post("/dashboard/setup/booking", {**form, "early_start_minutes": "10"}).status_code == 303
+    assert owner.post(f"/dashboard/bookings/{booking.id}/status", {"status": "in_progress"}, htmx=True).status_code == 200
+    session.expire_all()
+    assert session.get(Booking, booking.id).status == "in_progress"
 
 
 def test_categories_and_services_created_edited_and_soft_deleted(salon, as_role, session, make_customer):
