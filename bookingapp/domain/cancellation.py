@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import payments
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.payments.ledger import note_in_history
 from bookingapp.domain.states import BookingStatus as S
 from bookingapp.models import Booking, Business
 
@@ -46,13 +47,14 @@ def cancel(
     if override != FOLLOW_POLICY and actor == "customer":
         raise ValidationError("Only the business can override the cancellation policy.", param="refund")
     now = resolve_now(now)
-    note = OVERRIDE_NOTES.get(override)
-    if note is not None:
-        reason = f"{note}; {reason}" if reason else note
-    return payments.cancel_with_policy(
+    outcome = payments.cancel_with_policy(
         session, provider, booking, reason=reason, now=now, actor=actor,
         refund_everything=override == REFUND_EVERYTHING, refund_nothing=override == KEEP_EVERYTHING,
     )
+    if override != FOLLOW_POLICY:
+        # In the history (for the business), not in the reason the customer may read.
+        note_in_history(booking, OVERRIDE_NOTES[override], now=now, actor=actor)
+    return outcome
 
 
 def release(session: Session, provider, booking: Booking, *, now: datetime, actor: str) -> CancelOutcome:
