@@ -4,7 +4,12 @@ the visit is over, and download it as an .ics calendar file.
 
 What a customer may do is decided in bookingapp.domain.manage, the same rules whatever
 the door; the money shown and the cancellation terms come from bookingapp.domain.payments
-through checkout_bridge."""
+through checkout_bridge.
+
+Nothing here commits (bookingapp.unit_of_work does, once, after a success). A change runs
+in a savepoint, so that when it is refused halfway (a refund the provider could not make
+after the booking was marked cancelled) the page saying so shows the booking as it stays.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -69,11 +74,9 @@ def cancel(slug: str, token: str):
     booking = _managed_booking(business, token)
     ActionForm().validate_on_submit()
     try:
-        checkout_bridge.cancel_booking(db.session, booking, business, now=clock.now())
-        db.session.commit()
+        with db.session.begin_nested():
+            checkout_bridge.cancel_booking(db.session, booking, business, now=clock.now())
     except DomainError as error:
-        db.session.rollback()
-        booking = db.session.get(Booking, booking.id)
         return _render_manage(business, booking, token, status=422, error=error.message)
     return see_other(url_for("web.manage", slug=business.slug, token=token, notice="cancelled"))
 
@@ -106,20 +109,16 @@ def reschedule(slug: str, token: str):
             day = local_day(start, business)
             month = day[:7] if day else None
             try:
-                moved = manage_domain.reschedule_by_customer(db.session, booking, business, start, now=clock.now())
-                db.session.commit()
+                with db.session.begin_nested():
+                    moved = manage_domain.reschedule_by_customer(db.session, booking, business, start, now=clock.now())
                 return see_other(url_for("web.manage", slug=business.slug, token=manage_token(moved.id),
                                          notice="rescheduled"))
             except SlotNotOffered:
-                db.session.rollback()
                 notice, status, day, month = "not_offered", 422, None, None
             except SlotUnavailable:
-                db.session.rollback()
                 notice, status = "just_taken", 409
             except DomainError as error:
-                db.session.rollback()
                 notice, status = error.message, 422
-            booking = db.session.get(Booking, booking.id)
     context = time_context(business, service, staff, now=clock.now(), month=month, day=day, exclude=(booking.id,))
 
     def time_url(**params):
@@ -140,11 +139,10 @@ def review(slug: str, token: str):
     if not form.validate_on_submit():
         return _render_manage(business, booking, token, status=422, review_form=form)
     try:
-        leave_review(db.session, booking, rating=form.rating.data, comment=form.comment.data,
-                     would_recommend=form.would_recommend.data)
-        db.session.commit()
+        with db.session.begin_nested():
+            leave_review(db.session, booking, rating=form.rating.data, comment=form.comment.data,
+                         would_recommend=form.would_recommend.data)
     except DomainError as error:
-        db.session.rollback()
         field = getattr(form, error.param or "", None)
         if field is not None and hasattr(field, "errors") and error.param in ("rating", "comment"):
             field.errors = [error.message]

@@ -6,6 +6,12 @@ full-page GET/POST; with htmx the same URLs answer with the step's partial (root
 "step"), 422 with the form partial on form errors, and `Vary: HX-Request`. A booking in
 progress is named by a signed wizard link (bookingapp.web.links), which also remembers
 the staff choice, so a customer sent back to the time step keeps it.
+
+Nothing here commits: bookingapp.unit_of_work commits once after a success (below 400,
+redirects included) and rolls back otherwise. Each domain command a step answers for
+itself runs in a savepoint (`db.session.begin_nested()`), so when it raises, what it did
+halfway is undone at once: the error page is rendered from what the database will keep,
+and an error answered with a redirect (a hold that ran out) commits nothing of it.
 """
 from __future__ import annotations
 
@@ -160,20 +166,17 @@ def choose_time(slug: str, service_id: str, who: str):
         return _render_time(business, service, staff, who, status=422, notice="bad_time", push_url=here)
     day = local_day(start, business)
     try:
-        held = booking_ops.hold(db.session, business, service, start, staff=staff, now=clock.now(), source="web")
-        db.session.commit()
+        with db.session.begin_nested():
+            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=clock.now(), source="web")
     except SlotNotOffered:
         # Never one of the times shown (off the grid, past, too far ahead): a bad request.
-        db.session.rollback()
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
     except SlotUnavailable:
-        db.session.rollback()
         return _render_time(
             business, service, staff, who, status=409, notice="just_taken", day=day, month=day[:7] if day else None,
             push_url=here + (f"?day={day}" if day else ""),
         )
     except DomainError as error:
-        db.session.rollback()
         return _render_time(business, service, staff, who, status=422, notice=error.message, day=day, push_url=here)
     return see_other(url_for("web.details", slug=business.slug, token=wizard_token(held.id, who)))
 
@@ -280,36 +283,35 @@ def details(slug: str, token: str):
 
     now = clock.now()
     try:
-        customer = find_or_create_customer(
-            db.session, business, email=form.clean["email"], name=form.clean["name"], phone=form.phone.data,
-        )
-        attach_details(db.session, booking, customer=customer, notes=form.notes.data,
-                       custom_values=form.clean["custom_fields"])
-        checkout_bridge.change_promotion(db.session, booking, business, form.promo_code.data, now=now)
-        if manage_domain.is_booked(booking):
-            # A payment page opened earlier turned out paid, and has booked it just now.
-            ensure_confirmation_email(db.session, booking, business, now=now)
-            db.session.commit()
-            return see_other(url_for("web.done", slug=business.slug, token=token))
-        if checkout_bridge.amount_due_now(booking, business) > 0:
-            db.session.commit()
-            return see_other(url_for("web.payment", slug=business.slug, token=token))
-        booking_ops.book(db.session, booking, business, customer=customer, now=now)
-        ensure_confirmation_email(db.session, booking, business, now=now)
-        db.session.commit()
+        with db.session.begin_nested():
+            customer = find_or_create_customer(
+                db.session, business, email=form.clean["email"], name=form.clean["name"], phone=form.phone.data,
+            )
+            attach_details(db.session, booking, customer=customer, notes=form.notes.data,
+                           custom_values=form.clean["custom_fields"])
+            checkout_bridge.change_promotion(db.session, booking, business, form.promo_code.data, now=now)
+            if manage_domain.is_booked(booking):
+                # A payment page opened earlier turned out paid, and has booked it just now.
+                ensure_confirmation_email(db.session, booking, business, now=now)
+                next_step = "web.done"
+            elif checkout_bridge.amount_due_now(booking, business) > 0:
+                next_step = "web.payment"
+            else:
+                booking_ops.book(db.session, booking, business, customer=customer, now=now)
+                ensure_confirmation_email(db.session, booking, business, now=now)
+                next_step = "web.done"
     except HoldExpired:
-        db.session.rollback()
+        # A redirect, so a success for the unit of work: the savepoint has already undone
+        # the customer and details saved above, as nothing was booked.
         return _back_to_time(business, booking, who, "expired", token)
     except DomainError as error:
-        db.session.rollback()
-        booking = db.session.get(Booking, booking.id)
         field = getattr(form, error.param or "", None)
         if field is not None and hasattr(field, "errors"):
             field.errors = [error.message]
         else:
             form.form_errors.append(error.message)
         return _render_details(business, booking, who, token, form, status=422)
-    return see_other(url_for("web.done", slug=business.slug, token=token))
+    return see_other(url_for(next_step, slug=business.slug, token=token))
 
 
 def release(slug: str, token: str):
@@ -318,7 +320,6 @@ def release(slug: str, token: str):
     booking, who = _wizard_booking(business, token)
     if booking.status == "held":
         booking_ops.cancel(db.session, booking, reason="customer chose another time", now=clock.now())
-        db.session.commit()
     return _back_to_time(business, booking, who, "released", token)
 
 
@@ -354,16 +355,20 @@ def payment(slug: str, token: str):
         return _render_payment(business, booking, token, who, status=422, form=form)
     return_url = url_for("web.payment_return", slug=business.slug, token=token, _external=True)
     try:
-        redirect_url = checkout_bridge.start_checkout(db.session, booking, business, return_url=return_url, now=clock.now())
-        db.session.commit()
+        # The payment row is flushed before the provider is asked for a page (its id is
+        # the page's metadata and idempotency key); both are committed after this view
+        # returns. The customer gets the page's address only in a response whose commit
+        # succeeded: if it fails, they get a 500 and a page nobody can reach, which
+        # expires unpaid (and an event about it is ignored as not ours).
+        with db.session.begin_nested():
+            redirect_url = checkout_bridge.start_checkout(
+                db.session, booking, business, return_url=return_url, now=clock.now(),
+            )
     except HoldExpired:
-        db.session.rollback()
         return _back_to_time(business, booking, who, "expired", token)
     except DomainError as error:
         # The provider unreachable (503) or nothing to pay (422): say so on this step;
         # nothing was changed and the time stays held.
-        db.session.rollback()
-        booking = db.session.get(Booking, booking.id)
         return _render_payment(business, booking, token, who, error=error)
     response = see_other(redirect_url)
     if wants_partial():
@@ -380,16 +385,15 @@ def payment_return(slug: str, token: str):
     booking, who = _wizard_booking(business, token)
     now = clock.now()
     try:
-        outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
+        with db.session.begin_nested():
+            outcome = checkout_bridge.finish_return(db.session, booking, business, request.args, now=now)
     except DomainError as error:
-        db.session.rollback()
-        booking = db.session.get(Booking, booking.id)
         return _render_payment(business, booking, token, who, error=error)
+    # Every answer below is a redirect, so what the return did is committed: a payment
+    # refunded because the time was taken is recorded along with telling the customer.
     if manage_domain.is_booked(booking):
         ensure_confirmation_email(db.session, booking, business, now=now)
-        db.session.commit()
         return see_other(url_for("web.done", slug=business.slug, token=token))
-    db.session.commit()
     if outcome in ("refunded_time_taken", "refunded_not_bookable"):
         return _back_to_time(business, booking, who, outcome, token)
     if manage_domain.hold_ran_out(booking, now) and not payments_domain.payment_may_still_arrive(db.session, booking):
