@@ -1,8 +1,12 @@
 """Payment pages: the sandbox's hosted checkout, the return and cancel pages, a pay page
 for a held booking, and the Stripe webhook.
 
-Views translate HTTP to bookingapp.domain.payments and back, and commit once per request;
-every rule about money lives in the domain.
+Views translate HTTP to bookingapp.domain.payments and back; every rule about money lives
+in the domain. They never commit: bookingapp.unit_of_work commits once after a success and
+rolls back otherwise. Two pages answer with an error status for something that did
+happen and must be kept, so they call `keep_on_error()`: a declined sandbox card (the
+failed attempt is recorded) and a return whose late payment was refunded (409: the money
+went back at the provider, so our records must say so).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from bookingapp.payments.sandbox import (
     CardError, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
 from bookingapp.payments.stripe import verify_event
+from bookingapp.unit_of_work import keep_on_error
 from bookingapp.web.emails import ensure_confirmation_for_checkout
 
 # Outcomes of confirm_checkout after which the booking is booked and its customer is owed
@@ -102,23 +107,24 @@ def pay(booking_id: str):
     if request.method == "GET":
         return render_template("payments/pay.html", error=None, **_page_context(booking, business))
     try:
-        started = payments_domain.start_checkout(
-            db.session, current_provider(), booking,
-            success_url=url_for("payments.checkout_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=url_for("payments.checkout_cancel", booking=str(booking.id), _external=True),
-            now=_now(),
-        )
+        # The payment row is flushed before the provider call and committed with it after
+        # this view; the page's address reaches the customer only if that commit works
+        # (a failed commit is a 500 without it, and the unreachable page expires unpaid).
+        # The savepoint undoes a half-done start before the 422 page shows the balance.
+        with db.session.begin_nested():
+            started = payments_domain.start_checkout(
+                db.session, current_provider(), booking,
+                success_url=url_for("payments.checkout_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}",
+                cancel_url=url_for("payments.checkout_cancel", booking=str(booking.id), _external=True),
+                now=_now(),
+            )
     except HoldExpired as error:
-        db.session.rollback()
         return _message("Your hold ran out", error.message, status=409, business=business,
                         link=("Pick a new time", _new_time_url(business, booking)))
     except payments_domain.PaymentUnavailable as error:
-        db.session.rollback()
         return _message("Payment page unavailable", error.message, status=503, business=business)
     except DomainError as error:
-        db.session.rollback()
         return render_template("payments/pay.html", error=error.message, **_page_context(booking, business)), 422
-    db.session.commit()
     return redirect(started.url, code=303)
 
 
@@ -135,18 +141,18 @@ def checkout_return():
     try:
         outcome = payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=_now())
     except NotFound:
-        db.session.rollback()
         return _message("Unknown payment", "We do not know this payment. Nothing was booked.", status=404)
     except payments_domain.PaymentUnavailable as error:
-        db.session.rollback()
         return _message("Checking your payment", error.message, status=503)
     except DomainError as error:
-        db.session.rollback()
         return _message("Payment problem", error.message, status=422)
-    db.session.commit()
     business = db.session.get(Business, outcome.booking.business_id)
     # The time was lost (409); a duplicate payment refunded leaves the booking made (200).
     status = 409 if outcome.result in ("refunded_time_taken", "refunded_not_bookable") else 200
+    if status == 409:
+        # The payment was refunded at the provider just now: the refund rows, the
+        # booking's history and the outbox events must be committed all the same.
+        keep_on_error()
     return render_template("payments/result.html", outcome=outcome, **_page_context(outcome.booking, business)), status
 
 
@@ -188,7 +194,6 @@ def sandbox_checkout(session_id: str):
     if row.status == "expired":
         # Stripe tells us when a page expires; the sandbox does it when the page is seen.
         payments_domain.handle_event(db.session, provider, f"evt_sbx_expired_{row.id}", "checkout.session.expired", row.id)
-    db.session.commit()
     return render_template("payments/sandbox_checkout.html", error=None, field=None, form={}, cancel_url=cancel_redirect(row), **context)
 
 
@@ -202,16 +207,19 @@ def sandbox_pay(session_id: str):
         number = check_card_form(form["card_number"], form["expiry"], form["cvc"], today=_now().date())
         result = try_card(provider, session_id, number)
     except CardError as error:
-        db.session.rollback()
+        # The form was filled in wrongly or the page is closed: nothing happened (422,
+        # rolled back).
         return render_template("payments/sandbox_checkout.html", error=error.message, field=error.field, form=form,
                                cancel_url=cancel_redirect(row), **context), 422
     event_type, object_id = result.event
     outcome = payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
     if outcome in BOOKED_OUTCOMES:
         ensure_confirmation_for_checkout(db.session, object_id, now=_now())
-    db.session.commit()
     if result.paid:
         return redirect(success_redirect(row), code=303)
+    # Declined: the form comes back (422) and the failed attempt is kept, as Stripe's
+    # payment_intent.payment_failed would have recorded it.
+    keep_on_error()
     return render_template("payments/sandbox_checkout.html", error=result.message, field="card_number", form=form,
                            cancel_url=cancel_redirect(row), **context), 422
 
@@ -240,15 +248,18 @@ def stripe_webhook():
         outcome = payments_domain.handle_event(db.session, current_provider(), event.id, event.type, object_id)
         if outcome in BOOKED_OUTCOMES:
             ensure_confirmation_for_checkout(db.session, object_id, now=_now())
-        db.session.commit()
+        # Every write reaches the database here, so that a database failure is still ours
+        # to answer (503). The commit itself comes after this view (the unit of work); if
+        # that fails, the answer is a 500: still a retry, and nothing was stored.
+        db.session.flush()
     except (payments_domain.PaymentUnavailable, ProviderUnavailable, DBAPIError) as error:
-        db.session.rollback()
+        # Answered with a 5xx, so the unit of work rolls back: the event id is not stored
+        # and Stripe's retry is processed afresh.
         current_app.logger.warning("Stripe event %s not processed, Stripe will retry: %s", event.id, error)
         return jsonify(error="temporarily unavailable, retry later"), 503
     except DomainError as error:
         # Something we cannot act on safely (e.g. a refund the provider refused): change
         # nothing, answer 5xx so Stripe retries, and leave a trace for the owner.
-        db.session.rollback()
         current_app.logger.error("Stripe event %s (%s) failed: %s", event.id, event.type, error.message)
         return jsonify(error=error.message), 500
     return jsonify(received=True, outcome=outcome), 200

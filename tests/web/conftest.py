@@ -1,12 +1,50 @@
-"""Helpers for the wizard's test-client tests: a bookable business and CSRF tokens."""
+"""Helpers for the wizard's test-client tests: a pinned clock, a bookable business and
+CSRF tokens.
+
+Every test here that builds the app runs on a pinned clock (`pinned_clock`, standing
+still at NOW until a test moves it), so nothing depends on the hour or the date the suite
+runs at; bookings are placed relative to it (`tomorrow_at`)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bookingapp.domain import clock
 from bookingapp.models import ServiceCategory
+
+# A Monday, 08:00 in London (GMT in March): "tomorrow at 10:00" is 26 hours ahead.
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
+class PinnedClock:
+    """The app's CLOCK setting: stands still at `now`; a test may set or advance it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request, monkeypatch):
+    """Pin the clock of the test's app (if it has one) at NOW. The fake Stripe server then
+    reads the same clock (it refuses a page that expires within 30 minutes of its own
+    "now"), as real Stripe and a real server share the real time."""
+    if "app" not in request.fixturenames:
+        return None
+    pinned = PinnedClock(NOW)
+    request.getfixturevalue("app").config["CLOCK"] = pinned
+    if "fake_stripe" in request.fixturenames:
+        monkeypatch.setattr("tests.payments.fake_stripe.time", SimpleNamespace(time=lambda: pinned.now.timestamp()))
+    return pinned
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -37,9 +75,9 @@ def shop(session, make_business, make_service, make_staff):
 
 
 def tomorrow_at(business, hour: int) -> datetime:
-    from datetime import timedelta
-    from zoneinfo import ZoneInfo
-
+    """`hour` o'clock, the business's local time, on the day after the domain clock's
+    today: the pinned NOW in these tests, the real time in the browser tests (which
+    share the `shop` fixture and serve the app to a real browser's clock)."""
     tz = ZoneInfo(business.timezone)
-    day = datetime.now(tz).date() + timedelta(days=1)
+    day = clock.now().astimezone(tz).date() + timedelta(days=1)
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)

@@ -1,0 +1,100 @@
+"""What every page of the public site shares: full page or htmx partial, the 303 after a
+POST, the template filters, the CSRF refusal, and loading a business and its catalogue
+from the URL (404 for anything not public)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, make_response, redirect, render_template, request
+from sqlalchemy import select
+
+from bookingapp.domain.money import format_money
+from bookingapp.domain.slugs import is_reserved_slug
+from bookingapp.extensions import db
+from bookingapp.models import Business, Service, ServiceCategory
+
+# --------------------------------------------------------------------------- answers
+
+
+def wants_partial() -> bool:
+    # A history restore after a cache miss needs the whole page, not a fragment.
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-History-Restore-Request")
+
+
+def render(name: str, *, status: int = 200, push_url: str | None = None, **context) -> Response:
+    """The full page `web/<name>.html` or, for htmx, its partial `web/_<name>.html`."""
+    template = f"web/_{name}.html" if wants_partial() else f"web/{name}.html"
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    if push_url and wants_partial():
+        # Error answers to a POST keep the address bar on the step's own GET URL.
+        response.headers["HX-Push-Url"] = push_url
+    return response
+
+
+def see_other(url: str) -> Response:
+    response = redirect(url, code=303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def csrf_refused(error):
+    # For htmx the partial, which the htmx config swaps in on a 400, so a stale token
+    # shows a message instead of a button that silently does nothing.
+    return render("csrf_error", status=400, reason=error.description)
+
+
+# --------------------------------------------------------------------------- template filters
+
+
+def price_filter(cents: int | None, currency: str = "GBP") -> str:
+    return format_money(cents or 0, currency)
+
+
+def local_filter(instant: datetime | None, tz: str, fmt: str = "%H:%M") -> str:
+    if instant is None:
+        return ""
+    return instant.astimezone(ZoneInfo(tz)).strftime(fmt)
+
+
+def utc_iso_filter(instant: datetime) -> str:
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def business_or_404(slug: str) -> Business:
+    if is_reserved_slug(slug):
+        abort(404)
+    business = db.session.scalars(
+        select(Business).where(Business.slug == slug, Business.is_active.is_(True))
+    ).one_or_none()
+    if business is None:
+        abort(404)
+    return business
+
+
+def bookable_services(business: Business) -> list[Service]:
+    return list(db.session.scalars(
+        select(Service)
+        .where(Service.business_id == business.id, Service.is_active.is_(True), Service.deleted_at.is_(None))
+        .order_by(Service.sort_order, Service.name)
+    ))
+
+
+def grouped_by_category(business: Business, services: list[Service]) -> list[tuple[str, list[Service]]]:
+    categories = {
+        c.id: c for c in db.session.scalars(
+            select(ServiceCategory).where(ServiceCategory.business_id == business.id, ServiceCategory.deleted_at.is_(None))
+        )
+    }
+
+    def key(service: Service):
+        category = categories.get(service.category_id)
+        return (category.sort_order if category else 10_000, category.name if category else "Other services")
+
+    ordered = sorted(services, key=lambda s: (*key(s), s.sort_order, s.name))
+    return [(name, list(items)) for (_, name), items in groupby(ordered, key=key)]

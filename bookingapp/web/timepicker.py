@@ -1,0 +1,82 @@
+"""The month calendar and one day's free times, shared by the wizard's time step and the
+manage link's "change time" (the same page, the same availability engine)."""
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bookingapp.domain.availability import find_availability, local_date_of
+from bookingapp.extensions import db
+from bookingapp.models import Business, Service, Staff
+
+
+def _parse_month(raw: str | None, fallback: date) -> date:
+    try:
+        year, month = (int(part) for part in (raw or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return fallback.replace(day=1)
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def local_day(start: datetime, business: Business) -> str | None:
+    """The business's local date of a start time, or None for one at the very edge of
+    the calendar (9999-12-31T23:59Z in a zone east of UTC has no local date)."""
+    try:
+        return local_date_of(start, business).isoformat()
+    except OverflowError:
+        return None
+
+
+def time_context(
+    business: Business, service: Service, staff: Staff | None, *, now: datetime,
+    month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (),
+) -> dict:
+    """The month calendar (days with no free slot disabled) and one day's free slots,
+    all from one call to the availability engine."""
+    tz = ZoneInfo(business.timezone)
+    today = now.astimezone(tz).date()
+    horizon = today + timedelta(days=business.max_advance_days)
+    chosen_day = _parse_day(day)
+    first_of_month = _parse_month(month, chosen_day or today)
+    first_of_month = max(first_of_month, today.replace(day=1))
+    first_of_month = min(first_of_month, horizon.replace(day=1))
+
+    def days_with_slots(first_of: date):
+        last_of = first_of.replace(day=calendar.monthrange(first_of.year, first_of.month)[1])
+        first, last = max(first_of, today), min(last_of, horizon)
+        if first > last:
+            return {}
+        availability = find_availability(
+            db.session, business, service, first, last, now=now,
+            staff_id=staff.id if staff else None, exclude_booking_ids=exclude,
+        )
+        return {d: slots for d, slots in availability.days.items() if slots}
+
+    free = days_with_slots(first_of_month)
+    if not free and month is None and chosen_day is None and first_of_month < horizon.replace(day=1):
+        # Nothing left this month: open the calendar on the next one rather than a blank page.
+        nxt = (first_of_month + timedelta(days=32)).replace(day=1)
+        free, first_of_month = days_with_slots(nxt), nxt
+    if chosen_day is None or chosen_day not in free:
+        in_month = chosen_day is not None and (chosen_day.year, chosen_day.month) == (first_of_month.year, first_of_month.month)
+        if not in_month:
+            chosen_day = min(free) if free else None
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)
+    prev_month = (first_of_month - timedelta(days=1)).replace(day=1)
+    next_month = (first_of_month + timedelta(days=32)).replace(day=1)
+    return dict(
+        month=first_of_month, weeks=weeks, free_days=set(free), day=chosen_day,
+        slots=free.get(chosen_day, []) if chosen_day else [],
+        prev_month=prev_month if prev_month >= today.replace(day=1) else None,
+        next_month=next_month if next_month <= horizon else None,
+        today=today, tz=business.timezone,
+    )
