@@ -33,11 +33,7 @@ from bookingapp.payments.sandbox import (
 )
 from bookingapp.payments.stripe import verify_event
 from bookingapp.unit_of_work import keep_on_error
-from bookingapp.web.emails import ensure_confirmation_for_checkout
 
-# Outcomes of confirm_checkout after which the booking is booked and its customer is owed
-# a confirmation email (whether the event or the customer's return got there first).
-BOOKED_OUTCOMES = ("booked",)
 
 bp = Blueprint("payments", __name__)
 
@@ -212,9 +208,7 @@ def sandbox_pay(session_id: str):
         return render_template("payments/sandbox_checkout.html", error=error.message, field=error.field, form=form,
                                cancel_url=cancel_redirect(row), **context), 422
     event_type, object_id = result.event
-    outcome = payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
-    if outcome in BOOKED_OUTCOMES:
-        ensure_confirmation_for_checkout(db.session, object_id, now=_now())
+    payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
     if result.paid:
         return redirect(success_redirect(row), code=303)
     # Declined: the form comes back (422) and the failed attempt is kept, as Stripe's
@@ -246,8 +240,6 @@ def stripe_webhook():
     object_id = getattr(data_object, "id", None)
     try:
         outcome = payments_domain.handle_event(db.session, current_provider(), event.id, event.type, object_id)
-        if outcome in BOOKED_OUTCOMES:
-            ensure_confirmation_for_checkout(db.session, object_id, now=_now())
         # Every write reaches the database here, so that a database failure is still ours
         # to answer (503). The commit itself comes after this view (the unit of work); if
         # that fails, the answer is a 500: still a retry, and nothing was stored.

@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import cancellation
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain import pricing
 from bookingapp.domain.errors import NotFound
+from bookingapp.domain.money import format_money_for
 from bookingapp.models import Booking, Business
 from bookingapp.payments import current_provider
 
@@ -90,23 +93,6 @@ def finish_return(session: Session, booking: Booking, business: Business, args: 
 
 
 @dataclass(frozen=True)
-class MoneySummary:
-    currency: str
-    total_cents: int
-    paid_cents: int
-    refunded_cents: int
-    due_at_venue_cents: int
-
-
-def money_summary(session: Session, booking: Booking, business: Business) -> MoneySummary:
-    balance = payments_domain.balance(session, booking, business)
-    return MoneySummary(
-        currency=balance.currency, total_cents=balance.total_cents, paid_cents=balance.net_paid_cents,
-        refunded_cents=balance.refunded_cents, due_at_venue_cents=balance.owed_cents,
-    )
-
-
-@dataclass(frozen=True)
 class CancelTerms:
     free: bool
     refund_cents: int
@@ -116,10 +102,9 @@ class CancelTerms:
 
 def cancel_terms(session: Session, booking: Booking, business: Business, *, now: datetime) -> CancelTerms:
     """What cancelling now would mean, in words, before the customer presses the button.
-    The numbers are domain.payments.cancellation_terms, the same that cancel_with_policy
-    acts on."""
-    terms = payments_domain.cancellation_terms(session, booking, business, now=now)
-    fmt = lambda cents: payments_domain.money(cents, terms.currency)  # noqa: E731
+    The numbers are domain.cancellation.terms, the same that cancellation.cancel acts on."""
+    terms = cancellation.terms(session, booking, business, now=now)
+    fmt = lambda cents: format_money_for(business, cents, terms.currency)  # noqa: E731
     if terms.within_free_window:
         text = "Cancelling is free until " + _local(terms.free_until, business) + "."
         if terms.paid_cents:
@@ -142,6 +127,4 @@ def cancel_booking(session: Session, booking: Booking, business: Business, *, no
 
 
 def _local(instant: datetime, business: Business) -> str:
-    from zoneinfo import ZoneInfo
-
     return instant.astimezone(ZoneInfo(business.timezone)).strftime(f"%a %d %b, %H:%M ({business.timezone})")

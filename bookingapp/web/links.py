@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app
+from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 WIZARD_SALT = "bookingapp.wizard-link"
@@ -41,3 +41,12 @@ def read_manage_token(token: str) -> uuid.UUID | None:
         return uuid.UUID(_serializer(MANAGE_SALT).loads(token))
     except (BadSignature, TypeError, ValueError):
         return None
+
+
+def manage_url(business, booking) -> str:
+    """The customer's manage link, absolute (for the booked page and the .ics)."""
+    return url_for("web.manage", slug=business.slug, token=manage_token(booking.id), _external=True)
+
+
+def ics_url(business, booking) -> str:
+    return url_for("web.booking_calendar", slug=business.slug, token=manage_token(booking.id), _external=True)

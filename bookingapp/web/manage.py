@@ -16,6 +16,7 @@ from datetime import datetime
 
 from flask import abort, make_response, request, url_for
 
+from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
@@ -24,9 +25,8 @@ from bookingapp.domain.reviews import can_review, leave_review, review_of
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business
 from bookingapp.web import checkout_bridge
-from bookingapp.web.emails import ics_url, manage_url
 from bookingapp.web.forms import ActionForm, ReviewForm
-from bookingapp.web.links import manage_token, read_manage_token
+from bookingapp.web.links import ics_url, manage_token, manage_url, read_manage_token
 from bookingapp.web.rendering import business_or_404, render, see_other, wants_partial
 from bookingapp.web.timepicker import local_day, time_context
 
@@ -45,7 +45,7 @@ def _render_manage(business, booking, token, *, status=200, review_form=None, no
     return render(
         "manage", status=status, business=business, booking=booking, token=token, changeable=changeable,
         cancel_terms=checkout_bridge.cancel_terms(db.session, booking, business, now=now) if changeable else None,
-        money=checkout_bridge.money_summary(db.session, booking, business),
+        money=money_summary(db.session, booking, business),
         review=review_of(db.session, booking), can_review=can_review(db.session, booking),
         review_form=review_form or ReviewForm(), form=ActionForm(),
         notice=notice or request.args.get("notice"), error=error,

@@ -21,6 +21,7 @@ from datetime import datetime
 from flask import Response, abort, make_response, request, url_for
 from sqlalchemy import select
 
+from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
@@ -32,7 +33,7 @@ from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, S
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
-from bookingapp.web.emails import ensure_confirmation_email, ics_url, manage_url
+from bookingapp.web.links import ics_url, manage_url
 from bookingapp.web.forms import CUSTOM_PREFIX, ActionForm, DetailsForm
 from bookingapp.web.links import manage_token, read_wizard_token, wizard_token
 from bookingapp.web.rendering import (
@@ -291,14 +292,13 @@ def details(slug: str, token: str):
                            custom_values=form.clean["custom_fields"])
             checkout_bridge.change_promotion(db.session, booking, business, form.promo_code.data, now=now)
             if manage_domain.is_booked(booking):
-                # A payment page opened earlier turned out paid, and has booked it just now.
-                ensure_confirmation_email(db.session, booking, business, now=now)
+                # A payment page opened earlier turned out paid, and has booked it just now
+                # (the domain recorded the customer's confirmation email then).
                 next_step = "web.done"
             elif checkout_bridge.amount_due_now(booking, business) > 0:
                 next_step = "web.payment"
             else:
                 booking_ops.book(db.session, booking, business, customer=customer, now=now)
-                ensure_confirmation_email(db.session, booking, business, now=now)
                 next_step = "web.done"
     except HoldExpired:
         # A redirect, so a success for the unit of work: the savepoint has already undone
@@ -392,7 +392,6 @@ def payment_return(slug: str, token: str):
     # Every answer below is a redirect, so what the return did is committed: a payment
     # refunded because the time was taken is recorded along with telling the customer.
     if manage_domain.is_booked(booking):
-        ensure_confirmation_email(db.session, booking, business, now=now)
         return see_other(url_for("web.done", slug=business.slug, token=token))
     if outcome in ("refunded_time_taken", "refunded_not_bookable"):
         return _back_to_time(business, booking, who, outcome, token)
@@ -414,6 +413,6 @@ def done(slug: str, token: str):
     if booking.status == "rescheduled" and booking.rescheduled_to_id:
         return see_other(url_for("web.manage", slug=business.slug, token=manage_token(booking.rescheduled_to_id)))
     return render(
-        "done", business=business, booking=booking, step=7, money=checkout_bridge.money_summary(db.session, booking, business),
+        "done", business=business, booking=booking, step=7, money=money_summary(db.session, booking, business),
         manage_url=manage_url(business, booking), ics_url=ics_url(business, booking),
     )

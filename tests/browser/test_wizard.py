@@ -95,7 +95,7 @@ def test_full_booking_with_a_declined_card_then_a_paid_deposit(live_server, page
     booking = session.scalars(select(Booking)).one()
     assert booking.status == "confirmed"
     expect(page.locator("#booking-number")).to_have_text(booking.booking_number)
-    assert session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.booking_confirmation")).one()
+    assert session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.customer")).one()
     page.reload()
     expect(page.locator("h1")).to_have_text("You're booked")
 

@@ -290,7 +290,7 @@ def test_manage_cancel_inside_the_free_window_refunds_the_deposit(client, deposi
     response = client.post(manage + "/cancel", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 303
     after = client.get(response.headers["Location"])
-    assert "has been cancelled" in after.text and re.search(r"<dt>Refunded</dt><dd>£20.00</dd>", after.text)
+    assert "has been cancelled" in after.text and re.search(r'<dt>Refunded</dt><dd id="refunded">£20.00</dd>', after.text)
     (refund,) = session.scalars(select(Payment).where(Payment.kind == "refund")).all()
     assert (refund.amount_cents, refund.status) == (2000, "succeeded")
 

@@ -356,7 +356,9 @@ def confirm_checkout(
 
     if booking.status in (S.HELD, S.EXPIRED, S.RESERVED):
         try:
-            booking_domain.book(session, booking, business, now=now, actor=actor)
+            # The answers were checked when the customer gave them, before paying: a question
+            # added since must not turn a paid booking away.
+            booking_domain.book(session, booking, business, now=now, actor=actor, check_answers=False)
         except HoldExpired:
             refund_in_full(
                 session, provider, booking, payment, now=now,
