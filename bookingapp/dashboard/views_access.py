@@ -9,25 +9,11 @@ from flask_login import current_user
 from bookingapp.auth import require
 from bookingapp.auth import accounts
 from bookingapp.dashboard import all_or_nothing, bp
+from bookingapp.dashboard.panels import access_context
 from bookingapp.dashboard.views_setup import SECTIONS, _done, _edit_page, _staff
 from bookingapp.domain.errors import DomainError
 from bookingapp.extensions import db
 from bookingapp.models import Staff
-
-
-def access_context(member: Staff, *, errors: dict | None = None, typed: dict | None = None,
-                   error: str | None = None) -> dict:
-    """What the access card shows: the account if there is one, and whether the person
-    looking may change it."""
-    account = accounts.account_of(db.session, member)
-    try:
-        accounts.check_may_manage_access(current_user.role, member)
-        may_manage = True
-    except accounts.AccessRefused:
-        may_manage = False
-    return {"account": account, "may_manage": may_manage, "errors": errors or {}, "error": error,
-            "typed": typed or {"email": member.email or ""}, "min_password": accounts.MIN_PASSWORD_LENGTH,
-            "is_self": account is not None and account.id == current_user.id}
 
 
 def _refuse(member: Staff, error: DomainError):

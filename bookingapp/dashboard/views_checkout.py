@@ -13,11 +13,11 @@ from bookingapp.auth import require
 from bookingapp.auth.roles import allowed
 from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.dashboard import views_day
+from bookingapp.dashboard.panels import payment_rows
 from bookingapp.domain import checkout as co
-from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import DomainError, ValidationError
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Product, Service
+from bookingapp.models import Product, Service
 from bookingapp.models.checkout import Checkout
 from bookingapp.payments import current_provider
 
@@ -72,33 +72,6 @@ def _checkout(checkout_id: uuid.UUID) -> Checkout:
     return checkout
 
 
-def _payment_rows(booking: Booking, checkout: Checkout | None) -> list[dict]:
-    """Money in and out, each a row; refunds are negative and flagged so the receipt can
-    show them as their own lines."""
-    rows = [
-        {"label": f"{p.kind} (card, {p.provider})", "is_refund": p.kind == "refund",
-         "amount_cents": p.amount_cents if p.kind != "refund" else -p.amount_cents, "status": p.status}
-        for p in payments_domain.payments_of(db.session, booking)
-    ]
-    for tender in (checkout.tenders if checkout else []):
-        rows.append({"label": f"{tender.kind} ({tender.method.replace('_', ' ')})", "is_refund": tender.kind == "refund",
-                     "amount_cents": tender.amount_cents if tender.kind == "payment" else -tender.amount_cents,
-                     "status": "recorded", "reason": tender.reason})
-    return rows
-
-
-def panel_extras(booking: Booking) -> dict:
-    """The booking panel's payments and its way into checkout."""
-    checkout = co.checkout_of(db.session, booking)
-    extras = {"payments": _payment_rows(booking, checkout)}
-    if allowed(current_user.role, "checkout"):
-        if checkout is not None:
-            extras["checkout_url"] = url_for("dashboard.checkout_page", checkout_id=checkout.id)
-        elif co.can_check_out(booking):
-            extras["open_checkout_url"] = url_for("dashboard.open_checkout", booking_id=booking.id)
-    return extras
-
-
 def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
     """The checkout partial (or page). After an error (422) the forms show what was typed."""
     business = current_user.business
@@ -113,7 +86,7 @@ def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
     return render(
         "dashboard/_checkout.html", "dashboard/checkout.html", status=status, business=business, checkout=checkout,
         booking=checkout.booking, totals=co.totals(db.session, checkout), services=services, products=products,
-        error=error, payments=_payment_rows(checkout.booking, checkout),
+        error=error, payments=payment_rows(checkout.booking, checkout),
         can_refund=allowed(current_user.role, "refund"), typed=request.form if status == 422 else {},
     )
 
@@ -296,4 +269,4 @@ def receipt(checkout_id):
 
     return render_template("dashboard/receipt.html", business=current_user.business, checkout=checkout,
                            booking=checkout.booking, totals=co.totals(db.session, checkout),
-                           payments=_payment_rows(checkout.booking, checkout))
+                           payments=payment_rows(checkout.booking, checkout))

@@ -17,6 +17,7 @@ from bookingapp.auth import require
 from bookingapp.auth.roles import allowed, sees_everyone
 from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
+from bookingapp.dashboard.panels import panel_extras
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import cancellation
 from bookingapp.domain.booking_money import money_summary
@@ -123,8 +124,6 @@ def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
             # Overrides only change something when money was paid.
             "choices": REFUND_CHOICES if terms.paid_cents and allowed(current_user.role, "cancel.override") else (),
         }
-    from bookingapp.dashboard.views_checkout import panel_extras
-
     return render(
         "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=business,
         booking=booking, buttons=buttons, error=error, cancel=cancel,

@@ -17,7 +17,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, render
+from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, money, now_utc, render
+from bookingapp.dashboard.panels import access_context
 from bookingapp.dashboard.setup_forms import (
     FormErrors, Spec, display, field_of, parse, parse_week, typed, week_values,
 )
@@ -234,8 +235,6 @@ def _listing(model, *order, retired=None):
 
 
 def _money(cents, business) -> str:
-    from bookingapp.dashboard import money
-
     return money(cents, business.currency)
 
 
@@ -487,8 +486,6 @@ def _staff_extras(member: Staff, *, hours=None, time_off_form=None, access=None)
         submit="Add time off", title="Add time off")["form"]
     time_off = db.session.scalars(select(TimeOff).where(
         TimeOff.staff_id == member.id, TimeOff.ends_at > now_utc()).order_by(TimeOff.starts_at)).all()
-    from bookingapp.dashboard.views_access import access_context
-
     return {"hours": hours, "time_off_form": time_off_form, "time_off": time_off,
             "upcoming": setup_domain.upcoming_bookings_of(db.session, member, now=now_utc()),
             "access": access or access_context(member)}
