@@ -6,8 +6,9 @@ from datetime import time
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from bookingapp.domain.money import validate_currency
 from bookingapp.models.base import Base, IdMixin, TimestampMixin
 
 ASSIGNMENT_POLICIES = ("balanced", "random", "fixed_order")
@@ -36,6 +37,11 @@ class Business(IdMixin, TimestampMixin, Base):
     description: Mapped[Optional[str]] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+
+    @validates("currency")
+    def _known_currency(self, _key: str, code: str) -> str:
+        # Every way a currency is set (setup, the demo, a migration script) meets ISO 4217.
+        return validate_currency(code)
     email: Mapped[Optional[str]] = mapped_column(String(254))
     phone: Mapped[Optional[str]] = mapped_column(String(32))
     website: Mapped[Optional[str]] = mapped_column(String(300))

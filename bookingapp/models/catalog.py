@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from bookingapp.domain.money import validate_currency
 from bookingapp.models.base import Base, IdMixin, TimestampMixin
 
 
@@ -42,6 +43,11 @@ class Service(IdMixin, TimestampMixin, Base):
     price_cents: Mapped[int]
     deposit_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+
+    @validates("currency")
+    def _known_currency(self, _key: str, code: str) -> str:
+        # Every way a currency is set (setup, the demo, a migration script) meets ISO 4217.
+        return validate_currency(code)
     is_active: Mapped[bool] = mapped_column(default=True)
     sort_order: Mapped[int] = mapped_column(default=0)
     deleted_at: Mapped[Optional[datetime]]

@@ -50,3 +50,16 @@ def test_locale_follows_the_business_country():
     assert business_locale(Business(address_country="US", currency="USD")) == "en_US"
     assert format_money_for(Business(address_country="DE", currency="EUR"), 4550) == "45,50\xa0€"
     assert format_money_for(Business(address_country="US", currency="USD"), 4550) == "$45.50"
+
+
+def test_a_business_or_service_currency_must_be_iso_4217(session, make_business):
+    """Whatever sets it (setup, the demo, a script), the model keeps ISO 4217 codes only."""
+    from bookingapp.models import Business, Service
+
+    business = make_business(currency="eur")
+    assert business.currency == "EUR"
+    with pytest.raises(ValidationError) as refused:
+        Business(currency="EURO")
+    assert refused.value.param == "currency"
+    with pytest.raises(ValidationError):
+        Service(currency="XXY")
