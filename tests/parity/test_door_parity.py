@@ -276,6 +276,9 @@ def test_status_changes_give_the_same_result_through_every_door(make_world, targ
                              lambda w, door, b: door(w, b, target))
     assert_same(results)
     assert results["api"]["bookings"][0][0] == target
+    kinds = [dict(facts)["kind"] for topic, facts in results["api"]["outbox"] if topic == "email.customer"]
+    # An owner's (or integrator's) approval of a pending booking tells the customer.
+    assert kinds == (["booking_pending", "booking_approved"] if target == "confirmed" else ["booking_confirmed"])
 
 
 # --------------------------------------------------------------------------- hold, book, answers
@@ -345,3 +348,35 @@ def test_bad_answers_are_refused_by_wizard_and_api_alike(make_world, answers):
         assert door(w, answers, "") in (400, 422), name
         booking = the_only_booking(w)
         assert booking.status == "held" and booking.custom_fields in ({}, None), name
+
+
+# --------------------------------------------------------------------------- one-step booking
+
+
+def dashboard_create(w: World) -> None:
+    response = w.dashboard.post("/dashboard/bookings/new", data={
+        "service_id": str(w.service.id), "staff_id": str(w.alice.id), "day": MONDAY.isoformat(),
+        "start": START.isoformat(), "name": "Ada Lovelace", "email": "ada@example.com", "phone": "",
+        "notes": "window seat"})
+    assert response.status_code in (302, 204), response.get_data(as_text=True)
+
+
+def api_create(w: World) -> None:
+    response = w.api.post("/bookings", json={
+        "service_id": str(w.service.id), "staff_id": str(w.alice.id), "start_at": START.isoformat(),
+        "customer_name": "Ada Lovelace", "customer_email": "ada@example.com", "notes": "window seat"})
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_booking_made_at_the_front_desk_or_through_the_api_is_the_same_and_emails_the_customer(make_world):
+    results = {}
+    for name, door in {"dashboard": dashboard_create, "api": api_create}.items():
+        w = make_world()
+        w.business.deposit_policy = "none"
+        w.session.commit()
+        door(w)
+        results[name] = snapshot(w, the_only_booking(w).id)
+    assert_same(results)
+    assert results["api"]["history"] == [[(None, "confirmed")]]
+    emails = [dict(facts) for topic, facts in results["api"]["outbox"] if topic == "email.customer"]
+    assert [e["kind"] for e in emails] == ["booking_confirmed"]
