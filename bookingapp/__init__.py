@@ -73,15 +73,18 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _refuse_nul_in_forms():
-    """A NUL character in a form or query field is a 400 on every HTML door (PostgreSQL
-    cannot store it; see bookingapp/textguard.py). The API answers in its own envelope."""
-    from flask import request
+    """Unacceptable text (a NUL, a lone surrogate, see bookingapp/textguard.py) in the path
+    is a 404 and in a form or query field a 400 naming the field, on every HTML door; the
+    database never sees it. The API answers in its own envelope (api/params.py)."""
+    from flask import abort, request
 
-    from bookingapp.textguard import first_field_with_nul
+    from bookingapp.textguard import find_bad_text
 
     if request.blueprint == "api":
         return None
-    name = first_field_with_nul([*request.args.items(multi=True), *request.form.items(multi=True)])
-    if name is not None:
-        return f"The field {name!r} contains a NUL character, which is not allowed.", 400
+    if find_bad_text([("path", request.path)]):
+        abort(404)
+    found = find_bad_text([*request.args.items(multi=True), *request.form.items(multi=True)])
+    if found is not None:
+        return f"The field {found.field!r} is not acceptable: {found.message}", 400
     return None

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from flask import request
 
-from bookingapp.api.errors import bad_request
-from bookingapp.textguard import first_field_with_nul
+from bookingapp.api.errors import ApiError, bad_request
+from bookingapp.textguard import find_bad_text
 
 _MISSING = object()
 
@@ -64,8 +64,8 @@ class Body:
             return None
         if not isinstance(value, str):
             raise bad_request(f"{name} must be a string.", name)
-        if first_field_with_nul([(name, value)]):
-            raise bad_request(f"{name} must not contain NUL characters.", name)
+        if found := find_bad_text([(name, value)]):
+            raise bad_request(found.message, name)
         if len(value) > max_length:
             raise bad_request(f"{name} is too long ({max_length} characters at most).", name)
         return value
@@ -129,16 +129,19 @@ class Body:
             return None
         if not isinstance(value, dict):
             raise bad_request(f"{name} must be an object.", name)
-        if first_field_with_nul([(name, value)]):
-            raise bad_request(f"{name} must not contain NUL characters.", name)
+        if found := find_bad_text([(name, value)]):
+            raise bad_request(found.message, name)
         return value
 
 
 def refuse_nul_in_query() -> None:
-    """Before every API request: a NUL in a query parameter is a 400 naming it."""
-    name = first_field_with_nul(request.args.items(multi=True))
-    if name is not None:
-        raise bad_request(f"{name} must not contain NUL characters.", name)
+    """Before every API request: unacceptable text (bookingapp/textguard.py) in the path is
+    a 404 and in a query parameter a 400 naming it, before anything reaches the database."""
+    if find_bad_text([("path", request.path)]):
+        raise ApiError("not_found", "No API endpoint at this path.", status=404)
+    found = find_bad_text(request.args.items(multi=True))
+    if found is not None:
+        raise bad_request(found.message, found.field)
 
 
 def parse_uuid(value, name: str) -> uuid.UUID:

@@ -34,7 +34,7 @@ from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffe
 from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.custom_fields import clean_notes, missing_required, validate_answers
 from bookingapp.domain.states import (
-    PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus, check_transition, manual_transitions,
+    PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus, check_transition, hold_ran_out, manual_transitions,
 )
 from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
@@ -381,9 +381,7 @@ def book(
             f'Only a hold or a reservation can be booked; this booking is "{booking.status}".', param="status"
         )
     target = booked_status(business)
-    ran_out = booking.status == S.EXPIRED.value or (
-        booking.status == S.HELD.value and booking.hold_expires_at is not None and booking.hold_expires_at <= now
-    )
+    ran_out = hold_ran_out(booking.status, booking.hold_expires_at, now)
     if ran_out:
         # Mark every run-out hold of this staff member expired first (this one included),
         # so that none of them still counts against the time on PostgreSQL.
@@ -602,7 +600,7 @@ def reschedule(
     _check_same_business(booking, business)
     _lock(session, booking)
     check_transition(booking.status, S.RESCHEDULED.value)
-    if booking.status == S.HELD.value and booking.hold_expires_at and booking.hold_expires_at <= now:
+    if booking.status == S.HELD.value and hold_ran_out(booking.status, booking.hold_expires_at, now):
         raise HoldExpired("The hold ran out; choose a time again.", param="booking_id")
     service = session.get(Service, booking.service_id)
     wanted_staff = None if any_staff else (staff or session.get(Staff, booking.staff_id))

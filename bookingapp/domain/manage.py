@@ -18,7 +18,7 @@ from bookingapp.domain.payments.refunds import (  # noqa: F401  (the customer's 
     CHANGEABLE_STATUSES, customer_may_change, ensure_customer_may_change,
 )
 from bookingapp.domain.policy import free_cancellation_deadline
-from bookingapp.domain.states import MADE_STATUSES, BookingStatus
+from bookingapp.domain.states import MADE_STATUSES, BookingStatus, hold_ran_out as _hold_time_passed
 from bookingapp.models import Booking, Business
 from bookingapp.payments.base import PaymentProvider
 
@@ -32,9 +32,7 @@ def is_booked(booking: Booking) -> bool:
 
 def hold_ran_out(booking: Booking, now: datetime) -> bool:
     """The hold is over: expired by the worker, or past its time and not yet swept."""
-    return booking.status == S.EXPIRED or (
-        booking.status == S.HELD and booking.hold_expires_at is not None and booking.hold_expires_at <= now
-    )
+    return _hold_time_passed(booking.status, booking.hold_expires_at, now)
 
 
 def cancel_by_customer(

@@ -16,7 +16,7 @@ from sqlalchemy import false, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
-from bookingapp.domain.states import BookingStatus
+from bookingapp.domain.states import BookingStatus, status_as_seen
 from bookingapp.models import Booking, Business, BusinessHours, Staff, StaffHours, TimeOff, staff_services
 
 S = BookingStatus
@@ -126,10 +126,7 @@ def day_schedule(
         .order_by(Booking.starts_at)
     ).all()
     # A hold whose time ran out occupies nothing any more.
-    bookings = [
-        b for b in bookings
-        if not (b.status == S.HELD.value and b.hold_expires_at is not None and b.hold_expires_at <= now)
-    ]
+    bookings = [b for b in bookings if status_as_seen(b, now) != S.EXPIRED.value]
     busy_staff = {b.staff_id for b in bookings}
 
     # Only this business's links: the table holds every business's.

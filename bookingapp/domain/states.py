@@ -79,3 +79,17 @@ def manual_transitions(current: str) -> tuple[str, ...]:
     if current in _NEEDS_BOOK:
         return tuple(t for t in valid_transitions(current) if t == S.CANCELLED.value)
     return tuple(t for t in valid_transitions(current) if t not in _NOT_BY_NAME)
+
+
+def hold_ran_out(status: str, hold_expires_at, now) -> bool:
+    """A hold is over once its time has passed, whether or not the worker has marked it
+    expired yet: every door must read it the same way at the same moment."""
+    return status == S.EXPIRED or (status == S.HELD and hold_expires_at is not None and hold_expires_at <= now)
+
+
+def status_as_seen(booking, now) -> str:
+    """The status a door shows: a held booking whose time has passed reads `expired` at
+    once, on every door, without waiting for the worker's sweep (which only tidies rows)."""
+    if booking.status == S.HELD and hold_ran_out(booking.status, booking.hold_expires_at, now):
+        return S.EXPIRED.value
+    return booking.status

@@ -36,7 +36,7 @@ from bookingapp.domain.payments.refunds import refund_in_full
 from bookingapp.domain.pricing import (
     PROMO_PARAM, apply_promotion, count_promotion_use, normalise_code, quote_booking, redemption_of,
 )
-from bookingapp.domain.states import BookingStatus
+from bookingapp.domain.states import BookingStatus, hold_ran_out
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
 from bookingapp.payments.base import (
@@ -110,7 +110,7 @@ def start_checkout(
     now = _now(now)
     lock_booking(session, booking)
     business = business_of(session, booking)
-    if booking.status == S.HELD and booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+    if booking.status == S.HELD and hold_ran_out(booking.status, booking.hold_expires_at, now):
         raise HoldExpired("Your hold on this time ran out. Please choose a time again.", param="booking_id")
     if booking.status not in (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED):
         raise ValidationError(f"A {booking.status} booking cannot be paid for.", param="booking_id")
