@@ -14,6 +14,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from bookingapp.api.rate_limits import exceeded_message
 from bookingapp.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def _from_domain(error: DomainError) -> ApiError:
 
 def _from_http(error: HTTPException) -> ApiError:
     if isinstance(error, RateLimitExceeded):
-        return ApiError("rate_limit_exceeded", f"Rate limit exceeded ({error.description}). Retry after the time in X-RateLimit-Reset.")
+        return ApiError("rate_limit_exceeded", exceeded_message(error))
     status = error.code or 500
     code = {400: "validation_error", 401: "unauthorized", 403: "forbidden", 404: "not_found",
             405: "method_not_allowed", 429: "rate_limit_exceeded"}.get(status)

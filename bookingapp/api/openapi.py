@@ -6,6 +6,7 @@ from __future__ import annotations
 from copy import deepcopy
 from functools import lru_cache
 
+from bookingapp.api.rate_limits import RATE_LIMIT_HEADERS
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.review_replies import SORTS
@@ -169,13 +170,7 @@ SCHEMAS = {
 }
 
 REQUEST_ID = {"description": "The request id (yours, if you sent a valid X-Request-Id).", "schema": STR}
-RATE_HEADERS = {
-    "X-RateLimit-Limit": {"description": "Requests allowed in the current (shortest) window", "schema": STR},
-    "X-RateLimit-Remaining": {"description": "Requests left in that window", "schema": STR},
-    "X-RateLimit-Reset": {"description": "Unix time at which the window resets (the monthly quota: the 1st, 00:00 UTC)",
-                          "schema": STR},
-    "X-RateLimit-Used": {"description": "Requests counted in that window", "schema": STR},
-}
+RATE_HEADERS = {name: {"description": text, "schema": STR} for name, text in RATE_LIMIT_HEADERS.items()}
 
 ERRORS = {
     "400": "validation_error: a missing or invalid field, parameter or body (see error.param)",
