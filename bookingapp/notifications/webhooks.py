@@ -106,13 +106,22 @@ def _allow_private_default() -> bool:
     return bool(has_app_context() and current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS"))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def non_public_kind(address: str) -> str | None:
     """What makes an IP address one a webhook must not reach ("loopback", "private", ...), or
     None for a public address. An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the
     IPv4 address it carries; a scope id (fe80::1%eth0) is ignored."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one reaches it: judge the IPv4 address
+        # (mapped ::ffff:a.b.c.d, 6to4 2002::/16, Teredo's client, NAT64 64:ff9b::/96).
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return non_public_kind(str(embedded))
     for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
         if getattr(ip, f"is_{kind}"):
             return kind.replace("_", "-")
