@@ -178,7 +178,6 @@ def rate_limit_headers(response):
         outage_log.warn("Rate-limit storage %s unreachable: API limits are counted in each process's memory "
                         "until it answers again.", _storage_name())
     windows = request_windows()
-    response.headers.pop("Retry-After", None)
     if not windows:
         return response
     headers = response.headers

@@ -39,6 +39,18 @@ RATE_LIMIT_HEADERS.update({
     "Retry-After": "Only on a 429: seconds until the window that refused the request resets",
 })
 
+# The API description's paragraph on limits (markdown), for the OpenAPI document's info.
+DESCRIPTION = (
+    "**Rate limits** per key, one allowance shared by every operation: the per-key windows of "
+    "API_RATE_LIMITS (100/minute and 1,000/hour by default) and a monthly quota that restarts at 00:00 UTC on "
+    "the 1st. Every response shows each window: `X-RateLimit-Limit-Minute`, `X-RateLimit-Remaining-Minute`, "
+    "`X-RateLimit-Reset-Minute` (likewise `-Hour`, and `-Second`/`-Day` when configured) and the quota's "
+    "`X-Quota-Limit`, `X-Quota-Remaining`, `X-Quota-Reset`. `X-RateLimit-Limit`, `-Remaining`, `-Reset` and "
+    "`-Used` describe the window closest to running out (fewest requests remaining; of equals, the one that "
+    "resets last). Past a limit: 429 `rate_limit_exceeded`, naming the window, with `Retry-After` (seconds); "
+    "`Retry-After` is sent on no other response."
+)
+
 
 @dataclass(frozen=True)
 class Window:

@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 import pytest
 
 from bookingapp import create_app
-from bookingapp.api.auth import next_month_start
 from bookingapp.api.rate_limits import RATE_LIMIT_HEADERS
 from bookingapp.extensions import OutageLog, db, outage_log
 from tests.api.conftest import Api, assert_error
