@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_cents
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.reviews import live_reviews
+from bookingapp.domain.test_mode import live_bookings
 from bookingapp.models import Booking, Business, Review, Service
 from bookingapp.domain.clock import resolve_now
 
@@ -38,8 +40,10 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
     local_now = now.astimezone(tz)
     month_start = datetime.combine(local_now.date().replace(day=1), time(0), tzinfo=tz).astimezone(timezone.utc)
 
+    # Test bookings (made with a test API key) are not the business's trade.
     query = select(Booking.service_id, Booking.starts_at, Booking.status, charged_cents()).where(
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
+        live_bookings(),
     )
     earliest = month_start if since is None else min(since, month_start)
     if since is not None:
@@ -60,7 +64,7 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
         per_service[service_id][1] += earned
         per_day[starts_at.astimezone(tz).weekday()] += 1
 
-    reviews = select(Review.rating).where(Review.business_id == business.id)
+    reviews = select(Review.rating).where(Review.business_id == business.id, live_reviews())
     if since is not None:
         reviews = reviews.where(Review.created_at >= since)
     ratings = list(session.scalars(reviews))
@@ -109,6 +113,7 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
 
     query = select(Booking.staff_id, Booking.starts_at, Booking.ends_at, Booking.status).where(
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
+        live_bookings(),
     )
     if since is not None:
         query = query.where(Booking.starts_at >= since)

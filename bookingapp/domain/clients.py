@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.states import BookingStatus as S
+from bookingapp.domain.test_mode import live_bookings
 from bookingapp.models import Booking, Business, Checkout, Customer, PromotionRedemption
 
 # A visit is a booking that was made and not withdrawn; money counts only once it is earned.
@@ -55,7 +56,7 @@ def client_query(business: Business):
         )
         .join(Booking, Booking.customer_id == Customer.id)
         .where(Customer.business_id == business.id, Booking.business_id == business.id,
-               Booking.status.in_(VISIT_STATUSES))
+               Booking.status.in_(VISIT_STATUSES), live_bookings())
         .group_by(Customer.id, Customer.email, Customer.name, Customer.phone)
         .order_by(func.max(Booking.starts_at).desc(), Customer.email)
     )
@@ -135,8 +136,9 @@ def list_clients_with_no_shows(session: Session, business: Business, *, search: 
 
 def client_history(session: Session, business: Business, customer: Customer) -> list[Booking]:
     """Every booking of one client, newest first, whatever its status (cancellations too:
-    the front desk wants to see them)."""
+    the front desk wants to see them); test bookings (made with a test API key) are not
+    the client's history."""
     return list(session.scalars(
-        select(Booking).where(Booking.business_id == business.id, Booking.customer_id == customer.id)
+        select(Booking).where(Booking.business_id == business.id, Booking.customer_id == customer.id, live_bookings())
         .order_by(Booking.starts_at.desc())
     ))

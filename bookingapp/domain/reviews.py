@@ -1,12 +1,13 @@
 """Customer reviews: one per booking, only after a completed visit."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.outbox import iso, record_event
+from bookingapp.domain.test_mode import test_bookings
 from bookingapp.models import Booking, Business, Review
 
 MAX_COMMENT_LENGTH = 2000
@@ -63,14 +64,21 @@ def leave_review(
     return review
 
 
+def live_reviews() -> ColumnElement[bool]:
+    """SQL predicate over Review: reviews of live bookings only. A review left on a test
+    booking (made with a test API key) is not the business's reputation."""
+    return ~exists().where(Booking.id == Review.booking_id, test_bookings())
+
+
 def rating_summary(session: Session, business: Business) -> tuple[float | None, int]:
     average, count = session.execute(
-        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id)
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id, live_reviews())
     ).one()
     return (round(float(average), 1) if average is not None else None), int(count)
 
 
 def recent_reviews(session: Session, business: Business, limit: int = 5) -> list[Review]:
     return list(session.scalars(
-        select(Review).where(Review.business_id == business.id).order_by(Review.created_at.desc()).limit(limit)
+        select(Review).where(Review.business_id == business.id, live_reviews())
+        .order_by(Review.created_at.desc()).limit(limit)
     ))
