@@ -1,10 +1,13 @@
 """Customer reviews: one per booking, only after a completed visit."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.outbox import iso, record_event
 from bookingapp.domain.test_mode import test_bookings
@@ -30,7 +33,8 @@ def can_review(session: Session, booking: Booking) -> bool:
 
 
 def leave_review(
-    session: Session, booking: Booking, *, rating, comment: str | None, would_recommend: bool
+    session: Session, booking: Booking, *, rating, comment: str | None, would_recommend: bool,
+    now: datetime | None = None,
 ) -> Review:
     if booking.status != "completed":
         raise ValidationError("A review can be left once the visit is completed.", param="booking_id")
@@ -49,6 +53,7 @@ def leave_review(
         business_id=booking.business_id, booking_id=booking.id, rating=rating, comment=comment,
         would_recommend=bool(would_recommend),
         customer_name=public_name(booking.customer.name if booking.customer else None),
+        created_at=resolve_now(now),  # the one clock, not the column's default wall clock
     )
     try:
         # The unique key on booking_id settles two submissions at once.
