@@ -75,9 +75,14 @@ def live_reviews() -> ColumnElement[bool]:
     return ~exists().where(Booking.id == Review.booking_id, test_bookings())
 
 
-def rating_summary(session: Session, business: Business) -> tuple[float | None, int]:
+def reviews_of(*, test: bool = False) -> ColumnElement[bool]:
+    """Reviews of live bookings, or (test=True, for a test API key) of test bookings only."""
+    return ~live_reviews() if test else live_reviews()
+
+
+def rating_summary(session: Session, business: Business, *, test: bool = False) -> tuple[float | None, int]:
     average, count = session.execute(
-        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id, live_reviews())
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id, reviews_of(test=test))
     ).one()
     return (round(float(average), 1) if average is not None else None), int(count)
 
