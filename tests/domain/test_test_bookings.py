@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
-from bookingapp.domain import cancellation, test_mode
+from bookingapp.domain import cancellation, clock, test_mode
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.errors import SlotUnavailable
 from bookingapp.domain.payments import confirm_checkout, start_checkout
@@ -88,9 +88,11 @@ def test_test_keys_may_not_change_live_settings_and_live_keys_may():
     assert raised.value.param is None
 
 
-def test_a_test_booking_pays_and_is_refunded_in_the_sandbox_even_with_stripe_configured(app, session, salon):
+def test_a_test_booking_pays_and_is_refunded_in_the_sandbox_even_with_stripe_configured(request, session, salon):
     business, service, alice, bob = salon
-    app.config["CLOCK"] = before
+    # The sandbox made for the test booking reads the one clock (its pages' expiry).
+    token = clock.install(before)
+    request.addfinalizer(lambda: clock.uninstall(token))
     stripe = make_provider(STRIPE_CONFIG, session)
     assert stripe.name == "stripe"
     held = booking_ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before(), test=True,
