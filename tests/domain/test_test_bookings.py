@@ -12,6 +12,7 @@ from bookingapp.domain.errors import SlotUnavailable
 from bookingapp.domain.payments import confirm_checkout, start_checkout
 from bookingapp.domain.payments.providers import provider_for_booking, provider_for_payment
 from bookingapp.models import Booking
+from bookingapp.models.payment import Payment
 from bookingapp.payments import make_provider
 from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
 from tests.helpers import MONDAY, at, before
@@ -131,3 +132,30 @@ def _customer(session, business):
     from bookingapp.domain.customers import find_or_create_customer
 
     return find_or_create_customer(session, business, email="tester@example.com", name="Tess Ter")
+
+
+def test_a_test_booking_pays_on_the_sandbox_page_when_stripe_is_configured(app, client, session, salon):
+    # The customer's door (/checkout/pay, then the hosted page): with Stripe configured
+    # and unreachable, a test booking's payment opens and completes in the sandbox.
+    business, service, alice, bob = salon
+    held = booking_ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before(), test=True,
+                            customer=_customer(session, business))
+    session.commit()
+    app.config.update(STRIPE_CONFIG, WTF_CSRF_ENABLED=False, CLOCK=before)
+
+    opened = client.post(f"/checkout/pay/{held.id}")
+    assert opened.status_code == 303, opened.get_data(as_text=True)
+    page = opened.headers["Location"]
+    assert "/sandbox/checkout/sbx_cs_" in page
+    assert client.get(page).status_code == 200
+    paid = client.post(page, data={"card_number": SUCCESS_CARD, "expiry": "12/40", "cvc": "123", "name": "Tess"})
+    assert paid.status_code == 303, paid.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Booking, held.id).status == "confirmed"
+    payment = session.scalar(select(Payment).where(Payment.booking_id == held.id))
+    assert payment.provider == "sandbox" and payment.status == "succeeded"
+
+
+def test_with_stripe_configured_the_sandbox_page_still_refuses_sessions_it_never_made(app, client):
+    app.config.update(STRIPE_CONFIG)
+    assert client.get("/sandbox/checkout/sbx_cs_nope").status_code == 404

@@ -15,6 +15,7 @@ The sandbox made here builds its hosted page's address without Flask (a path,
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.models import Booking
@@ -45,3 +46,14 @@ def provider_for_payment(session: Session, payment: Payment, configured: Payment
     if payment.provider == SANDBOX:
         return _sandbox(session, configured)
     return configured
+
+
+def sandbox_serves_with_real_provider(session: Session, checkout_session_id: str) -> bool:
+    """With a real provider configured, whether the sandbox's hosted page may still serve
+    this checkout session: only a test booking's (a live booking pays on the real
+    provider's page, never on a page that moves no money)."""
+    payment = session.scalar(select(Payment).where(Payment.provider_session_id == checkout_session_id))
+    if payment is None or payment.provider != SANDBOX:
+        return False
+    booking = session.get(Booking, payment.booking_id)
+    return booking is not None and bool(booking.is_test)
