@@ -16,11 +16,13 @@ from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import SlotUnavailable
+from bookingapp.domain.payments.online_checkout import confirm_checkout, start_checkout
 from bookingapp.domain.reviews import public_name
 from bookingapp.domain.clock import resolve_now
 from bookingapp.models import (
     Business, BusinessHours, Product, Review, Service, ServiceCategory, Staff, StaffHours, TimeOff,
 )
+from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
 
 DEMO_SLUG = "juniper-hair-studio"
 DEMO_TZ = "Europe/London"
@@ -226,31 +228,38 @@ def _book_range(session, business, services, customers, rng, first: date, last: 
                 continue
             slot = rng.choice(availability.slots)
             customer = rng.choice(customers)
+            source = rng.choice(["web", "web", "dashboard", "api"])
             try:
+                if not past and service.deposit_cents:
+                    _book_with_paid_deposit(session, business, service, slot.start, customer, now=booked_at, source=source)
+                    continue
                 booking = booking_ops.create_booking(
-                    session, business, service, slot.start, customer,
-                    now=booked_at, source=rng.choice(["web", "web", "dashboard", "api"]), actor="demo",
+                    session, business, service, slot.start, customer, now=booked_at, source=source, actor="demo",
                 )
             except SlotUnavailable:
                 continue
             if past:
                 _play_out(session, business, booking, customer, rng)
-            elif booking.status == "confirmed" and booking.deposit_cents:
-                _paid_deposit(session, booking, booked_at)
         day += timedelta(days=1)
 
 
-def _paid_deposit(session, booking, paid_at: datetime) -> None:
-    """The deposit a confirmed future booking paid when it was made (service_deposit
-    policy), as the sandbox provider records one, so checkout shows it credited."""
-    from bookingapp.models.payment import Payment
-
-    session.add(Payment(
-        business_id=booking.business_id, booking_id=booking.id, kind="deposit", status="succeeded",
-        amount_cents=booking.deposit_cents, currency=booking.currency, provider="sandbox",
-        provider_payment_intent_id=f"pi_demo_{booking.id.hex[:20]}", actor="customer", succeeded_at=paid_at,
-        created_at=paid_at, updated_at=paid_at,
-    ))
+def _book_with_paid_deposit(session, business, service, start, customer, *, now: datetime, source: str):
+    """A future booking whose deposit (service_deposit policy) the customer paid online:
+    held, paid with the test card on the sandbox's hosted page, and booked by that
+    payment, as the booking wizard does it. The payment is a real sandbox payment (the
+    sandbox knows its session and intent), so cancelling the booking refunds it on every
+    door; checkout shows it credited."""
+    provider = SandboxProvider(session, now=lambda: now)
+    held = booking_ops.hold(session, business, service, start, customer=customer, now=now, source=source, actor="demo")
+    page = start_checkout(
+        session, provider, held, now=now,
+        success_url=f"/{business.slug}/booking/return?session_id={{CHECKOUT_SESSION_ID}}",
+        cancel_url=f"/{business.slug}",
+    )
+    try_card(provider, page.payment.provider_session_id, SUCCESS_CARD)
+    outcome = confirm_checkout(session, provider, page.payment.provider_session_id, now=now)
+    assert outcome.result == "booked", outcome.message  # the demo's own data: a failure here is a bug
+    return outcome.booking
 
 
 def _play_out(session, business, booking, customer, rng) -> None:

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_cents
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.reviews import reviews_of
+from bookingapp.domain.test_mode import live_bookings, test_bookings
 from bookingapp.models import Booking, Business, Review, Service
 from bookingapp.domain.clock import resolve_now
 
@@ -31,15 +33,20 @@ def period_start(period: str, now: datetime) -> datetime | None:
     return None if days is None else now - timedelta(days=days)
 
 
-def business_analytics(session: Session, business: Business, *, period: str = "30d", now: datetime | None = None) -> dict[str, Any]:
+def business_analytics(session: Session, business: Business, *, period: str = "30d", now: datetime | None = None,
+                       test: bool = False) -> dict[str, Any]:
+    """The business's figures over live bookings (test=True, for a test API key: over its
+    test bookings only, so an integration can check its own numbers)."""
     now = resolve_now(now)
     since = period_start(period, now)
     tz = ZoneInfo(business.timezone)
     local_now = now.astimezone(tz)
     month_start = datetime.combine(local_now.date().replace(day=1), time(0), tzinfo=tz).astimezone(timezone.utc)
 
+    # Test bookings (made with a test API key) are not the business's trade.
     query = select(Booking.service_id, Booking.starts_at, Booking.status, charged_cents()).where(
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
+        test_bookings() if test else live_bookings(),
     )
     earliest = month_start if since is None else min(since, month_start)
     if since is not None:
@@ -60,7 +67,7 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
         per_service[service_id][1] += earned
         per_day[starts_at.astimezone(tz).weekday()] += 1
 
-    reviews = select(Review.rating).where(Review.business_id == business.id)
+    reviews = select(Review.rating).where(Review.business_id == business.id, reviews_of(test=test))
     if since is not None:
         reviews = reviews.where(Review.created_at >= since)
     ratings = list(session.scalars(reviews))
@@ -109,6 +116,7 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
 
     query = select(Booking.staff_id, Booking.starts_at, Booking.ends_at, Booking.status).where(
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
+        live_bookings(),
     )
     if since is not None:
         query = query.where(Booking.starts_at >= since)

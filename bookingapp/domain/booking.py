@@ -207,6 +207,7 @@ def _place(
     deposit_cents: int | None = None,
     note: str | None = None,
     moved_from: Booking | None = None,
+    test: bool = False,
 ) -> Booking:
     """Insert a booking at `start`. A fresh one has its custom answers checked (all required
     ones present once it is a booking, not a hold) and its notes limited; a replacement
@@ -246,6 +247,8 @@ def _place(
         currency=service.currency,
         confirmed_at=now if status is S.CONFIRMED else None,
         policy_starts_at=(moved_from.policy_starts_at or moved_from.starts_at) if moved_from is not None else start,
+        # A test booking's replacement (a reschedule) is a test booking too.
+        is_test=moved_from.is_test if moved_from is not None else bool(test),
         created_at=now,
         updated_at=now,
     )
@@ -270,12 +273,13 @@ def hold(
     notes: str | None = None,
     custom_fields: dict[str, Any] | None = None,
     actor: str = "customer",
+    test: bool = False,
 ) -> Booking:
     """Hold a slot for the business's hold length while the customer finishes.
     staff=None means "anyone": the assignment policy picks."""
     return _place(
         session, business, service, start, status=S.HELD, now=_now(now), staff=staff, customer=customer,
-        source=source, notes=notes, custom_fields=custom_fields, actor=actor,
+        source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
     )
 
 
@@ -292,11 +296,12 @@ def reserve(
     notes: str | None = None,
     custom_fields: dict[str, Any] | None = None,
     actor: str = "api",
+    test: bool = False,
 ) -> Booking:
     """Hold a slot with no expiry, until it is booked or released."""
     return _place(
         session, business, service, start, status=S.RESERVED, now=_now(now), staff=staff, customer=customer,
-        source=source, notes=notes, custom_fields=custom_fields, actor=actor,
+        source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
     )
 
 
@@ -315,6 +320,7 @@ def create_booking(
     actor: str = "api",
     price_cents: int | None = None,
     promo_code: str | None = None,
+    test: bool = False,
 ) -> Booking:
     """Book in one step, with the customer known: pending or confirmed per the business.
     A promotion code is applied to the booking (ValidationError param promo_code if bad)."""
@@ -324,7 +330,7 @@ def create_booking(
     booking = _place(
         session, business, service, start, status=booked_status(business), now=now, staff=staff,
         customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
-        price_cents=price_cents,
+        price_cents=price_cents, test=test,
     )
     if pricing.normalise_code(promo_code):
         pricing.apply_promotion(session, booking, business, promo_code, now=now)

@@ -9,6 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.states import BookingStatus as S
+from bookingapp.domain.test_mode import live_bookings, test_bookings
 from bookingapp.models import Booking, Business, Checkout, Customer, PromotionRedemption
 
 # A visit is a booking that was made and not withdrawn; money counts only once it is earned.
@@ -42,8 +43,9 @@ def charged_cents():
     return func.coalesce(closed_total, Booking.price_cents - discount)
 
 
-def client_query(business: Business):
-    """Customers with at least one visit, most recent visit first."""
+def client_query(business: Business, *, test: bool = False):
+    """Customers with at least one visit, most recent visit first. Only live bookings
+    count; test=True (a test API key) counts test bookings only."""
     spent = func.coalesce(func.sum(case((Booking.status.in_(SPENT_STATUSES), charged_cents()), else_=0)), 0)
     return (
         select(
@@ -55,14 +57,15 @@ def client_query(business: Business):
         )
         .join(Booking, Booking.customer_id == Customer.id)
         .where(Customer.business_id == business.id, Booking.business_id == business.id,
-               Booking.status.in_(VISIT_STATUSES))
+               Booking.status.in_(VISIT_STATUSES), test_bookings() if test else live_bookings())
         .group_by(Customer.id, Customer.email, Customer.name, Customer.phone)
         .order_by(func.max(Booking.starts_at).desc(), Customer.email)
     )
 
 
-def list_clients(session: Session, business: Business, *, offset: int = 0, limit: int | None = None) -> tuple[list[ClientSummary], int]:
-    query = client_query(business)
+def list_clients(session: Session, business: Business, *, offset: int = 0, limit: int | None = None,
+                 test: bool = False) -> tuple[list[ClientSummary], int]:
+    query = client_query(business, test=test)
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     if limit is not None:
         query = query.offset(offset).limit(limit)
@@ -135,8 +138,9 @@ def list_clients_with_no_shows(session: Session, business: Business, *, search: 
 
 def client_history(session: Session, business: Business, customer: Customer) -> list[Booking]:
     """Every booking of one client, newest first, whatever its status (cancellations too:
-    the front desk wants to see them)."""
+    the front desk wants to see them); test bookings (made with a test API key) are not
+    the client's history."""
     return list(session.scalars(
-        select(Booking).where(Booking.business_id == business.id, Booking.customer_id == customer.id)
+        select(Booking).where(Booking.business_id == business.id, Booking.customer_id == customer.id, live_bookings())
         .order_by(Booking.starts_at.desc())
     ))

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.reviews import live_reviews, reviews_of
 from bookingapp.models import Business, Review
 from bookingapp.domain.clock import resolve_now
 
@@ -23,12 +24,13 @@ MAX_REPLY_LENGTH = 2000
 
 
 def review_query(business: Business, *, rating: int | None = None, has_reply: bool | None = None,
-                 sort: str = "newest") -> Select:
+                 sort: str = "newest", test: bool = False) -> Select:
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of: {', '.join(SORTS)}.", param="sort")
     if rating is not None and not 1 <= rating <= 5:
         raise ValidationError("rating must be from 1 to 5.", param="rating")
-    query = select(Review).where(Review.business_id == business.id)
+    # Reviews of live bookings; test=True (a test API key) those of test bookings only.
+    query = select(Review).where(Review.business_id == business.id, reviews_of(test=test))
     if rating is not None:
         query = query.where(Review.rating == rating)
     if has_reply is True:
@@ -59,6 +61,7 @@ def rating_distribution(session: Session, business: Business) -> dict[int, int]:
     from sqlalchemy import func
 
     counts = dict(session.execute(
-        select(Review.rating, func.count(Review.id)).where(Review.business_id == business.id).group_by(Review.rating)
+        select(Review.rating, func.count(Review.id)).where(Review.business_id == business.id, live_reviews())
+        .group_by(Review.rating)
     ).all())
     return {stars: int(counts.get(stars, 0)) for stars in range(5, 0, -1)}

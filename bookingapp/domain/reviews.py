@@ -1,12 +1,16 @@
 """Customer reviews: one per booking, only after a completed visit."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.outbox import iso, record_event
+from bookingapp.domain.test_mode import test_bookings
 from bookingapp.models import Booking, Business, Review
 
 MAX_COMMENT_LENGTH = 2000
@@ -29,7 +33,8 @@ def can_review(session: Session, booking: Booking) -> bool:
 
 
 def leave_review(
-    session: Session, booking: Booking, *, rating, comment: str | None, would_recommend: bool
+    session: Session, booking: Booking, *, rating, comment: str | None, would_recommend: bool,
+    now: datetime | None = None,
 ) -> Review:
     if booking.status != "completed":
         raise ValidationError("A review can be left once the visit is completed.", param="booking_id")
@@ -48,6 +53,7 @@ def leave_review(
         business_id=booking.business_id, booking_id=booking.id, rating=rating, comment=comment,
         would_recommend=bool(would_recommend),
         customer_name=public_name(booking.customer.name if booking.customer else None),
+        created_at=resolve_now(now),  # the one clock, not the column's default wall clock
     )
     try:
         # The unique key on booking_id settles two submissions at once.
@@ -63,14 +69,26 @@ def leave_review(
     return review
 
 
-def rating_summary(session: Session, business: Business) -> tuple[float | None, int]:
+def live_reviews() -> ColumnElement[bool]:
+    """SQL predicate over Review: reviews of live bookings only. A review left on a test
+    booking (made with a test API key) is not the business's reputation."""
+    return ~exists().where(Booking.id == Review.booking_id, test_bookings())
+
+
+def reviews_of(*, test: bool = False) -> ColumnElement[bool]:
+    """Reviews of live bookings, or (test=True, for a test API key) of test bookings only."""
+    return ~live_reviews() if test else live_reviews()
+
+
+def rating_summary(session: Session, business: Business, *, test: bool = False) -> tuple[float | None, int]:
     average, count = session.execute(
-        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id)
+        select(func.avg(Review.rating), func.count(Review.id)).where(Review.business_id == business.id, reviews_of(test=test))
     ).one()
     return (round(float(average), 1) if average is not None else None), int(count)
 
 
 def recent_reviews(session: Session, business: Business, limit: int = 5) -> list[Review]:
     return list(session.scalars(
-        select(Review).where(Review.business_id == business.id).order_by(Review.created_at.desc()).limit(limit)
+        select(Review).where(Review.business_id == business.id, live_reviews())
+        .order_by(Review.created_at.desc()).limit(limit)
     ))

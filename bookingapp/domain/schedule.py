@@ -127,6 +127,10 @@ def day_schedule(
     ).all()
     # A hold whose time ran out occupies nothing any more.
     bookings = [b for b in bookings if status_as_seen(b, now) != S.EXPIRED.value]
+    # Test bookings (made with a test API key) are not shown, but their time is not free
+    # either (availability counts them), so it is kept out of the free gaps below.
+    test_busy = [b for b in bookings if b.is_test]
+    bookings = [b for b in bookings if not b.is_test]
     busy_staff = {b.staff_id for b in bookings}
 
     # Only this business's links: the table holds every business's.
@@ -193,7 +197,9 @@ def day_schedule(
             for t in away if t.starts_at < grid_end and t.ends_at > grid_start
         ]
         busy = merge([*((b.blocked_from, b.blocked_until) for b in mine
-                        if b.status != S.NO_SHOW.value), *((t.starts_at, t.ends_at) for t in away)])
+                        if b.status != S.NO_SHOW.value), *((t.starts_at, t.ends_at) for t in away),
+                      *((b.blocked_from, b.blocked_until) for b in test_busy
+                        if b.staff_id == member.id and b.status != S.NO_SHOW.value)])
         column.free = [
             place(Block("free", s, e, label=f"{int((e - s).total_seconds() // 60)} min free"))
             for s, e in subtract(windows, busy) if e - s >= gap_minimum

@@ -78,6 +78,10 @@ class Booking(IdMixin, TimestampMixin, Base):
     # The first booked start of this booking's reschedule chain: the cancellation policy
     # (free-cancellation deadline) runs from it, so moving a booking never resets it.
     policy_starts_at: Mapped[Optional[datetime]]
+    # Made with a test API key: kept out of live keys' answers, the dashboard and analytics,
+    # and paid through the sandbox whatever the business's provider (domain.test_mode). It
+    # still holds its staff member's time, so the no-overlap rule counts it like any other.
+    is_test: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     service: Mapped[Service] = relationship()
     staff: Mapped[Staff] = relationship()

@@ -22,6 +22,7 @@ from werkzeug.routing import BuildError
 from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound
+from bookingapp.domain.payments.providers import sandbox_serves_with_real_provider
 from bookingapp.domain.money import format_money
 from bookingapp.extensions import csrf, db
 from bookingapp.models import Booking, Business
@@ -29,7 +30,7 @@ from bookingapp.models.payment import Payment
 from bookingapp.payments import current_provider, provider_name
 from bookingapp.payments.base import ProviderRejected, ProviderUnavailable
 from bookingapp.payments.sandbox import (
-    CardError, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
+    CardError, SandboxProvider, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
 from bookingapp.payments.stripe import verify_event
 from bookingapp.unit_of_work import keep_on_error
@@ -164,9 +165,14 @@ def checkout_cancel():
 # --------------------------------------------------------------------------- sandbox hosted page
 
 
-def _sandbox_provider():
+def _sandbox_provider(session_id: str):
     if provider_name(current_app.config) != "sandbox":
-        abort(404)  # with Stripe configured, payments happen on Stripe's page only
+        # With Stripe configured, payments happen on Stripe's page only, except a test
+        # booking's (test API keys), which never reach a real provider.
+        if not sandbox_serves_with_real_provider(db.session, session_id):
+            abort(404)
+        return SandboxProvider(db.session, url_for_checkout=lambda sid: url_for(
+            "payments.sandbox_checkout", session_id=sid, _external=True))
     return current_provider()
 
 
@@ -182,7 +188,7 @@ def _sandbox_context(provider, session_id: str) -> dict:
 
 @bp.get("/sandbox/checkout/<session_id>")
 def sandbox_checkout(session_id: str):
-    provider = _sandbox_provider()
+    provider = _sandbox_provider(session_id)
     context = _sandbox_context(provider, session_id)
     row = context["checkout"]
     if row.status == "complete":
@@ -195,7 +201,7 @@ def sandbox_checkout(session_id: str):
 
 @bp.post("/sandbox/checkout/<session_id>")
 def sandbox_pay(session_id: str):
-    provider = _sandbox_provider()
+    provider = _sandbox_provider(session_id)
     context = _sandbox_context(provider, session_id)
     row = context["checkout"]
     form = {k: request.form.get(k, "") for k in ("card_number", "expiry", "cvc", "name")}

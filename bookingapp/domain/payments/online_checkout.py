@@ -32,6 +32,7 @@ from bookingapp.domain.payments.ledger import (
 from bookingapp.domain.payments.payment_states import (
     EXPIRED_REASON, MONEY_IN_STATUSES, move_if_allowed, move_payment,
 )
+from bookingapp.domain.payments.providers import provider_for_booking, provider_for_payment
 from bookingapp.domain.payments.refunds import refund_in_full
 from bookingapp.domain.pricing import (
     PROMO_PARAM, apply_promotion, count_promotion_use, normalise_code, quote_booking, redemption_of,
@@ -109,6 +110,7 @@ def start_checkout(
     """
     now = _now(now)
     lock_booking(session, booking)
+    provider = provider_for_booking(session, booking, provider)  # a test booking pays in the sandbox
     business = business_of(session, booking)
     if booking.status == S.HELD and hold_ran_out(booking.status, booking.hold_expires_at, now):
         raise HoldExpired("Your hold on this time ran out. Please choose a time again.", param="booking_id")
@@ -198,6 +200,7 @@ def close_checkout(session: Session, provider: PaymentProvider, payment: Payment
     mark the payment failed ("expired"). Returns True, changing nothing, when the page
     turns out to have been paid already: the caller must act on that payment.
     PaymentUnavailable when the provider cannot be reached (nothing changed)."""
+    provider = provider_for_payment(session, payment, provider)
     try:
         checkout = provider.expire_checkout_session(payment.provider_session_id)
     except ProviderRejected:
@@ -331,6 +334,7 @@ def confirm_checkout(
     """
     now = _now(now)
     payment = _payment_by_session(session, provider_session_id)
+    provider = provider_for_payment(session, payment, provider)
     booking = session.get(Booking, payment.booking_id)
     lock_booking(session, booking)
     lock_payment(session, payment)
@@ -406,6 +410,7 @@ def fail_checkout(
     booking stays held, so the customer may try again while the hold lasts."""
     now = _now(now)
     payment = _payment_by_session(session, provider_session_id)
+    provider = provider_for_payment(session, payment, provider)
     booking = session.get(Booking, payment.booking_id)
     lock_booking(session, booking)
     lock_payment(session, payment)

@@ -27,6 +27,7 @@ from bookingapp.domain.payments.ledger import (
     refundable_cents, refunded_of,
 )
 from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_payment
+from bookingapp.domain.payments.providers import provider_for_payment
 from bookingapp.domain import notify
 from bookingapp.domain.policy import free_cancellation_deadline
 from bookingapp.domain.states import PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus
@@ -61,6 +62,13 @@ class CancellationTerms:
     currency: str
 
 
+def _refund_details(booking: Booking, payment: Payment, amount: int, provider_error: str) -> dict:
+    return {
+        "booking_id": str(booking.id), "booking_number": booking.booking_number, "payment_id": str(payment.id),
+        "provider": payment.provider, "amount_cents": amount, "provider_error": provider_error,
+    }
+
+
 def _refund_one(
     session: Session, provider: PaymentProvider, booking: Booking, payment: Payment, amount: int,
     *, now: datetime, reason: str | None, actor: str,
@@ -69,6 +77,7 @@ def _refund_one(
     parent's status, an outbox event. The refund row's id is the idempotency key."""
     if not payment.provider_payment_intent_id:
         raise ValidationError("This payment has no provider payment to refund.", param="payment_id")
+    provider = provider_for_payment(session, payment, provider)
     refund = Payment(
         id=uuid.uuid4(), business_id=payment.business_id, booking_id=payment.booking_id, kind="refund",
         status="created", amount_cents=amount, currency=payment.currency, provider=payment.provider,
@@ -86,7 +95,13 @@ def _refund_one(
     except ProviderUnavailable as error:
         raise PaymentUnavailable("The refund could not be made just now; nothing was changed. Try again.") from error
     except ProviderRejected as error:
-        raise ValidationError(f"The payment provider refused the refund: {error}", param="amount_cents") from error
+        # Not the caller's input at fault (the amount was checked above): no `param`, and
+        # the message and details say which booking and payment the provider refused.
+        raise ValidationError(
+            f"The payment provider refused to refund {money_of(session, booking, amount, payment.currency)} of "
+            f"payment {payment.id} on booking {booking.booking_number}: {error}",
+            details=_refund_details(booking, payment, amount, str(error)),
+        ) from error
     refund.provider_refund_id = made.id
     if made.status == "succeeded":
         move_payment(refund, "succeeded", now=now)
@@ -94,7 +109,11 @@ def _refund_one(
         move_payment(refund, "failed", now=now)
         refund.failure_reason = f"refund {made.status} at the provider"
         session.flush()
-        raise ValidationError("The payment provider could not make this refund.", param="amount_cents")
+        raise ValidationError(
+            f"The payment provider could not refund payment {payment.id} on booking {booking.booking_number} "
+            f"(the refund is {made.status}).",
+            details=_refund_details(booking, payment, amount, f"refund {made.status}"),
+        )
     else:
         move_payment(refund, "pending", now=now)
     session.flush()
