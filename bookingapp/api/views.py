@@ -113,8 +113,12 @@ def answer_options():
     return response
 
 
-@bp.route("/", defaults={"anything": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+# Every method a client may try (OPTIONS is answered before routing, by answer_options).
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY", "CONNECT"]
+
+
+@bp.route("/", defaults={"anything": ""}, methods=ANY_METHOD)
+@bp.route("/<path:anything>", methods=ANY_METHOD)
 def unknown_route(anything):
     """What no operation's route took: a path with a malformed id is a 404 for that
     resource, a known path with another method a 405 (Allow lists its methods), anything
