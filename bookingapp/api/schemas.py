@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from bookingapp.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bookingapp.api.schemas_types import (
     Bound, Day, DayText, Id, Instant, JsonObject, QueryBool, Timestamp, UuidText, name_text, one_of, query_int,
-    text,
+    text, whole,
 )
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
@@ -169,20 +169,20 @@ class StatusBody(CancelBody):
 class ServiceBody(Body):
     name: Name = None
     description: Optional[Description] = None
-    duration_minutes: int = Field(None, ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)
-    price_cents: int = Field(None, ge=0, le=MAX_CENTS)
-    deposit_cents: int = Field(None, ge=0, le=MAX_CENTS, description="At most price_cents")
-    buffer_minutes: int = Field(None, ge=0, le=MAX_BUFFER_MINUTES)
-    buffer_before_minutes: int = Field(None, ge=0, le=MAX_BUFFER_MINUTES)
+    duration_minutes: whole(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES) = None
+    price_cents: whole(0, MAX_CENTS) = None
+    deposit_cents: whole(0, MAX_CENTS) = Field(None, description="At most price_cents")
+    buffer_minutes: whole(0, MAX_BUFFER_MINUTES) = None
+    buffer_before_minutes: whole(0, MAX_BUFFER_MINUTES) = None
     category_id: Optional[Id] = None
     is_active: bool = None
-    sort_order: int = Field(None, ge=-SORT_ORDER_RANGE, le=SORT_ORDER_RANGE)
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
 
 
 class CreateServiceBody(ServiceBody):
     name: Name
-    duration_minutes: int = Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)
-    price_cents: int = Field(ge=0, le=MAX_CENTS)
+    duration_minutes: whole(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)
+    price_cents: whole(0, MAX_CENTS)
 
 
 class StaffBody(Body):
@@ -192,7 +192,7 @@ class StaffBody(Body):
     role: one_of(STAFF_ROLES) = Field(None, description="An API key acts as a manager: it cannot make or unmake an owner")
     bio: Optional[Description] = None
     avatar_url: Optional[text(URL_LENGTH)] = None
-    sort_order: int = Field(None, ge=-SORT_ORDER_RANGE, le=SORT_ORDER_RANGE)
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
     is_active: bool = None
     service_ids: list[Id] = Field(None, description="The services this person performs (replaces the list)")
 
@@ -204,18 +204,18 @@ class CreateStaffBody(StaffBody):
 class ProductBody(Body):
     name: Name = None
     description: Optional[Description] = None
-    price_cents: int = Field(None, ge=0, le=MAX_CENTS)
+    price_cents: whole(0, MAX_CENTS) = None
     category: Optional[text(CATEGORY_LENGTH)] = None
     sku: Optional[text(SKU_LENGTH)] = None
-    inventory_count: Optional[int] = Field(None, ge=0, le=MAX_CENTS)
+    inventory_count: Optional[whole(0, MAX_CENTS)] = None
     image_url: Optional[text(URL_LENGTH)] = None
-    sort_order: int = Field(None, ge=-SORT_ORDER_RANGE, le=SORT_ORDER_RANGE)
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
     is_active: bool = None
 
 
 class CreateProductBody(ProductBody):
     name: Name
-    price_cents: int = Field(ge=0, le=MAX_CENTS)
+    price_cents: whole(0, MAX_CENTS)
 
 
 class ReplyBody(Body):

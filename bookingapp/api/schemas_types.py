@@ -18,8 +18,15 @@ from bookingapp.textguard import NUL, find_bad_text
 # Dates and times the API accepts. Far outside any booking, and kept away from the ends
 # of Python's calendar, where converting a zone or adding a day overflows.
 MIN_YEAR, MAX_YEAR = 1970, 2200
-# The same bound as a pattern on the year, so the document (and a fuzzer) knows it.
-YEAR_PATTERN = r"^(19[7-9][0-9]|20[0-9]{2}|21[0-9]{2}|2200)-"
+# The same bounds as patterns, so that the document (and a fuzzer) knows exactly what is
+# accepted: the years, real month days (February to the 28th: the 29th of a leap year is
+# accepted too, which a pattern cannot say simply), a time with a zone.
+_YEAR = r"(19[7-9][0-9]|20[0-9]{2}|21[0-9]{2}|2200)"
+_MONTH_DAY = r"((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+_TIME = r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+DAY_PATTERN = f"^{_YEAR}-{_MONTH_DAY}$"
+INSTANT_PATTERN = f"^{_YEAR}-{_MONTH_DAY}{_TIME}$"
+BOUND_PATTERN = f"^{_YEAR}-{_MONTH_DAY}({_TIME})?$"
 
 TEXT_RULE = "Text must be valid Unicode without NUL characters."
 
@@ -96,7 +103,7 @@ def parse_instant(value: Any) -> datetime:
 
 
 Instant = Annotated[datetime, PlainValidator(parse_instant), WithJsonSchema(
-    {"type": "string", "format": "date-time", "pattern": YEAR_PATTERN,
+    {"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN,
      "description": f"ISO 8601 with a zone (Z or an offset), years {MIN_YEAR}-{MAX_YEAR}"})]
 
 
@@ -112,7 +119,7 @@ def parse_day(value: Any) -> date:
 
 
 Day = Annotated[date, PlainValidator(parse_day), WithJsonSchema(
-    {"type": "string", "format": "date", "pattern": YEAR_PATTERN,
+    {"type": "string", "format": "date", "pattern": DAY_PATTERN,
      "description": f"YYYY-MM-DD, years {MIN_YEAR}-{MAX_YEAR}"})]
 
 
@@ -125,7 +132,7 @@ def _bound(value: Any) -> date | datetime:
 
 
 Bound = Annotated[date | datetime, PlainValidator(_bound), WithJsonSchema(
-    {"type": "string", "pattern": YEAR_PATTERN,
+    {"type": "string", "pattern": BOUND_PATTERN,
      "description": "A date (YYYY-MM-DD, a whole day in the business's time zone) or an ISO 8601 date-time "
                     f"with a zone; years {MIN_YEAR}-{MAX_YEAR}"})]
 
@@ -185,3 +192,20 @@ Timestamp = Annotated[str, WithJsonSchema(
     {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 with milliseconds, e.g. 2026-04-10T14:00:00.000Z"})]
 UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
 DayText = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _whole(value: Any) -> int:
+    # JSON Schema counts 5.0 as an integer, so the API does too; "5" and true are not.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "must be an integer")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise PydanticCustomError("int_type", "must be an integer")
+
+
+def whole(minimum: int, maximum: int):
+    """An integer in a JSON body within [minimum, maximum]."""
+    return Annotated[int, PlainValidator(_whole), AfterValidator(_after_range(minimum, maximum)),
+                     WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum})]
