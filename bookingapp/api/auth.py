@@ -5,12 +5,16 @@ is the key's business, and every lookup in the views is scoped to it, so another
 business's object is simply not found (404), never forbidden: its existence is not leaked."""
 from __future__ import annotations
 
+import math
+import time
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, request
+from limits import parse_many
 
 from bookingapp.api.errors import ApiError
 from bookingapp.api.keys import digest, find_active_key
+from bookingapp.api.rate_limits import WINDOW_SUFFIXES, Window, closest_to_running_out
 from bookingapp.extensions import db
 from bookingapp.models import Business
 from bookingapp.domain.clock import resolve_now
@@ -99,21 +103,113 @@ def install_limits(bp, limiter) -> None:
     limiter.shared_limit(monthly_quota, scope=quota_scope, key_func=rate_limit_key, exempt_when=is_public)(bp)
 
 
-def rate_limit_headers(response):
-    """After Flask-Limiter's own headers: X-RateLimit-Used, and the monthly quota's true reset
-    (the 1st of next month, UTC) when the quota is the limit being reported."""
+def _storage_args(key: str, scope: str) -> list[str]:
+    # The counter's address exactly as Flask-Limiter builds it for a shared limit:
+    # [key prefix,] key, scope (see ApiLimiter.init_app: the prefix is this app's own).
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return [prefix, key, scope] if prefix else [key, scope]
+
+
+def _read_windows() -> list[Window]:
+    """Every window this request's key draws on, read back from the limiter's storage after
+    this request was counted: the per-key limits and the monthly quota. Windows a refused
+    request did not reach (Flask-Limiter stops at the first breach) are read all the same,
+    without counting, so every response shows them all."""
     from bookingapp.extensions import limiter
 
-    if request.blueprint != "api" or not limiter.enabled:
+    strategy = limiter.limiter  # the in-memory fallback while the shared storage is down
+    key = rate_limit_key()
+    windows = []
+    for item in parse_many(rate_limits()) if rate_limits() else []:
+        reset, remaining = strategy.get_window_stats(item, *_storage_args(key, RATE_LIMIT_SCOPE))
+        windows.append(Window(item.amount, remaining, math.ceil(reset), item.GRANULARITY.name, item.multiples,
+                              reset_exact=reset))
+    if monthly_quota():
+        item = parse_many(monthly_quota())[0]
+        _, remaining = strategy.get_window_stats(item, *_storage_args(key, quota_scope()))
+        # The quota's counter is keyed by the month, so it starts afresh on the 1st whatever
+        # its storage expiry says.
+        windows.append(Window(item.amount, remaining, int(next_month_start().timestamp()), "quota"))
+    return windows
+
+
+def request_windows() -> list[Window]:
+    """This request's windows, read once (the 429 message and the headers use the same read);
+    empty when limiting is off, the endpoint is public, or the storage cannot be read."""
+    from bookingapp.extensions import limiter, outage_log
+
+    if "rate_windows" in g:
+        return g.rate_windows
+    windows: list[Window] = []
+    if request.blueprint == "api" and limiter.enabled and limiter.initialized and not is_public():
+        try:
+            windows = _read_windows()
+        except Exception as failure:  # the storage went away mid-request: serve without the headers
+            outage_log.warn("Rate-limit storage unreachable (%s: %s); serving without rate-limit headers.",
+                            type(failure).__name__, failure)
+    g.rate_windows = windows
+    return windows
+
+
+def blocking_window(error=None) -> Window | None:
+    """On a 429, the window that holds the client back: of the exhausted windows, the one that
+    resets last (waiting for an earlier one would only meet the next refusal)."""
+    windows = request_windows()
+    exhausted = [window for window in windows if window.remaining == 0]
+    return closest_to_running_out(exhausted or windows)
+
+
+def retry_after_seconds(window: Window) -> int:
+    now = resolve_now(None)
+    if window.is_quota:
+        return max(int((next_month_start(now) - now).total_seconds()), 1)
+    # Flask-Limiter's windows run on the real clock (time.time), not the app's CLOCK.
+    return max(math.ceil((window.reset_exact or window.reset_at) - time.time()), 1)
+
+
+def rate_limit_headers(response):
+    """Every window's headers on every API response, the closest to running out as the plain
+    X-RateLimit-* ones, and Retry-After only on a 429 (see api/rate_limits.py)."""
+    from bookingapp.extensions import limiter, outage_log
+
+    if request.blueprint != "api":
         return response
-    try:
-        current = limiter.current_limit
-    except Exception:  # no limit was evaluated for this request (e.g. limiting off)
-        current = None
-    if current is None or "X-RateLimit-Remaining" not in response.headers:
+    if limiter.enabled and limiter.initialized and limiter.storage_dead:
+        outage_log.warn("Rate-limit storage %s unreachable: API limits are counted in each process's memory "
+                        "until it answers again.", _storage_name())
+    windows = request_windows()
+    if not windows:
         return response
-    remaining = int(response.headers["X-RateLimit-Remaining"])
-    response.headers["X-RateLimit-Used"] = str(max(current.limit.amount - remaining, 0))
-    if QUOTA_SCOPE_PREFIX in current.key:
-        response.headers["X-RateLimit-Reset"] = str(int(next_month_start().timestamp()))
+    headers = response.headers
+    closest = closest_to_running_out(windows)
+    headers["X-RateLimit-Limit"] = str(closest.amount)
+    headers["X-RateLimit-Remaining"] = str(closest.remaining)
+    headers["X-RateLimit-Reset"] = str(closest.reset_at)
+    headers["X-RateLimit-Used"] = str(closest.used)
+    by_suffix: dict[str, Window] = {}
+    for window in windows:
+        if window.is_quota:
+            headers["X-Quota-Limit"] = str(window.amount)
+            headers["X-Quota-Remaining"] = str(window.remaining)
+            headers["X-Quota-Reset"] = str(window.reset_at)
+            continue
+        suffix = WINDOW_SUFFIXES[window.granularity]
+        # Two limits of one granularity (10 per minute and 50 per 5 minutes): show the tighter.
+        if suffix not in by_suffix or closest_to_running_out([by_suffix[suffix], window]) is window:
+            by_suffix[suffix] = window
+    for suffix, window in by_suffix.items():
+        headers[f"X-RateLimit-Limit-{suffix}"] = str(window.amount)
+        headers[f"X-RateLimit-Remaining-{suffix}"] = str(window.remaining)
+        headers[f"X-RateLimit-Reset-{suffix}"] = str(window.reset_at)
+    if response.status_code == 429:
+        # The window the plain headers describe is then an exhausted one, the one that resets
+        # last: the time the client may really try again.
+        headers["Retry-After"] = str(retry_after_seconds(blocking_window()))
     return response
+
+
+def _storage_name() -> str:
+    """The storage URI without its password, for the log."""
+    uri = str(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"

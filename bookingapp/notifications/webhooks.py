@@ -30,7 +30,9 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import secrets
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -38,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -47,6 +50,8 @@ from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
 from bookingapp.models import Business, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from bookingapp.domain.clock import resolve_now as _now
+
+log = logging.getLogger(__name__)
 
 EVENT_TYPES = (
     "booking.created", "booking.updated", "booking.cancelled", "booking.rescheduled",
@@ -69,6 +74,8 @@ class DeliverySettings:
     retry_for: timedelta = timedelta(hours=24)
     disable_after_failures: int = 20
     lease: timedelta = LEASE
+    # None: the app's WEBHOOK_ALLOW_PRIVATE_URLS when there is an app context, else False.
+    allow_private: bool | None = None
 
 
 def lease_for(settings: DeliverySettings) -> timedelta:
@@ -99,24 +106,162 @@ def _allow_private_default() -> bool:
     return bool(has_app_context() and current_app.config.get("WEBHOOK_ALLOW_PRIVATE_URLS"))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def non_public_kind(address: str) -> str | None:
+    """What makes an IP address one a webhook must not reach ("loopback", "private", ...), or
+    None for a public address. An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the
+    IPv4 address it carries; a scope id (fe80::1%eth0) is ignored."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv6 address that carries an IPv4 one reaches it: judge the IPv4 address
+        # (mapped ::ffff:a.b.c.d, 6to4 2002::/16, Teredo's client, NAT64 64:ff9b::/96).
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return non_public_kind(str(embedded))
+    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
+        if getattr(ip, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if ip.is_global else "non-global"  # shared (100.64/10), documentation ranges ...
+
+
 def check_public_host(host: str) -> None:
     """Refuse hosts that would make the worker call into our own network (SSRF): loopback,
     private, link-local (169.254.0.0/16, cloud metadata), multicast, reserved and
-    unspecified addresses, and names that mean this machine. A name is not resolved here
-    (it may legitimately not resolve yet); only literal addresses and local names are."""
+    unspecified addresses, and names that mean this machine. A name that resolves is refused
+    when any of its addresses is such; a name that does not resolve (yet) is accepted here,
+    since every delivery resolves it again and checks what it finds (resolve_destination)."""
     name = host.strip("[]").rstrip(".").lower()
     if name in _LOCAL_NAMES or name.endswith((".localhost", ".local", ".internal")):
         raise ValidationError("url must be a public address; this one points to a local machine.", param="url")
     try:
-        address = ipaddress.ip_address(name.split("%", 1)[0])
+        literal = ipaddress.ip_address(name.split("%", 1)[0])
     except ValueError:
+        literal = None
+    if literal is not None:
+        if non_public_kind(name) is not None:
+            raise ValidationError("url must be a public address; private, loopback and link-local addresses are "
+                                  "refused.", param="url")
         return
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if (address.is_private or address.is_loopback or address.is_link_local or address.is_multicast
-            or address.is_reserved or address.is_unspecified or not address.is_global):
-        raise ValidationError("url must be a public address; private, loopback and link-local addresses are "
-                              "refused.", param="url")
+    try:
+        addresses = _resolve(name, None)
+    except (OSError, UnicodeError):  # not resolvable now (or not a name DNS takes): checked at each delivery
+        return
+    for address in addresses:
+        kind = non_public_kind(address)
+        if kind is not None:
+            raise ValidationError(f"url must be a public address; {name} resolves to {address}, a {kind} address.",
+                                  param="url")
+
+
+# --------------------------------------------------------------------------- destinations
+
+
+class RefusedDestination(Exception):
+    """A delivery the worker must not make: its host resolves to an address inside our network."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one delivery goes: the URLs to try, each naming a vetted IP address in place of
+    the host name (so the connection goes to the address that was checked, not to whatever a
+    second DNS lookup answers: no DNS rebinding between check and connect), and the Host
+    header (and TLS server name) the receiver expects."""
+
+    urls: tuple[str, ...]
+    host_header: str | None
+
+
+def _resolve(host: str, port: int | None) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def resolve_destination(url: str, *, allow_private: bool) -> Destination:
+    """Resolve the URL's host now, at delivery time, and refuse it (RefusedDestination) when
+    ANY address it resolves to is loopback, private, link-local, reserved, multicast or
+    unspecified (IPv4 and IPv6), unless allow_private. A name that does not resolve raises
+    OSError (socket.gaierror): an ordinary, retried failure."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        is_literal = True
+    except ValueError:
+        is_literal = False
+    addresses = [host] if is_literal else _resolve(host, port)
+    if not allow_private:
+        for address in addresses:
+            kind = non_public_kind(address)
+            if kind is not None:
+                shown = host if is_literal else f"{host} resolves to {address}, which"
+                raise RefusedDestination(f"refused: {shown} is a {kind} address; webhooks are only delivered to "
+                                         f"public addresses (WEBHOOK_ALLOW_PRIVATE_URLS is off)")
+    if is_literal:
+        return Destination((url,), None)
+    default_port = parts.port is None or parts.port == (443 if parts.scheme == "https" else 80)
+    host_header = host if default_port else f"{host}:{port}"
+    netloc_port = "" if parts.port is None else f":{parts.port}"
+    urls = []
+    for address in addresses:
+        shown = f"[{address}]" if ":" in address else address
+        urls.append(parts._replace(netloc=f"{shown}{netloc_port}").geturl())
+    return Destination(tuple(urls), host_header)
+
+
+class PinnedHostAdapter(HTTPAdapter):
+    """HTTPS to a vetted IP address while the certificate is checked against, and SNI names,
+    the URL's host (given in the Host header): what connecting by name would have done, minus
+    the second DNS lookup."""
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_header = request.headers.get("Host")
+        if host_params.get("scheme") == "https" and host_header:
+            name = urlsplit(f"//{host_header}").hostname
+            pool_kwargs["server_hostname"] = name
+            if pool_kwargs.get("cert_reqs") == "CERT_REQUIRED":
+                pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+
+def delivery_session() -> requests.Session:
+    """The HTTP session deliveries go through (HTTPS pinned to the vetted address)."""
+    http = requests.Session()
+    http.mount("https://", PinnedHostAdapter())
+    return http
+
+
+def _connection_refused(failure: requests.RequestException) -> bool:
+    """Nothing listens at this address (a refused or unroutable connect, not a timeout): the
+    host's next address may answer. A timeout is not retried on another address here, so one
+    attempt stays within the claim's lease."""
+    from urllib3.exceptions import NewConnectionError
+
+    if not isinstance(failure, requests.ConnectionError) or isinstance(failure, requests.ConnectTimeout):
+        return False
+    reason = getattr(failure.args[0], "reason", None) if failure.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _post(http: requests.Session, destination: Destination, body: bytes, headers: dict,
+          settings: DeliverySettings) -> requests.Response:
+    if destination.host_header and not isinstance(http.get_adapter("https://"), PinnedHostAdapter):
+        http.mount("https://", PinnedHostAdapter())  # a plain session from the caller: pin its HTTPS too
+    if destination.host_header:
+        headers = {**headers, "Host": destination.host_header}
+    for index, url in enumerate(destination.urls):
+        try:
+            return http.post(url, data=body, headers=headers, timeout=settings.timeout_seconds,
+                             allow_redirects=False)
+        except requests.RequestException as failure:
+            if index == len(destination.urls) - 1 or not _connection_refused(failure):
+                raise
+    raise AssertionError("unreachable: a destination has at least one URL")
 
 
 def create_endpoint(session: Session, business: Business, *, url: Any, events: Any = None, description: Any = None,
@@ -349,15 +494,22 @@ def attempt(session: Session, claim: Claim, settings: DeliverySettings, *, http:
         "X-Webhook-Timestamp": str(timestamp),
         SIGNATURE_HEADER: signature_header(endpoint.secret, str(event.id), timestamp, body),
     }
-    url = endpoint.url
-    session.rollback()  # hold no transaction (nor, on SQLite, any lock) during the request
+    url, endpoint_id = endpoint.url, endpoint.id
+    allow_private = _allow_private_default() if settings.allow_private is None else settings.allow_private
+    session.rollback()  # hold no transaction (nor, on SQLite, any lock) during DNS or the request
+    refused = False
     try:
-        response = http.post(url, data=body, headers=headers, timeout=settings.timeout_seconds,
-                             allow_redirects=False)
+        # Resolved now, not at registration: the name may point elsewhere since.
+        destination = resolve_destination(url, allow_private=allow_private)
+        response = _post(http, destination, body, headers, settings)
         status, answer = response.status_code, response.text[:2000]
         ok = 200 <= status < 300
         error = None if ok else f"HTTP {status}"
-    except requests.RequestException as failure:
+    except RefusedDestination as refusal:
+        ok, status, answer, refused = False, None, None, True
+        error = str(refusal)[:2000]
+        log.warning("webhook delivery %s to endpoint %s refused: %s", claim.delivery_id, endpoint_id, refusal)
+    except (OSError, ValueError) as failure:  # requests' errors, or a name that does not resolve (now): retried
         ok, status, answer = False, None, None
         error = f"{type(failure).__name__}: {failure}"[:2000]
     # Record only under the claim: lock the row and re-check the token.
@@ -390,7 +542,9 @@ def attempt(session: Session, claim: Claim, settings: DeliverySettings, *, http:
             endpoint.is_active = False
             endpoint.disabled_at = sent_at
     retry_at = sent_at + backoff(delivery.attempts)
-    if retry_at - delivery.created_at > settings.retry_for or delivery.topic == TEST_EVENT:
+    # A refused destination is failed at once: nothing was sent, and sending later to wherever
+    # the name points then is not what this delivery was vetted for.
+    if refused or retry_at - delivery.created_at > settings.retry_for or delivery.topic == TEST_EVENT:
         delivery.status = "failed"
     else:
         delivery.next_attempt_at = retry_at
@@ -406,7 +560,7 @@ def run_once(session: Session, settings: DeliverySettings, *, http: requests.Ses
              now: datetime | None = None, max_sends: int = MAX_SENDS_PER_PASS) -> dict[str, int]:
     """One pass of the worker: fan out, then deliver what is due, one claim at a time.
     Commits as it goes."""
-    http = http or requests.Session()
+    http = http or delivery_session()
     fanned = fan_out(session, now=now)
     fail_disabled_endpoints_pending(session)
     session.commit()

@@ -6,12 +6,11 @@ import logging
 import time
 from datetime import timedelta
 
-import requests
 from flask import current_app
 
 from bookingapp.extensions import db
 from bookingapp.notifications.email import send_pending_emails, smtp_settings
-from bookingapp.notifications.webhooks import DeliverySettings, run_once
+from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +21,8 @@ def settings_from_config() -> DeliverySettings:
         timeout_seconds=float(config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
         retry_for=timedelta(hours=float(config.get("WEBHOOK_RETRY_HOURS", 24))),
         disable_after_failures=int(config.get("WEBHOOK_DISABLE_AFTER_FAILURES", 20)),
+        # Read once at start: each delivery's host is resolved and checked against it.
+        allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE_URLS", False)),
     )
 
 
@@ -37,7 +38,7 @@ def housekeeping() -> None:
 def run(*, once: bool = False, interval: float = 2.0) -> None:
     settings = settings_from_config()
     smtp = smtp_settings(current_app.config)
-    http = requests.Session()
+    http = delivery_session()  # HTTPS pinned to the address each delivery vetted
     last_housekeeping = 0.0
     while True:
         try:

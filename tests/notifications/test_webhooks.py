@@ -19,7 +19,10 @@ from bookingapp.notifications.webhooks import (
 )
 from tests.helpers import MONDAY, at, before
 
-SETTINGS = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=3)
+# The receiver is pytest-httpserver on this machine, which production refuses; worker threads
+# have no app context to read WEBHOOK_ALLOW_PRIVATE_URLS from, so the settings say it.
+SETTINGS = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=3,
+                            allow_private=True)
 
 
 @pytest.fixture(autouse=True)
@@ -262,7 +265,7 @@ def test_a_short_lease_is_stretched_to_cover_the_send(app, session, salon, https
     httpserver.expect_request("/hook").respond_with_handler(slow)
     _book(session, salon)
     short = DeliverySettings(timeout_seconds=3, retry_for=timedelta(hours=24), disable_after_failures=3,
-                             lease=timedelta(seconds=0.5))
+                             lease=timedelta(seconds=0.5), allow_private=True)
     engine = create_engine(database_url, connect_args={"timeout": 30, "check_same_thread": False}
                            if database_url.startswith("sqlite") else {})
     results = []

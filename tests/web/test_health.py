@@ -1,3 +1,5 @@
+import pytest
+
 from bookingapp import create_app
 
 
@@ -29,3 +31,59 @@ def test_landing_page_shows_the_business_and_its_services(client, salon):
     assert business.name in page
     assert service.name in page
     assert alice.name in page
+
+
+def _app_with_rate_limit_storage(database_url, storage):
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "localhost",
+                       "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage})
+
+
+def _dispose(app):
+    from bookingapp.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_readyz_says_degraded_with_200_when_redis_is_unreachable(database_url):
+    # Nothing listens on port 1: a real refused connection, not a mock.
+    app = _app_with_rate_limit_storage(database_url, "redis://127.0.0.1:1/0")
+    try:
+        response = app.test_client().get("/readyz")
+        assert response.status_code == 200  # the app still serves: not a reason to take it out
+        lines = response.get_data(as_text=True).splitlines()
+        assert lines[0] == "degraded"
+        assert "database: ok" in lines
+        assert any(line.startswith("rate-limit storage: unreachable") for line in lines)
+    finally:
+        _dispose(app)
+
+
+def test_readyz_is_503_and_names_both_when_the_database_and_redis_are_down():
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/nothing",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 1}},
+        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+    })
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "database unavailable"
+    assert "database: unreachable" in lines
+    assert any(line.startswith("rate-limit storage: unreachable") for line in lines)
+
+
+def test_readyz_is_ok_when_redis_answers(database_url):
+    redis = pytest.importorskip("redis")
+    storage = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(storage, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    app = _app_with_rate_limit_storage(database_url, storage)
+    try:
+        response = app.test_client().get("/readyz")
+        assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
+    finally:
+        _dispose(app)
