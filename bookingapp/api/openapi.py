@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from bookingapp.api.errors import STATUS_OF
 from bookingapp.api.operations import REGISTRY, Operation
 from bookingapp.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from bookingapp.api.rate_limits import RATE_LIMIT_HEADERS
+from bookingapp.api.rate_limits import DESCRIPTION as RATE_LIMITS_DESCRIPTION, RATE_LIMIT_HEADERS
 from bookingapp.api.schemas_types import TEXT_RULE
 from bookingapp.notifications.webhooks import EVENT_TYPES, SIGNATURE_HEADER
 
@@ -180,8 +180,6 @@ def paths(components: _Components) -> dict:
     return result
 
 
-_RATE_HEADER_NAMES = ", ".join(f"`{name}`" for name in RATE_LIMIT_HEADERS)
-
 DESCRIPTION = f"""The booking API for integrators. JSON in and out; every list is paginated with
 `page`/`limit` (default {DEFAULT_LIMIT}, max {MAX_LIMIT}) and answers `{{"data": [...], "meta": {{"page", "limit", "total"}}}}`.
 
@@ -196,9 +194,7 @@ test keys `bo_test_`. A key sees only its own business; any other object is a 40
 `payload_too_large`). A malformed id in a path is a 404 for that resource. `OPTIONS` on a path answers 204 with
 its methods in `Allow`.
 
-**Rate limits** per key, one allowance shared by every operation (100/minute, 1,000/hour and a monthly
-quota that restarts on the 1st of each calendar month, UTC, by default): {_RATE_HEADER_NAMES} on every response;
-429 `rate_limit_exceeded` past them.
+{RATE_LIMITS_DESCRIPTION}
 
 **Idempotency**: send `Idempotency-Key` on POST; a retry with the same key and body gets the first response
 (with `Idempotent-Replayed: true`), the same key with another body is a 409 `idempotency_conflict`.
