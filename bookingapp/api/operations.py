@@ -227,6 +227,8 @@ def error_from(error: ValidationError, *, where: str) -> ApiError:
         return bad_request(f"Unknown {what} {param!r}.", param)
     if kind == "bad_text":
         return bad_request(BadText(param, context["problem"]).message, param)
+    if kind == "string_unicode":  # pydantic's own refusal of a lone surrogate
+        return bad_request(BadText(param, "surrogate").message, param)
     if kind in _MESSAGES:
         return bad_request(_MESSAGES[kind].format(p=param, **context), param)
     # The API's own types (schemas_types.py) say what is wrong after the field's name.
