@@ -23,7 +23,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bookingapp.api.errors import ApiError, bad_request
 from bookingapp.api.idempotency import idempotent
-from bookingapp.api.schemas import EmptyBody, NoQuery
+from bookingapp.api.schemas import NoQuery
 from bookingapp.textguard import MAX_DEPTH, BadText
 
 # The resource a path id names, for the 404 of an unknown or malformed id.
