@@ -1,7 +1,9 @@
 """The integrators' JSON API at /api/v1 (issue 6).
 
-Modules: auth (keys, limits), errors (envelope, request ids), params (strict input),
-pagination, serializers, idempotency, openapi (the document), views (the routes)."""
+Modules: auth (keys, limits), errors (envelope, request ids), schemas (each operation's
+query, body and response models), operations (@operation: validation, serialization, the
+registry the document is built from), params (checks on every request), pagination,
+serializers, idempotency, openapi (the document), views (the routes)."""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -11,6 +13,7 @@ docs_bp = Blueprint("api_docs", __name__)
 def init_app(app) -> None:
     """Register the API: its routes, error handling, per-key rate limits, CSRF exemption."""
     from bookingapp.api import views  # noqa: F401  (routes attach to bp on import)
+    from bookingapp.api.views import answer_options
     from bookingapp.api.auth import authenticate, install_limits, rate_limit_headers
     from bookingapp.api.errors import install
     from bookingapp.api.params import refuse_nul_in_query
@@ -18,6 +21,8 @@ def init_app(app) -> None:
 
     if not getattr(bp, "_api_installed", False):
         install(bp, db)
+        # OPTIONS first: it describes a path and needs no key (a CORS preflight sends none).
+        bp.before_request(answer_options)
         bp.before_request(authenticate)
         bp.before_request(refuse_nul_in_query)
         install_limits(bp, limiter)

@@ -29,6 +29,7 @@ STATUS_OF = {
     "slot_unavailable": 409,
     "hold_expired": 409,
     "idempotency_conflict": 409,
+    "payload_too_large": 413,
     "rate_limit_exceeded": 429,
     "internal_error": 500,
 }
@@ -87,7 +88,9 @@ def _from_http(error: HTTPException) -> ApiError:
             405: "method_not_allowed", 429: "rate_limit_exceeded"}.get(status)
     if code is None:
         if status == 413:
-            return ApiError("validation_error", "The request body is too large.")
+            limit = current_app.config.get("MAX_CONTENT_LENGTH") or request.max_content_length
+            most = f" ({limit} bytes at most)" if limit else ""
+            return ApiError("payload_too_large", f"The request body is too large{most}.")
         if status == 415:
             return ApiError("validation_error", "Send the body as application/json.")
         return ApiError("internal_error", "Something went wrong on our side.", status=500)

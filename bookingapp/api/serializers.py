@@ -1,4 +1,6 @@
-"""Models to the JSON shapes of the API (field names follow seed 004)."""
+"""Models to the JSON shapes of the API (field names follow seed 004). Each shape is
+declared in bookingapp/api/schemas.py (the *Out models), which checks what these return
+and documents it."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -6,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bookingapp.domain.booking_money import money_summary
+from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.booking_money import money_summary
+from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Product, Review, Service, Staff
 from bookingapp.models.checkout import Checkout
@@ -91,7 +95,8 @@ def booking_summary(b: Booking) -> dict[str, Any]:
     return {
         "id": str(b.id),
         "booking_number": b.booking_number,
-        "status": b.status,
+        # A hold past its time reads expired at once, as on every door (domain/states.py).
+        "status": status_as_seen(b, clock.now()),
         "source": b.source,
         "customer": {"id": str(customer.id), "name": customer.name, "email": customer.email, "phone": customer.phone}
         if customer else None,

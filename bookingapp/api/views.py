@@ -1,42 +1,40 @@
-"""The routes of /api/v1. Each view reads its input strictly (params.py), calls the same
-domain function the wizard and the dashboard use, and serialises; the request commits once
-(bookingapp/unit_of_work.py).
-No business rule lives here."""
+"""The routes of /api/v1. Each operation is declared once (@operation, with its models from
+schemas.py), which validates its input and serializes its answer; the view calls the same
+domain function the wizard and the dashboard use. The request commits once
+(bookingapp/unit_of_work.py). No business rule lives here."""
 from __future__ import annotations
 
 import base64
 import binascii
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, jsonify, request
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RouteNotFound
+from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 
 from bookingapp.api import bp
+from bookingapp.api import schemas as s
 from bookingapp.api import serializers as out
 from bookingapp.api.errors import ApiError, bad_request, not_found
-from bookingapp.api.idempotency import idempotent
-from bookingapp.api.pagination import paginate, page_args
-from bookingapp.api.params import (
-    MAX_YEAR, MIN_YEAR, Body, parse_date, query_bool, query_bound, query_int, query_str, query_uuid,
-)
+from bookingapp.api.operations import Page, allowed_methods, malformed_id, match_path, operation
+from bookingapp.api.pagination import paginate
+from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock
-from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
-from bookingapp.domain.analytics import PERIODS, business_analytics
+from bookingapp.domain.analytics import business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
 from bookingapp.domain.reviews import rating_summary
-from bookingapp.domain.review_replies import SORTS, reply_to_review, review_query
-from bookingapp.domain.states import ALL_STATUSES, BookingStatus as S
+from bookingapp.domain.review_replies import reply_to_review, review_query
+from bookingapp.domain.states import BookingStatus as S
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Product, Review, Service, Staff, WebhookDelivery, WebhookEndpoint
+from bookingapp.models import Booking, Customer, Product, Review, Service, Staff, WebhookDelivery, WebhookEndpoint
 from bookingapp.notifications import webhooks
 from bookingapp.payments import current_provider
 
@@ -46,15 +44,6 @@ MAX_RANGE_DAYS = 31
 def now() -> datetime:
     """The one clock (domain.clock; the app's CLOCK setting pins it)."""
     return clock.now()
-
-
-def ok(data, status: int = 200, meta: dict | None = None):
-    body = {"data": data}
-    if meta is not None:
-        body["meta"] = meta
-    response = jsonify(body)
-    response.status_code = status
-    return response
 
 
 def business():
@@ -83,11 +72,9 @@ def _referenced(model, object_id, what: str, param: str):
     return obj
 
 
-def _customer_from(body: Body, *, required: bool):
+def _customer_from(body: s.CustomerFields, *, required: bool):
     """find_or_create_customer with the API's field names (customer_name, customer_email)."""
-    name = body.str("customer_name", max_length=200)
-    email = body.str("customer_email", max_length=254)
-    phone = body.str("customer_phone", max_length=40)
+    name, email, phone = body.customer_name, body.customer_email, body.customer_phone
     if not required and name is None and email is None and phone is None:
         return None
     if email is None:
@@ -101,81 +88,100 @@ def _customer_from(body: Body, *, required: bool):
         raise
 
 
+def _fields(body) -> dict:
+    """Only the fields the client sent (a PATCH changes nothing else)."""
+    return body.model_dump(exclude_unset=True)
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 
-@bp.route("/", defaults={"anything": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-@bp.route("/<path:anything>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def _api_path() -> str:
+    return request.path[len(bp.url_prefix):] or "/"
+
+
+def answer_options():
+    """Before every API request: OPTIONS answers with exactly the path's methods (no key
+    needed, as for a CORS preflight); an unknown path is the usual 404."""
+    if request.method != "OPTIONS":
+        return None
+    allowed = allowed_methods(_api_path())
+    if allowed is None:
+        raise RouteNotFound(f"No API endpoint at {request.path}.")
+    response = current_app.response_class(status=204)
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+# Every method a client may try (OPTIONS is answered before routing, by answer_options).
+ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "QUERY", "CONNECT"]
+
+
+@bp.route("/", defaults={"anything": ""}, methods=ANY_METHOD)
+@bp.route("/<path:anything>", methods=ANY_METHOD)
 def unknown_route(anything):
-    """Unknown paths under /api/v1 get the JSON envelope (404, or 405 when the path exists
-    for other methods) without touching other blueprints' error pages."""
-    adapter = current_app.url_map.bind("localhost")
-    allowed = []
-    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        try:
-            endpoint, _ = adapter.match(request.path, method=method)
-        except HTTPException:
-            continue
-        if endpoint != "api.unknown_route":
-            allowed.append(method)
-    if allowed:
-        raise MethodNotAllowed(valid_methods=allowed, description=f"Use one of: {', '.join(allowed)}.")
-    raise RouteNotFound(f"No API endpoint at {request.path}.")
+    """What no operation's route took: a path with a malformed id is a 404 for that
+    resource, a known path with another method a 405 (Allow lists its methods), anything
+    else a 404, all in the JSON envelope and without touching other blueprints' pages."""
+    matched = match_path(_api_path())
+    if matched is None:
+        raise RouteNotFound(f"No API endpoint at {request.path}.")
+    methods, values = matched
+    if request.method in methods or (request.method == "HEAD" and "GET" in methods):
+        raise malformed_id(values) or RouteNotFound(f"No API endpoint at {request.path}.")
+    allowed = allowed_methods(_api_path())
+    raise MethodNotAllowed(valid_methods=allowed, description=f"Use one of: {', '.join(allowed)}.")
 
 
 # --------------------------------------------------------------------------- availability
 
 
-@bp.get("/availability")
-def availability():
+@operation("GET", "/availability", "getAvailability", "Free slots for a date, or per day for a from/to range",
+           tag="Availability", query=s.AvailabilityQuery, response=s.AvailabilityOut,
+           rules=f"Send date, or from and to (a range of at most {MAX_RANGE_DAYS} days, to not before from); "
+                 "an inactive service or staff member is a 404.")
+def availability(query: s.AvailabilityQuery):
     biz = business()
-    service_id = query_uuid("service_id")
     service = None  # as in the seed: without a service, 30-minute slots for anyone who works
-    if service_id is not None:
-        service = _referenced(Service, service_id, "Service", "service_id")
+    if query.service_id is not None:
+        service = _referenced(Service, query.service_id, "Service", "service_id")
         if not service.is_bookable:
             raise ApiError("not_found", "Service not found.", param="service_id")
-    staff_id = query_uuid("staff_id")
-    if staff_id is not None:
-        member = _referenced(Staff, staff_id, "Staff member", "staff_id")
+    if query.staff_id is not None:
+        member = _referenced(Staff, query.staff_id, "Staff member", "staff_id")
         if not member.is_active:
             raise ApiError("not_found", "Staff member not found.", param="staff_id")
-    single = request.args.get("date")
-    first_raw, last_raw = request.args.get("from"), request.args.get("to")
-    if single is not None:
-        if first_raw is not None or last_raw is not None:
+    if query.date is not None:
+        if query.from_ is not None or query.to is not None:
             raise bad_request("Send either date, or from and to.", "date")
-        first = last = parse_date(single, "date")
-    elif first_raw is not None and last_raw is not None:
-        first, last = parse_date(first_raw, "from"), parse_date(last_raw, "to")
+        first = last = query.date
+    elif query.from_ is not None and query.to is not None:
+        first, last = query.from_, query.to
         if last < first:
             raise bad_request("to must not be before from.", "to")
         if (last - first).days >= MAX_RANGE_DAYS:
             raise bad_request(f"A range may cover at most {MAX_RANGE_DAYS} days.", "to")
     else:
-        raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if first_raw is None else "to")
-    found = find_availability(db.session, biz, service, first, last, now=now(), staff_id=staff_id)
+        raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if query.from_ is None else "to")
+    found = find_availability(db.session, biz, service, first, last, now=now(), staff_id=query.staff_id)
     slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
 
-    def slot(s, *, with_staff: bool):
-        item = {"start": out.iso(s.start), "end": out.iso(s.end), "staff_id": str(s.staff_id)}
-        if with_staff:
-            item["staff_ids"] = [str(i) for i in s.staff_ids]
-        return item
+    def slot(x):
+        return {"start": out.iso(x.start), "end": out.iso(x.end), "staff_id": str(x.staff_id),
+                "staff_ids": [str(i) for i in x.staff_ids]}
 
-    if single is not None:
-        slots = [slot(s, with_staff=True) for s in found.days.get(first, [])]
+    if query.date is not None:
+        slots = [slot(x) for x in found.days.get(first, [])]
         data = {"date": first.isoformat(), "service_id": out.uid(found.service_id), "timezone": biz.timezone,
                 "slot_duration_minutes": slot_minutes, "slots": slots}
         if not slots:
             data["message"] = "No availability for this day"
-        return ok(data)
-    return ok({
+        return data
+    return {
         "from": first.isoformat(), "to": last.isoformat(), "service_id": out.uid(found.service_id),
         "timezone": biz.timezone, "slot_duration_minutes": slot_minutes,
-        "days": [{"date": day.isoformat(), "slots": [slot(s, with_staff=True) for s in found.days[day]]}
-                 for day in sorted(found.days)],
-    })
+        "days": [{"date": day.isoformat(), "slots": [slot(x) for x in found.days[day]]} for day in sorted(found.days)],
+    }
 
 
 # --------------------------------------------------------------------------- bookings
@@ -203,230 +209,245 @@ def _decode_cursor(cursor: str):
         raise bad_request("cursor is not valid; start a sync with cursor=start.", "cursor") from None
 
 
-@bp.get("/bookings")
-def list_bookings():
+def _day_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(timezone.utc)
+
+
+def _filter_bookings(query, q: s.BookingListQuery):
+    """The list's filters. A status is the one the API shows: a hold past its time is
+    expired (states.status_as_seen), whether or not the worker has tidied it yet."""
     biz = business()
     tz = ZoneInfo(biz.timezone)
-    status = query_str("status", choices=ALL_STATUSES)
-    starts_from, starts_to = query_bound("from", tz, end=False), query_bound("to", tz, end=True)
-    query = (select(Booking).where(Booking.business_id == biz.id)
-             .options(selectinload(Booking.customer), selectinload(Booking.service), selectinload(Booking.staff)))
-    if status:
-        query = query.where(Booking.status == status)
-    if starts_from is not None:
-        query = query.where(Booking.starts_at >= starts_from)
-    if starts_to is not None:
-        # A date `to` is the end of that local day (exclusive); a date-time is inclusive.
-        query = query.where(Booking.starts_at < starts_to if len(request.args["to"]) == 10 else Booking.starts_at <= starts_to)
-    cursor = request.args.get("cursor")
-    if cursor is None:
-        data, meta = paginate(query.order_by(Booking.starts_at.desc(), Booking.id), out.booking_summary)
-        return ok(data, meta=meta)
+    at = now()
+    if q.status == S.HELD:
+        query = query.where(Booking.status == S.HELD.value,
+                            or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > at))
+    elif q.status == S.EXPIRED:
+        query = query.where(or_(Booking.status == S.EXPIRED.value,
+                                and_(Booking.status == S.HELD.value, Booking.hold_expires_at <= at)))
+    elif q.status:
+        query = query.where(Booking.status == q.status)
+    if q.date is not None:
+        if q.from_ is not None or q.to is not None:
+            raise bad_request("Send either date, or from and to.", "date")
+        query = query.where(Booking.starts_at >= _day_start(q.date, tz),
+                            Booking.starts_at < _day_start(q.date + timedelta(days=1), tz))
+    if isinstance(q.from_, datetime):
+        query = query.where(Booking.starts_at >= q.from_)
+    elif q.from_ is not None:
+        query = query.where(Booking.starts_at >= _day_start(q.from_, tz))
+    # A date `to` is the end of that local day (exclusive); a date-time is inclusive.
+    if isinstance(q.to, datetime):
+        query = query.where(Booking.starts_at <= q.to)
+    elif q.to is not None:
+        query = query.where(Booking.starts_at < _day_start(q.to + timedelta(days=1), tz))
+    if q.staff_id is not None:
+        query = query.where(Booking.staff_id == q.staff_id)
+    if q.service_id is not None:
+        query = query.where(Booking.service_id == q.service_id)
+    if q.customer_email is not None:
+        query = query.where(Booking.customer_id.in_(
+            select(Customer.id).where(Customer.business_id == biz.id,
+                                      func.lower(Customer.email) == q.customer_email.strip().lower())))
+    return query
+
+
+@operation("GET", "/bookings", "listBookings", "List bookings (newest start first), or sync them with a cursor",
+           tag="Bookings", query=s.BookingListQuery, response=list[s.BookingOut], meta=s.PageMeta | s.CursorMeta,
+           rules="date cannot be combined with from/to; a cursor must be `start` or a next_cursor.")
+def list_bookings(query: s.BookingListQuery):
+    rows = (select(Booking).where(Booking.business_id == business().id)
+            .options(selectinload(Booking.customer), selectinload(Booking.service), selectinload(Booking.staff)))
+    rows = _filter_bookings(rows, query)
+    if query.cursor is None:
+        data, meta = paginate(rows.order_by(Booking.starts_at.desc(), Booking.id), out.booking_summary,
+                              query.page, query.limit)
+        return Page(data, meta)
     # Sync mode: every booking in order of last change; the cursor marks the last one seen.
     # Rows changed in the last few seconds are held back so that a transaction still in flight
     # (with an earlier timestamp) cannot be skipped.
-    position = _decode_cursor(cursor)
-    _, limit = page_args()
+    position = _decode_cursor(query.cursor)
+    limit = query.limit
     settle = float(current_app.config.get("API_SYNC_SETTLE_SECONDS", 5))
-    query = query.where(Booking.updated_at <= now() - timedelta(seconds=settle))
+    rows = rows.where(Booking.updated_at <= now() - timedelta(seconds=settle))
     if position is not None:
         at, last_id = position
-        query = query.where(or_(Booking.updated_at > at, and_(Booking.updated_at == at, Booking.id > last_id)))
-    rows = db.session.scalars(query.order_by(Booking.updated_at, Booking.id).limit(limit + 1)).all()
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1].updated_at, rows[-1].id) if rows else cursor
-    return ok([out.booking_summary(b) for b in rows], meta={"limit": limit, "next_cursor": next_cursor, "has_more": has_more})
+        rows = rows.where(or_(Booking.updated_at > at, and_(Booking.updated_at == at, Booking.id > last_id)))
+    found = db.session.scalars(rows.order_by(Booking.updated_at, Booking.id).limit(limit + 1)).all()
+    has_more = len(found) > limit
+    found = found[:limit]
+    next_cursor = _encode_cursor(found[-1].updated_at, found[-1].id) if found else query.cursor
+    return Page([out.booking_summary(b) for b in found], {"limit": limit, "next_cursor": next_cursor, "has_more": has_more})
 
 
-@bp.get("/bookings/<uuid:booking_id>")
-def get_booking(booking_id):
-    return ok(out.booking_detail(_booking(booking_id)))
+@operation("GET", "/bookings/{booking_id}", "getBooking",
+           "A booking with deposit, payments, cancellation and checkout details",
+           tag="Bookings", response=s.BookingDetailOut)
+def get_booking(booking_id, query):
+    return out.booking_detail(_booking(booking_id))
 
 
-BOOKING_FIELDS = {"service_id", "start_at", "staff_id", "customer_name", "customer_email", "customer_phone",
-                  "notes", "custom_fields"}
+PLACEMENT_RULES = ("The slot must be free and bookable (409 slot_unavailable), the customer's email and phone valid, "
+                   "custom_fields must answer the business's questions.")
 
 
-def _placement(body: Body):
-    service = _referenced(Service, body.uuid("service_id", required=True), "Service", "service_id")
-    start = body.datetime("start_at", required=True)
-    staff = _referenced(Staff, body.uuid("staff_id"), "Staff member", "staff_id")
-    notes = body.str("notes", max_length=MAX_NOTES_LENGTH)
-    custom_fields = body.object("custom_fields")
-    return service, start, staff, notes, custom_fields
+def _placement(body: s.PlacementBody):
+    service = _referenced(Service, body.service_id, "Service", "service_id")
+    staff = _referenced(Staff, body.staff_id, "Staff member", "staff_id")
+    return service, body.start_at, staff
 
 
-@bp.post("/bookings")
-@idempotent
-def create_booking():
-    body = Body(BOOKING_FIELDS | {"promo_code"})
-    service, start, staff, notes, custom_fields = _placement(body)
-    promo_code = body.str("promo_code", max_length=64)
+@operation("POST", "/bookings", "createBooking",
+           "Book in one step (confirmed, or pending if the business reviews bookings)",
+           tag="Bookings", body=s.CreateBookingBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
+           rules=PLACEMENT_RULES + " A promo code must exist and be usable.")
+def create_booking(body: s.CreateBookingBody, query):
+    service, start, staff = _placement(body)
     customer = _customer_from(body, required=True)
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
-        notes=notes, custom_fields=custom_fields, actor=api_actor(), promo_code=promo_code,
+        notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), promo_code=body.promo_code,
     )
-    return ok(out.booking_detail(created), 201)
+    return out.booking_detail(created)
 
 
-@bp.post("/bookings/hold")
-@idempotent
-def hold_booking():
-    body = Body(BOOKING_FIELDS)
-    service, start, staff, notes, custom_fields = _placement(body)
+@operation("POST", "/bookings/hold", "holdBooking", "Hold a slot for the business's hold time (status held)",
+           tag="Bookings", body=s.PlacementBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
+           rules=PLACEMENT_RULES)
+def hold_booking(body: s.PlacementBody, query):
+    service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
     held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
-                               source="api", notes=notes, custom_fields=custom_fields, actor=api_actor())
-    return ok(out.booking_detail(held), 201)
+                               source="api", notes=body.notes, custom_fields=body.custom_fields, actor=api_actor())
+    return out.booking_detail(held)
 
 
-@bp.post("/bookings/reserve")
-@idempotent
-def reserve_booking():
-    body = Body(BOOKING_FIELDS)
-    service, start, staff, notes, custom_fields = _placement(body)
+@operation("POST", "/bookings/reserve", "reserveBooking", "Reserve a slot without expiry (status reserved)",
+           tag="Bookings", body=s.PlacementBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
+           rules=PLACEMENT_RULES)
+def reserve_booking(body: s.PlacementBody, query):
+    service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
     reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
-                                      now=now(), source="api", notes=notes, custom_fields=custom_fields, actor=api_actor())
-    return ok(out.booking_detail(reserved), 201)
+                                      now=now(), source="api", notes=body.notes, custom_fields=body.custom_fields,
+                                      actor=api_actor())
+    return out.booking_detail(reserved)
 
 
-@bp.post("/bookings/<uuid:booking_id>/book")
-@idempotent
-def book_booking(booking_id):
+@operation("POST", "/bookings/{booking_id}/book", "bookBooking", "Turn a hold or reservation into a booking",
+           tag="Bookings", body=s.BookBody, body_required=False, response=s.BookingDetailOut, idempotent_key=True,
+           rules="Only a hold or reservation (or a run-out hold whose time is still free); a customer is needed "
+                 "(customer_name and customer_email, unless the hold has one).")
+def book_booking(booking_id, body: s.BookBody, query):
     booking = _booking(booking_id)
-    body = Body({"customer_name", "customer_email", "customer_phone", "notes", "custom_fields"}, required=False)
-    notes = body.str("notes", max_length=MAX_NOTES_LENGTH)
-    custom_fields = body.object("custom_fields")
     customer = _customer_from(body, required=False)
-    booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=notes,
-                        custom_fields=custom_fields, actor=api_actor())
-    return ok(out.booking_detail(booking))
+    booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=body.notes,
+                        custom_fields=body.custom_fields, actor=api_actor())
+    return out.booking_detail(booking)
 
 
-@bp.post("/bookings/<uuid:booking_id>/confirm")
-@idempotent
-def confirm_booking(booking_id):
+@operation("POST", "/bookings/{booking_id}/confirm", "confirmBooking", "Confirm a pending booking",
+           tag="Bookings", body=s.EmptyBody, body_required=False, response=s.BookingDetailOut, idempotent_key=True,
+           rules="Only a pending booking can be confirmed (400 naming status).")
+def confirm_booking(booking_id, body, query):
     booking = _booking(booking_id)
-    Body(set(), required=False)
     booking_domain.confirm(db.session, booking, now=now(), actor=api_actor())
-    return ok(out.booking_detail(booking))
+    return out.booking_detail(booking)
 
 
-@bp.post("/bookings/<uuid:booking_id>/reschedule")
-@idempotent
-def reschedule_booking(booking_id):
+@operation("POST", "/bookings/{booking_id}/reschedule", "rescheduleBooking",
+           "Move to a new slot; the old booking becomes rescheduled and points at the new one",
+           tag="Bookings", body=s.RescheduleBody, response=s.BookingDetailOut, idempotent_key=True,
+           rules="Send staff_id or any_staff, not both; the booking must be movable and the new slot free (409).")
+def reschedule_booking(booking_id, body: s.RescheduleBody, query):
     booking = _booking(booking_id)
-    body = Body({"start_at", "staff_id", "any_staff"})
-    start = body.datetime("start_at", required=True)
-    staff = _referenced(Staff, body.uuid("staff_id"), "Staff member", "staff_id")
-    any_staff = body.bool("any_staff", default=False)
-    if staff is not None and any_staff:
+    staff = _referenced(Staff, body.staff_id, "Staff member", "staff_id")
+    if staff is not None and body.any_staff:
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
-    replacement = booking_domain.reschedule(db.session, booking, business(), start, staff=staff, any_staff=any_staff,
-                                            now=now(), actor=api_actor())
-    return ok(out.booking_detail(replacement))
+    replacement = booking_domain.reschedule(db.session, booking, business(), body.start_at, staff=staff,
+                                            any_staff=body.any_staff, now=now(), actor=api_actor())
+    return out.booking_detail(replacement)
 
 
-@bp.post("/bookings/<uuid:booking_id>/cancel")
-@idempotent
-def cancel_booking(booking_id):
+@operation("POST", "/bookings/{booking_id}/cancel", "cancelBooking", "Cancel a booking (or release a hold)",
+           tag="Bookings", body=s.CancelBody, body_required=False, response=s.BookingDetailOut, idempotent_key=True,
+           rules="A booking already over (completed, cancelled, no-show, moved) cannot be cancelled; a refund the "
+                 "payment provider refuses is a 400.")
+def cancel_booking(booking_id, body: s.CancelBody, query):
     booking = _booking(booking_id)
-    body = Body({"cancellation_reason"}, required=False)
-    reason = body.str("cancellation_reason", max_length=2000)
-    cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor=api_actor())
-    return ok(out.booking_detail(booking))
+    cancellation.cancel(db.session, current_provider(), booking, reason=body.cancellation_reason, now=now(),
+                        actor=api_actor())
+    return out.booking_detail(booking)
 
 
-@bp.patch("/bookings/<uuid:booking_id>")
-def update_booking_status(booking_id):
+@operation("PATCH", "/bookings/{booking_id}", "updateBookingStatus", "Move a booking to another status",
+           tag="Bookings", body=s.StatusBody, response=s.BookingDetailOut,
+           errors=("400", "401", "403", "404", "409", "429", "500"),
+           rules="Only the moves the booking's current status allows (400 naming status, listing them).")
+def update_booking_status(booking_id, body: s.StatusBody, query):
     booking = _booking(booking_id)
-    body = Body({"status", "cancellation_reason"})
-    status = body.str("status", required=True, max_length=40)
-    reason = body.str("cancellation_reason", max_length=2000)
-    if status not in ALL_STATUSES:
-        raise bad_request(f"Unknown status {status!r}.", "status")
-    if status == S.CANCELLED.value:
+    if body.status == S.CANCELLED.value:
         # Same refunds as POST /cancel and the manage page, not a bare status change.
-        cancellation.cancel(db.session, current_provider(), booking, reason=reason, now=now(), actor=api_actor())
+        cancellation.cancel(db.session, current_provider(), booking, reason=body.cancellation_reason, now=now(),
+                            actor=api_actor())
     else:
-        booking_domain.change_status(db.session, booking, status, reason=reason, now=now(), actor=api_actor())
-    return ok(out.booking_detail(booking))
+        booking_domain.change_status(db.session, booking, body.status, reason=body.cancellation_reason, now=now(),
+                                     actor=api_actor())
+    return out.booking_detail(booking)
 
 
-@bp.delete("/bookings/<uuid:booking_id>")
-def delete_booking(booking_id):
-    """Release a hold or reservation. A made booking is cancelled, never deleted, so its
-    history (and the customer's notification) is kept."""
+@operation("DELETE", "/bookings/{booking_id}", "deleteBooking", "Release a hold or a reservation",
+           tag="Bookings", response=s.DeletedOut,
+           rules="Only a hold or reservation is released; a made booking is cancelled instead (400 naming status).")
+def delete_booking(booking_id, query):
+    """A made booking is cancelled, never deleted, so its history (and the customer's
+    notification) is kept."""
     booking = _booking(booking_id)
     cancellation.release(db.session, current_provider(), booking, now=now(), actor=api_actor())
-    return ok({"id": str(booking.id), "status": booking.status, "deleted": True})
+    return {"id": str(booking.id), "status": booking.status, "deleted": True}
 
 
 # --------------------------------------------------------------------------- services
 
 
-SERVICE_BODY = {"name", "description", "duration_minutes", "price_cents", "deposit_cents", "buffer_minutes",
-                "buffer_before_minutes", "category_id", "is_active", "sort_order"}
+SERVICE_RULES = "deposit_cents may not exceed price_cents; category_id must be one of your categories."
 
 
-def _service_fields(body: Body) -> dict:
-    fields = {}
-    readers = {
-        "name": lambda: body.str("name", nullable=False, max_length=200),
-        "description": lambda: body.str("description", max_length=5000),
-        "duration_minutes": lambda: body.int("duration_minutes", maximum=catalog.MAX_DURATION_MINUTES),
-        "price_cents": lambda: body.int("price_cents"),
-        "deposit_cents": lambda: body.int("deposit_cents"),
-        "buffer_minutes": lambda: body.int("buffer_minutes", maximum=catalog.MAX_BUFFER_MINUTES),
-        "buffer_before_minutes": lambda: body.int("buffer_before_minutes", maximum=catalog.MAX_BUFFER_MINUTES),
-        "category_id": lambda: body.uuid("category_id"),
-        "is_active": lambda: body.bool("is_active"),
-        "sort_order": lambda: body.int("sort_order", minimum=-1_000_000, maximum=1_000_000),
-    }
-    for name, read in readers.items():
-        if body.has(name):
-            fields[name] = read()
-    return fields
+@operation("GET", "/services", "listServices", "List services", tag="Services", query=s.ServiceListQuery,
+           response=list[s.ServiceOut], meta=s.PageMeta)
+def list_services(query: s.ServiceListQuery):
+    rows = (select(Service).where(Service.business_id == business().id, Service.deleted_at.is_(None))
+            .options(selectinload(Service.category)).order_by(Service.sort_order, Service.name, Service.id))
+    if query.active is not None:
+        rows = rows.where(Service.is_active.is_(query.active))
+    return Page(*paginate(rows, out.service, query.page, query.limit))
 
 
-@bp.get("/services")
-def list_services():
-    query = (select(Service).where(Service.business_id == business().id, Service.deleted_at.is_(None))
-             .options(selectinload(Service.category)).order_by(Service.sort_order, Service.name, Service.id))
-    active = query_bool("active")
-    if active is not None:
-        query = query.where(Service.is_active.is_(active))
-    data, meta = paginate(query, out.service)
-    return ok(data, meta=meta)
+@operation("POST", "/services", "createService", "Create a service", tag="Services", body=s.CreateServiceBody,
+           response=s.ServiceOut, status=201, idempotent_key=True, rules=SERVICE_RULES)
+def create_service(body: s.CreateServiceBody, query):
+    return out.service(catalog.create_service(db.session, business(), _fields(body), now=now()))
 
 
-@bp.get("/services/<uuid:service_id>")
-def get_service(service_id):
-    return ok(out.service(_owned(Service, service_id, "Service", live_only=True)))
+@operation("GET", "/services/{service_id}", "getService", "One service", tag="Services", response=s.ServiceOut)
+def get_service(service_id, query):
+    return out.service(_owned(Service, service_id, "Service", live_only=True))
 
 
-@bp.post("/services")
-@idempotent
-def create_service():
-    service = catalog.create_service(db.session, business(), _service_fields(Body(SERVICE_BODY)), now=now())
-    return ok(out.service(service), 201)
-
-
-@bp.patch("/services/<uuid:service_id>")
-def update_service(service_id):
+@operation("PATCH", "/services/{service_id}", "updateService", "Update a service (only the fields sent)",
+           tag="Services", body=s.ServiceBody, response=s.ServiceOut, rules=SERVICE_RULES)
+def update_service(service_id, body: s.ServiceBody, query):
     service = _owned(Service, service_id, "Service", live_only=True)
-    catalog.update_service(db.session, business(), service, _service_fields(Body(SERVICE_BODY)), now=now())
-    return ok(out.service(service))
+    catalog.update_service(db.session, business(), service, _fields(body), now=now())
+    return out.service(service)
 
 
-@bp.delete("/services/<uuid:service_id>")
-def delete_service(service_id):
+@operation("DELETE", "/services/{service_id}", "deleteService", "Deactivate a service (soft delete)",
+           tag="Services", response=s.DeletedOut, rules="A service with upcoming bookings cannot be deleted.")
+def delete_service(service_id, query):
     service = _owned(Service, service_id, "Service", live_only=True)
     catalog.delete_service(db.session, business(), service, now=now())
-    return ok({"id": str(service.id), "deleted": True})
+    return {"id": str(service.id), "deleted": True}
 
 
 # --------------------------------------------------------------------------- staff
@@ -435,161 +456,123 @@ def delete_service(service_id):
 # An API key may be created by a manager, so it acts with a manager's rights over roles:
 # it cannot make or unmake an owner (an owner does that in the dashboard).
 API_ACTING_ROLE = "manager"
-
-STAFF_BODY = {"name", "email", "phone", "role", "bio", "avatar_url", "sort_order", "is_active", "service_ids"}
-
-
-def _staff_fields(body: Body) -> dict:
-    readers = {
-        "name": lambda: body.str("name", nullable=False, max_length=200),
-        "email": lambda: body.str("email", max_length=254),
-        "phone": lambda: body.str("phone", max_length=40),
-        "role": lambda: body.str("role", nullable=False, max_length=20),
-        "bio": lambda: body.str("bio", max_length=5000),
-        "avatar_url": lambda: body.str("avatar_url", max_length=500),
-        "sort_order": lambda: body.int("sort_order", minimum=-1_000_000, maximum=1_000_000),
-        "is_active": lambda: body.bool("is_active"),
-        "service_ids": lambda: body.uuid_list("service_ids"),
-    }
-    return {name: read() for name, read in readers.items() if body.has(name)}
+STAFF_RULES = ("An API key acts as a manager: it cannot make or unmake an owner; service_ids must be your services; "
+               "email and phone must be valid.")
 
 
-@bp.get("/staff")
-def list_staff():
-    query = (select(Staff).where(Staff.business_id == business().id, Staff.deleted_at.is_(None))
-             .options(selectinload(Staff.services)).order_by(Staff.sort_order, Staff.name, Staff.id))
-    data, meta = paginate(query, out.staff)
-    return ok(data, meta=meta)
+@operation("GET", "/staff", "listStaff", "List staff", tag="Staff", query=s.PageQuery, response=list[s.StaffOut],
+           meta=s.PageMeta)
+def list_staff(query: s.PageQuery):
+    rows = (select(Staff).where(Staff.business_id == business().id, Staff.deleted_at.is_(None))
+            .options(selectinload(Staff.services)).order_by(Staff.sort_order, Staff.name, Staff.id))
+    return Page(*paginate(rows, out.staff, query.page, query.limit))
 
 
-@bp.get("/staff/<uuid:staff_id>")
-def get_staff(staff_id):
-    return ok(out.staff(_owned(Staff, staff_id, "Staff member", live_only=True)))
+@operation("POST", "/staff", "createStaff", "Create a staff member", tag="Staff", body=s.CreateStaffBody,
+           response=s.StaffOut, status=201, idempotent_key=True, rules=STAFF_RULES)
+def create_staff(body: s.CreateStaffBody, query):
+    member = catalog.create_staff(db.session, business(), _fields(body), now=now(), acting_role=API_ACTING_ROLE)
+    return out.staff(member)
 
 
-@bp.post("/staff")
-@idempotent
-def create_staff():
-    member = catalog.create_staff(db.session, business(), _staff_fields(Body(STAFF_BODY)), now=now(),
-                                  acting_role=API_ACTING_ROLE)
-    return ok(out.staff(member), 201)
+@operation("GET", "/staff/{staff_id}", "getStaff", "One staff member", tag="Staff", response=s.StaffOut)
+def get_staff(staff_id, query):
+    return out.staff(_owned(Staff, staff_id, "Staff member", live_only=True))
 
 
-@bp.patch("/staff/<uuid:staff_id>")
-def update_staff(staff_id):
+@operation("PATCH", "/staff/{staff_id}", "updateStaff", "Update a staff member (only the fields sent)", tag="Staff",
+           body=s.StaffBody, response=s.StaffOut, rules=STAFF_RULES)
+def update_staff(staff_id, body: s.StaffBody, query):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
-    catalog.update_staff(db.session, business(), member, _staff_fields(Body(STAFF_BODY)), now=now(),
-                         acting_role=API_ACTING_ROLE)
-    return ok(out.staff(member))
+    catalog.update_staff(db.session, business(), member, _fields(body), now=now(), acting_role=API_ACTING_ROLE)
+    return out.staff(member)
 
 
-@bp.delete("/staff/<uuid:staff_id>")
-def delete_staff(staff_id):
+@operation("DELETE", "/staff/{staff_id}", "deleteStaff", "Deactivate a staff member (soft delete)", tag="Staff",
+           response=s.DeletedOut, rules="An owner, or someone with upcoming bookings, cannot be deleted.")
+def delete_staff(staff_id, query):
     member = _owned(Staff, staff_id, "Staff member", live_only=True)
     catalog.delete_staff(db.session, business(), member, now=now(), acting_role=API_ACTING_ROLE)
-    return ok({"id": str(member.id), "deleted": True})
+    return {"id": str(member.id), "deleted": True}
 
 
 # --------------------------------------------------------------------------- products
 
 
-PRODUCT_BODY = {"name", "description", "price_cents", "category", "sku", "inventory_count", "image_url",
-                "sort_order", "is_active"}
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _product_fields(body: Body) -> dict:
-    readers = {
-        "name": lambda: body.str("name", nullable=False, max_length=200),
-        "description": lambda: body.str("description", max_length=5000),
-        "price_cents": lambda: body.int("price_cents"),
-        "category": lambda: body.str("category", max_length=120),
-        "sku": lambda: body.str("sku", max_length=64),
-        "inventory_count": lambda: body.int("inventory_count", nullable=True),
-        "image_url": lambda: body.str("image_url", max_length=500),
-        "sort_order": lambda: body.int("sort_order", minimum=-1_000_000, maximum=1_000_000),
-        "is_active": lambda: body.bool("is_active"),
-    }
-    return {name: read() for name, read in readers.items() if body.has(name)}
+@operation("GET", "/products", "listProducts", "List products", tag="Products", query=s.ProductListQuery,
+           response=list[s.ProductOut], meta=s.PageMeta)
+def list_products(query: s.ProductListQuery):
+    rows = select(Product).where(Product.business_id == business().id, Product.is_active.is_(query.active))
+    if query.category:
+        rows = rows.where(Product.category.ilike(_like(query.category), escape="\\"))
+    return Page(*paginate(rows.order_by(Product.sort_order, Product.name, Product.id), out.product,
+                          query.page, query.limit))
 
 
-@bp.get("/products")
-def list_products():
-    query = select(Product).where(Product.business_id == business().id)
-    active = query_bool("active", default=True)
-    query = query.where(Product.is_active.is_(active))
-    category = query_str("category")
-    if category:
-        query = query.where(Product.category.ilike(category.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"), escape="\\"))
-    data, meta = paginate(query.order_by(Product.sort_order, Product.name, Product.id), out.product)
-    return ok(data, meta=meta)
+@operation("POST", "/products", "createProduct", "Create a product", tag="Products", body=s.CreateProductBody,
+           response=s.ProductOut, status=201, idempotent_key=True, rules="A sku must be unique in your business.")
+def create_product(body: s.CreateProductBody, query):
+    return out.product(catalog.create_product(db.session, business(), _fields(body), now=now()))
 
 
-@bp.get("/products/<uuid:product_id>")
-def get_product(product_id):
-    return ok(out.product(_owned(Product, product_id, "Product")))
+@operation("GET", "/products/{product_id}", "getProduct", "One product", tag="Products", response=s.ProductOut)
+def get_product(product_id, query):
+    return out.product(_owned(Product, product_id, "Product"))
 
 
-@bp.post("/products")
-@idempotent
-def create_product():
-    product = catalog.create_product(db.session, business(), _product_fields(Body(PRODUCT_BODY)), now=now())
-    return ok(out.product(product), 201)
-
-
-@bp.patch("/products/<uuid:product_id>")
-def update_product(product_id):
+@operation("PATCH", "/products/{product_id}", "updateProduct", "Update a product (only the fields sent)",
+           tag="Products", body=s.ProductBody, response=s.ProductOut, rules="A sku must be unique in your business.")
+def update_product(product_id, body: s.ProductBody, query):
     product = _owned(Product, product_id, "Product")
-    catalog.update_product(db.session, business(), product, _product_fields(Body(PRODUCT_BODY)), now=now())
-    return ok(out.product(product))
+    catalog.update_product(db.session, business(), product, _fields(body), now=now())
+    return out.product(product)
 
 
-@bp.delete("/products/<uuid:product_id>")
-def delete_product(product_id):
+@operation("DELETE", "/products/{product_id}", "deleteProduct", "Deactivate a product (soft delete)",
+           tag="Products", response=s.DeletedOut)
+def delete_product(product_id, query):
     product = _owned(Product, product_id, "Product")
     catalog.deactivate_product(db.session, business(), product, now=now())
-    return ok({"id": str(product.id), "is_active": False, "deactivated_at": out.iso(product.deactivated_at)})
+    return {"id": str(product.id), "is_active": False, "deactivated_at": out.iso(product.deactivated_at)}
 
 
 # --------------------------------------------------------------------------- clients, reviews
 
 
-@bp.get("/clients")
-def clients():
-    page, limit = page_args()
-    rows, total = list_clients(db.session, business(), offset=(page - 1) * limit, limit=limit)
-    return ok([
+@operation("GET", "/clients", "listClients", "Customers aggregated by email, most recent visit first",
+           tag="Clients", query=s.PageQuery, response=list[s.ClientOut], meta=s.PageMeta)
+def clients(query: s.PageQuery):
+    rows, total = list_clients(db.session, business(), offset=(query.page - 1) * query.limit, limit=query.limit)
+    return Page([
         {"id": c.customer_id, "email": c.email, "name": c.name, "phone": c.phone, "total_bookings": c.total_bookings,
          "total_spent_cents": c.total_spent_cents, "first_booking_at": out.iso(c.first_booking_at),
          "last_booking_at": out.iso(c.last_booking_at)}
         for c in rows
-    ], meta={"page": page, "limit": limit, "total": total})
+    ], {"page": query.page, "limit": query.limit, "total": total})
 
 
-@bp.get("/reviews")
-def list_reviews():
-    query = review_query(
-        business(),
-        rating=query_int("rating", minimum=1, maximum=5),
-        has_reply=query_bool("has_reply"),
-        sort=query_str("sort", choices=tuple(SORTS), default="newest"),
-    )
-    data, meta = paginate(query, out.review)
-    return ok(data, meta=meta)
+@operation("GET", "/reviews", "listReviews", "Reviews, filtered and sorted", tag="Reviews",
+           query=s.ReviewListQuery, response=list[s.ReviewOut], meta=s.PageMeta)
+def list_reviews(query: s.ReviewListQuery):
+    rows = review_query(business(), rating=query.rating, has_reply=query.has_reply, sort=query.sort)
+    return Page(*paginate(rows, out.review, query.page, query.limit))
 
 
-@bp.get("/reviews/<uuid:review_id>")
-def get_review(review_id):
-    return ok(out.review(_owned(Review, review_id, "Review")))
+@operation("GET", "/reviews/{review_id}", "getReview", "One review", tag="Reviews", response=s.ReviewOut)
+def get_review(review_id, query):
+    return out.review(_owned(Review, review_id, "Review"))
 
 
-@bp.post("/reviews/<uuid:review_id>/reply")
-@idempotent
-def reply_review(review_id):
+@operation("POST", "/reviews/{review_id}/reply", "replyToReview", "Set or replace the business's public reply",
+           tag="Reviews", body=s.ReplyBody, response=s.ReviewOut, idempotent_key=True)
+def reply_review(review_id, body: s.ReplyBody, query):
     review = _owned(Review, review_id, "Review")
-    body = Body({"reply"})
-    reply = body.str("reply", required=True, max_length=5000)
-    reply_to_review(db.session, business(), review, reply, now=now())
-    return ok(out.review(review))
+    reply_to_review(db.session, business(), review, body.reply, now=now())
+    return out.review(review)
 
 
 # --------------------------------------------------------------------------- business, analytics
@@ -600,35 +583,24 @@ def _business_data():
     return out.business(business(), rating=rating, review_count=count)
 
 
-@bp.get("/business")
-def get_business():
-    return ok(_business_data())
+@operation("GET", "/business", "getBusiness", "Your business profile, hours and booking settings", tag="Business",
+           response=s.BusinessOut)
+def get_business(query):
+    return _business_data()
 
 
-@bp.patch("/business")
-def update_business():
-    body = Body(set(catalog.PROFILE_FIELDS))
-    readers = {
-        "name": lambda: body.str("name", nullable=False, max_length=200),
-        "description": lambda: body.str("description", max_length=5000),
-        "phone": lambda: body.str("phone", max_length=40),
-        "email": lambda: body.str("email", max_length=254),
-        "website": lambda: body.str("website", max_length=300),
-        "address": lambda: body.object("address"),
-    }
-    fields = {name: read() for name, read in readers.items() if body.has(name)}
-    if "address" in fields:
-        for key, value in (fields["address"] or {}).items():
-            if value is not None and not isinstance(value, str):
-                raise bad_request(f"address.{key} must be a string.", f"address.{key}")
-    catalog.update_business_profile(db.session, business(), fields, now=now())
-    return ok(_business_data())
+@operation("PATCH", "/business", "updateBusiness", "Update the business profile", tag="Business",
+           body=s.BusinessBody, response=s.BusinessOut,
+           rules="email, phone and website must be valid; address.country is a two-letter country code.")
+def update_business(body: s.BusinessBody, query):
+    catalog.update_business_profile(db.session, business(), _fields(body), now=now())
+    return _business_data()
 
 
-@bp.get("/analytics")
-def analytics():
-    period = query_str("period", choices=tuple(PERIODS), default="30d")
-    return ok(business_analytics(db.session, business(), period=period, now=now()))
+@operation("GET", "/analytics", "getAnalytics", "Bookings, revenue, rating, top services and busy days over a period",
+           tag="Analytics", query=s.AnalyticsQuery, response=s.AnalyticsOut)
+def analytics(query: s.AnalyticsQuery):
+    return business_analytics(db.session, business(), period=query.period, now=now())
 
 
 # --------------------------------------------------------------------------- webhooks
@@ -638,54 +610,56 @@ def _endpoint(endpoint_id) -> WebhookEndpoint:
     return _owned(WebhookEndpoint, endpoint_id, "Webhook endpoint", live_only=True)
 
 
-@bp.get("/webhooks")
-def list_webhooks():
-    query = (select(WebhookEndpoint)
-             .where(WebhookEndpoint.business_id == business().id, WebhookEndpoint.deleted_at.is_(None))
-             .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id))
-    data, meta = paginate(query, out.webhook_endpoint)
-    return ok(data, meta=meta)
+@operation("GET", "/webhooks", "listWebhookEndpoints", "Webhook endpoints", tag="Webhooks", query=s.PageQuery,
+           response=list[s.WebhookEndpointOut], meta=s.PageMeta)
+def list_webhooks(query: s.PageQuery):
+    rows = (select(WebhookEndpoint)
+            .where(WebhookEndpoint.business_id == business().id, WebhookEndpoint.deleted_at.is_(None))
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id))
+    return Page(*paginate(rows, out.webhook_endpoint, query.page, query.limit))
 
 
-@bp.post("/webhooks")
-@idempotent
-def create_webhook():
-    body = Body({"url", "events", "description"})
-    endpoint = webhooks.create_endpoint(
-        db.session, business(), url=body.str("url", required=True, max_length=2000),
-        events=body.str_list("events"), description=body.str("description", max_length=500),
-    )
-    return ok(out.webhook_endpoint(endpoint, secret=True), 201)
+@operation("POST", "/webhooks", "createWebhookEndpoint",
+           "Add an endpoint; the response holds its signing secret (shown once)", tag="Webhooks",
+           body=s.WebhookBody, response=s.WebhookEndpointOut, status=201, idempotent_key=True,
+           rules="The URL must be public https (no private or loopback address); a business has at most "
+                 f"{webhooks.MAX_ENDPOINTS_PER_BUSINESS} endpoints.")
+def create_webhook(body: s.WebhookBody, query):
+    endpoint = webhooks.create_endpoint(db.session, business(), url=body.url, events=body.events,
+                                        description=body.description)
+    return out.webhook_endpoint(endpoint, secret=True)
 
 
-@bp.get("/webhooks/<uuid:endpoint_id>")
-def get_webhook(endpoint_id):
-    return ok(out.webhook_endpoint(_endpoint(endpoint_id)))
+@operation("GET", "/webhooks/{endpoint_id}", "getWebhookEndpoint", "One endpoint", tag="Webhooks",
+           response=s.WebhookEndpointOut)
+def get_webhook(endpoint_id, query):
+    return out.webhook_endpoint(_endpoint(endpoint_id))
 
 
-@bp.delete("/webhooks/<uuid:endpoint_id>")
-def delete_webhook(endpoint_id):
+@operation("DELETE", "/webhooks/{endpoint_id}", "deleteWebhookEndpoint", "Remove an endpoint (its delivery log is kept)",
+           tag="Webhooks", response=s.DeletedOut)
+def delete_webhook(endpoint_id, query):
     endpoint = _endpoint(endpoint_id)
     webhooks.delete_endpoint(db.session, business(), endpoint, now=now())
-    return ok({"id": str(endpoint.id), "deleted": True})
+    return {"id": str(endpoint.id), "deleted": True}
 
 
-@bp.post("/webhooks/<uuid:endpoint_id>/test")
-@idempotent
-def test_webhook(endpoint_id):
+@operation("POST", "/webhooks/{endpoint_id}/test", "sendTestWebhook", "Queue a webhook.test event to this endpoint",
+           tag="Webhooks", body=s.EmptyBody, body_required=False, response=s.WebhookDeliveryOut, status=202,
+           idempotent_key=True)
+def test_webhook(endpoint_id, body, query):
     endpoint = _endpoint(endpoint_id)
-    Body(set(), required=False)
-    delivery = webhooks.send_test_event(db.session, business(), endpoint, now=now())
-    return ok(out.webhook_delivery(delivery), 202)
+    return out.webhook_delivery(webhooks.send_test_event(db.session, business(), endpoint, now=now()))
 
 
-@bp.get("/webhooks/<uuid:endpoint_id>/deliveries")
-def list_deliveries(endpoint_id):
+@operation("GET", "/webhooks/{endpoint_id}/deliveries", "listWebhookDeliveries",
+           "The endpoint's delivery log, newest first", tag="Webhooks", query=s.PageQuery,
+           response=list[s.WebhookDeliveryOut], meta=s.PageMeta)
+def list_deliveries(endpoint_id, query: s.PageQuery):
     endpoint = _endpoint(endpoint_id)
-    query = (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id))
-    data, meta = paginate(query, out.webhook_delivery)
-    return ok(data, meta=meta)
+    rows = (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id))
+    return Page(*paginate(rows, out.webhook_delivery, query.page, query.limit))
 
 
 # --------------------------------------------------------------------------- the document

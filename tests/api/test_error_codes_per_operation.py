@@ -57,14 +57,15 @@ def test_the_document_is_public(client):
 @pytest.mark.parametrize("method,path", [("GET", "/services"), ("POST", "/bookings"), ("GET", "/business"),
                                          ("GET", "/analytics")])
 def test_a_crash_in_a_route_is_a_500_internal_error_in_the_envelope(app, api, monkeypatch, method, path):
-    from bookingapp.api import views
+    from bookingapp.api import operations, views
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")
 
     app.config["PROPAGATE_API_ERRORS"] = False
-    for name in ("paginate", "Body", "business_analytics", "rating_summary"):
+    for name in ("paginate", "business_analytics", "rating_summary"):
         monkeypatch.setattr(views, name, explode)
+    monkeypatch.setattr(operations, "read_body", explode)  # where a POST's body is read
     response = api.client.open("/api/v1" + path, method=method, json={} if method == "POST" else None,
                                headers={**api._headers(None), "X-Request-Id": "trace-500"})
     body = assert_error(response, 500, "internal_error")

@@ -1,17 +1,26 @@
 """schemathesis, in process, over every operation of our own /api/v1/openapi.json with an
-authorised key: no 5xx, and every response conforms to the document."""
+authorised key: no 5xx, every response conforms to the document, a request valid per the
+document is accepted (or refused by a documented business rule), and a method the document
+does not list for a path is a 405 with Allow."""
 from __future__ import annotations
 
+import json
 import os
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from schemathesis import checks
+from schemathesis.core.failures import Failure
+from schemathesis.generation import GenerationMode
+from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
 from bookingapp import create_app
 from bookingapp.api.keys import create_api_key
+from bookingapp.api.operations import REGISTRY
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.extensions import db
@@ -24,12 +33,45 @@ MAX_EXAMPLES = 25
 # on PostgreSQL was found).
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM") != "1"
 
+
+
+@schemathesis.check
+def positive_data_accepted_unless_business_rule(ctx, response, case):
+    """schemathesis's positive_data_acceptance (a request valid per the document is not
+    refused), with one allowance: a 400 for a request that the operation's own models
+    accept comes from a business rule (the domain: a slot in the past, a deposit above the
+    price), and the operation must document its business rules in its 400 response. A 400
+    from the models themselves means the document promised more than the validation accepts."""
+    try:
+        return checks.positive_data_acceptance(ctx, response, case)
+    except Failure:
+        if response.status_code != 400:
+            raise
+        op = _registered(case)
+        assert op is not None and op.rules, f"{case.operation.label}: 400 without documented business rules"
+        sent = response.request
+        query = dict(parse_qsl(urlsplit(sent.url).query, keep_blank_values=True))
+        try:
+            op.query.model_validate(query)
+            if op.body is not None and sent.body:
+                op.body.model_validate(json.loads(sent.body))
+        except ValidationError as error:
+            raise AssertionError(f"{case.operation.label}: valid per the document, refused by the models: "
+                                 f"{error.errors(include_url=False)}") from None
+        return None
+
+
+def _registered(case):
+    return next((op for op in REGISTRY if op.method == case.method.upper() and op.path == case.operation.path), None)
+
+
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
     checks.response_headers_conformance,
+    positive_data_accepted_unless_business_rule,
 ]
 
 
@@ -98,6 +140,14 @@ def test_the_document_is_openapi_3_1_and_lists_every_route(fuzz_app):
     assert routed == documented
 
 
+def _schema(app):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # NUL is refused in every text (the document says so in its description; JSON Schema has
+    # no word for it short of a pattern on every string), so it is not generated as valid.
+    schema.config.generation.update(allow_x00=False, codec="utf-8")
+    return schema
+
+
 def _real_ids(case, ids, draw):
     """Mostly real ids (sometimes a random one, so 404s stay covered) in the path and in the
     id fields of a JSON body."""
@@ -120,7 +170,7 @@ def test_every_operation_conforms(fuzz_app, fuzz_world):
     schemathesis pytest plugin does not load under pytest 9, so the operations are walked
     here). Every operation with an id in its path must get past the 404 sometimes."""
     key, ids = fuzz_world
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
+    schema = _schema(fuzz_app)
     operations = [result.ok() for result in schema.get_all_operations()]
     documented = {f"{m.upper()} {p}" for p, methods in schema.raw_schema["paths"].items() for m in methods}
     # schemathesis leaves out the document's own URL; the test above reads it.
@@ -147,3 +197,29 @@ def test_every_operation_conforms(fuzz_app, fuzz_world):
     assert not shallow, f"only ever 404: {shallow}"
     reached = sorted(label for label, codes in statuses.items() if any(200 <= c < 300 for c in codes))
     assert len(reached) >= len(statuses) * 0.6, statuses
+
+
+@pytest.mark.slow
+def test_a_method_a_path_does_not_document_is_a_405_with_allow(fuzz_app, fuzz_world):
+    """schemathesis's coverage phase sends every undocumented method to every path (with
+    real ids, so the path exists): each must be a 405 naming the path's methods in Allow."""
+    key, ids = fuzz_world
+    schema = _schema(fuzz_app)
+    probed = set()
+    for operation in (result.ok() for result in schema.get_all_operations()):
+        for case in schema.iter_coverage_cases(operation, generation_modes=[GenerationMode.NEGATIVE],
+                                               generation_config=schema.config.generation):
+            if coverage_scenario(case) != CoverageScenario.UNSPECIFIED_HTTP_METHOD:
+                continue
+            for name in case.path_parameters or {}:
+                case.path_parameters[name] = ids[name][0]
+            response = case.call_and_validate(headers={"Authorization": f"Bearer {key}"},
+                                              checks=[checks.not_a_server_error, checks.unsupported_method])
+            # OPTIONS is answered (204 with Allow), not refused; every other probe names exactly
+            # the path's documented methods, HEAD beside GET, and OPTIONS.
+            documented = {m.upper() for m in schema.raw_schema["paths"][operation.path]}
+            allowed = set(response.headers["allow"][0].split(", "))
+            assert allowed == documented | {"OPTIONS"} | ({"HEAD"} if "GET" in documented else set()), case.method
+            assert response.status_code == (204 if case.method == "OPTIONS" else 405), case.method
+            probed.add((operation.path, case.method))
+    assert len(probed) >= 100, len(probed)

@@ -1,0 +1,537 @@
+"""Every operation's query parameters, JSON body and response, declared once.
+
+bookingapp/api/operations.py validates requests against these models, serializes responses
+through them, and builds /api/v1/openapi.json from them. Limits are the domain's constants
+where the domain has one; the few the domain keeps as literals are named once here.
+
+Bodies are strict (no "5" for an integer, no 1 for a boolean) and closed (an unknown field
+is a 400); query strings arrive as text, so their models parse it, and are closed too."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from bookingapp.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from bookingapp.api.schemas_types import (
+    Bound, Day, DayText, Id, Instant, JsonObject, QueryBool, Timestamp, UuidText, name_text, one_of, query_int,
+    text, whole,
+)
+from bookingapp.domain.analytics import PERIODS
+from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
+from bookingapp.domain.review_replies import MAX_REPLY_LENGTH, SORTS
+from bookingapp.domain.states import ALL_STATUSES, manual_transitions
+from bookingapp.models import BOOKING_SOURCES, STAFF_ROLES
+from bookingapp.models.payment import PAYMENT_KINDS, PAYMENT_STATUSES
+from bookingapp.notifications.webhooks import EVENT_TYPES
+
+# Limits the domain enforces with literals (bookingapp/domain/catalog.py, customers.py);
+# named here once so that the document and the validation say the same thing.
+NAME_LENGTH = 200
+DESCRIPTION_LENGTH = 5000
+EMAIL_LENGTH = 254
+PHONE_LENGTH = 40
+URL_LENGTH = 500
+WEBSITE_LENGTH = 300
+REASON_LENGTH = 2000
+PROMO_CODE_LENGTH = 64
+CATEGORY_LENGTH = 120
+SKU_LENGTH = 64
+MIN_DURATION_MINUTES = 5
+MAX_CENTS = 100_000_000
+SORT_ORDER_RANGE = 1_000_000
+WEBHOOK_URL_LENGTH = 2000
+WEBHOOK_DESCRIPTION_LENGTH = 500
+MAX_WEBHOOK_EVENTS = 50
+MAX_PAGE = 1_000_000
+
+# The statuses a PATCH may name: every move the domain allows by name from some status.
+SETTABLE_STATUSES = tuple(s for s in ALL_STATUSES if any(s in manual_transitions(c) for c in ALL_STATUSES))
+
+Name = name_text(NAME_LENGTH)
+Description = text(DESCRIPTION_LENGTH)
+Email = text(EMAIL_LENGTH, fmt="email")
+Phone = text(PHONE_LENGTH)
+CentsInt = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------------- query strings
+
+
+class NoQuery(Query):
+    """Operations without query parameters: any parameter is unknown (a 400)."""
+
+
+class PageQuery(Query):
+    page: query_int(1, MAX_PAGE) = Field(1, description="Page number (default 1)")
+    limit: query_int(1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description=f"Results per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT})")
+
+
+class BookingListQuery(PageQuery):
+    status: Optional[one_of(ALL_STATUSES)] = Field(
+        None, description="Only bookings in this status, as the API shows it (a hold past its time is expired)")
+    from_: Optional[Bound] = Field(None, alias="from", description="Bookings starting at or after this: a date (the start "
+                                   "of that local day) or an ISO 8601 date-time")
+    to: Optional[Bound] = Field(None, description="Bookings starting at or before this: a date (the whole local day) "
+                                "or an ISO 8601 date-time")
+    date: Optional[Day] = Field(None, description="Bookings starting on this local day (the business's time zone); "
+                                "not with from/to")
+    staff_id: Optional[Id] = Field(None, description="Only this staff member's bookings")
+    service_id: Optional[Id] = Field(None, description="Only bookings of this service")
+    customer_email: Optional[text(EMAIL_LENGTH)] = Field(None, description="Only this customer's bookings (the email, "
+                                                          "case-insensitive, exact)")
+    cursor: Optional[text(1000)] = Field(None, description="Sync mode: `start`, then each response's meta.next_cursor. "
+                                         "Orders by last change (updated_at, id), so every created or changed booking "
+                                         "is seen once per change.")
+
+
+class AvailabilityQuery(Query):
+    service_id: Optional[Id] = Field(None, description="The service (sets the slot length and who can take it). Without "
+                                     "it, 30-minute slots for every staff member who performs any service")
+    date: Optional[Day] = Field(None, description="One day (the business's local date)")
+    from_: Optional[Day] = Field(None, alias="from", description="First day of a range (with to)")
+    to: Optional[Day] = Field(None, description="Last day of a range")
+    staff_id: Optional[Id] = Field(None, description="Only this staff member")
+
+
+class ServiceListQuery(PageQuery):
+    active: Optional[QueryBool] = Field(None, description="Filter by is_active")
+
+
+class ProductListQuery(PageQuery):
+    active: QueryBool = Field(True, description="Filter by active status (default true)")
+    category: Optional[text(CATEGORY_LENGTH)] = Field(None, description="Category name (case-insensitive)")
+
+
+class ReviewListQuery(PageQuery):
+    rating: Optional[query_int(1, 5)] = Field(None, description="Exact star rating")
+    has_reply: Optional[QueryBool] = Field(None, description="With or without a business reply")
+    sort: one_of(SORTS) = Field("newest", description="Order (default newest)")
+
+
+class AnalyticsQuery(Query):
+    period: one_of(PERIODS) = Field("30d", description="Time window (default 30d)")
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+class EmptyBody(Body):
+    """No fields; the body may be left out."""
+
+
+class CustomerFields(Body):
+    customer_name: Optional[Name] = None
+    customer_email: Optional[Email] = None
+    customer_phone: Optional[Phone] = None
+
+
+class BookBody(CustomerFields):
+    notes: Optional[text(MAX_NOTES_LENGTH)] = None
+    custom_fields: Optional[JsonObject] = Field(None, description="Answers to the business's questions, by key")
+
+
+class PlacementBody(BookBody):
+    service_id: Id
+    start_at: Instant
+    staff_id: Optional[Id] = Field(None, description="Without it, the first free staff member who performs the service")
+
+
+class CreateBookingBody(PlacementBody):
+    customer_name: Name
+    customer_email: Email
+    promo_code: Optional[text(PROMO_CODE_LENGTH)] = None
+
+
+class RescheduleBody(Body):
+    start_at: Instant
+    staff_id: Optional[Id] = None
+    any_staff: bool = Field(False, description="Any free staff member (not with staff_id)")
+
+
+class CancelBody(Body):
+    cancellation_reason: Optional[text(REASON_LENGTH)] = None
+
+
+class StatusBody(CancelBody):
+    status: one_of(SETTABLE_STATUSES)
+
+
+class ServiceBody(Body):
+    name: Name = None
+    description: Optional[Description] = None
+    duration_minutes: whole(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES) = None
+    price_cents: whole(0, MAX_CENTS) = None
+    deposit_cents: whole(0, MAX_CENTS) = Field(None, description="At most price_cents")
+    buffer_minutes: whole(0, MAX_BUFFER_MINUTES) = None
+    buffer_before_minutes: whole(0, MAX_BUFFER_MINUTES) = None
+    category_id: Optional[Id] = None
+    is_active: bool = None
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
+
+
+class CreateServiceBody(ServiceBody):
+    name: Name
+    duration_minutes: whole(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)
+    price_cents: whole(0, MAX_CENTS)
+
+
+class StaffBody(Body):
+    name: Name = None
+    email: Optional[Email] = None
+    phone: Optional[Phone] = None
+    role: one_of(STAFF_ROLES) = Field(None, description="An API key acts as a manager: it cannot make or unmake an owner")
+    bio: Optional[Description] = None
+    avatar_url: Optional[text(URL_LENGTH)] = None
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
+    is_active: bool = None
+    service_ids: list[Id] = Field(None, description="The services this person performs (replaces the list)")
+
+
+class CreateStaffBody(StaffBody):
+    name: Name
+
+
+class ProductBody(Body):
+    name: Name = None
+    description: Optional[Description] = None
+    price_cents: whole(0, MAX_CENTS) = None
+    category: Optional[text(CATEGORY_LENGTH)] = None
+    sku: Optional[text(SKU_LENGTH)] = None
+    inventory_count: Optional[whole(0, MAX_CENTS)] = None
+    image_url: Optional[text(URL_LENGTH)] = None
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
+    is_active: bool = None
+
+
+class CreateProductBody(ProductBody):
+    name: Name
+    price_cents: whole(0, MAX_CENTS)
+
+
+class ReplyBody(Body):
+    reply: name_text(MAX_REPLY_LENGTH)
+
+
+# The address's fields and lengths are the domain's own table (catalog.ADDRESS_FIELDS).
+AddressBody = create_model(
+    "AddressBody", __base__=Body,
+    **{field: (Optional[text(length)], None) for field, length in ADDRESS_FIELDS.items()},
+)
+
+
+class BusinessBody(Body):
+    name: Name = None
+    description: Optional[Description] = None
+    phone: Optional[Phone] = None
+    email: Optional[Email] = None
+    website: Optional[text(WEBSITE_LENGTH)] = None
+    address: Optional[AddressBody] = None
+
+
+class WebhookBody(Body):
+    url: text(WEBHOOK_URL_LENGTH, fmt="uri") = Field(description="A public https URL")
+    events: Optional[list[one_of(EVENT_TYPES)]] = Field(None, max_length=MAX_WEBHOOK_EVENTS,
+                                                        description="Event types to send (default: all)")
+    description: Optional[text(WEBHOOK_DESCRIPTION_LENGTH)] = None
+
+
+# --------------------------------------------------------------------------- responses
+
+
+class Out(BaseModel):
+    # A serializer that drifts from its declared shape fails loudly in the tests.
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageMeta(Out):
+    page: int = Field(ge=1)
+    limit: int = Field(ge=1, le=MAX_LIMIT)
+    total: int = Field(ge=0)
+
+
+class CursorMeta(Out):
+    limit: int
+    next_cursor: str
+    has_more: bool
+
+
+class Ref(Out):
+    id: UuidText
+    name: str
+
+
+class CustomerOut(Out):
+    id: UuidText
+    name: str
+    email: str
+    phone: Optional[str]
+
+
+class BookingOut(Out):
+    id: UuidText
+    booking_number: str
+    status: one_of(ALL_STATUSES) = Field(description="A hold whose time has passed reads expired at once")
+    source: one_of(BOOKING_SOURCES)
+    customer: Optional[CustomerOut]
+    service: Ref
+    staff: Ref
+    start_at: Timestamp
+    end_at: Timestamp
+    price_cents: CentsInt
+    deposit_cents: CentsInt
+    currency: str
+    notes: Optional[str]
+    hold_expires_at: Optional[Timestamp]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class PaymentOut(Out):
+    id: UuidText
+    kind: one_of(PAYMENT_KINDS)
+    status: one_of(PAYMENT_STATUSES)
+    amount_cents: CentsInt
+    currency: str
+    provider: str
+    refund_of_id: Optional[UuidText]
+    failure_reason: Optional[str]
+    created_at: Timestamp
+    succeeded_at: Optional[Timestamp]
+
+
+class MoneySummaryOut(Out):
+    currency: str
+    list_price_cents: CentsInt
+    extras_cents: CentsInt
+    discount_cents: CentsInt
+    tip_cents: CentsInt
+    charged_cents: CentsInt
+    paid_cents: CentsInt
+    refunded_cents: CentsInt
+    net_paid_cents: int
+    balance_due_cents: CentsInt
+    checked_out: bool
+
+
+class LineItemOut(Out):
+    type: one_of(("service", "addon_service", "product", "tip", "discount"))
+    name: str
+    price_cents: CentsInt
+    quantity: int
+    product_id: Optional[UuidText]
+
+
+class BookingDetailOut(BookingOut):
+    cancelled_at: Optional[Timestamp]
+    cancellation_reason: Optional[str]
+    confirmed_at: Optional[Timestamp]
+    rescheduled_from_id: Optional[UuidText]
+    rescheduled_to_id: Optional[UuidText]
+    custom_fields: dict[str, Any]
+    payments: list[PaymentOut] = Field(description="Every payment attempt and refund, oldest first.")
+    discount_cents: CentsInt
+    total_cents: CentsInt
+    paid_cents: int
+    refunded_cents: CentsInt
+    balance_due_cents: CentsInt
+    money: MoneySummaryOut
+    # After checkout only:
+    total_charged_cents: int = Field(None, ge=0, le=MAX_CENTS, description="After checkout")
+    tip_cents: int = Field(None, ge=0, le=MAX_CENTS, description="After checkout")
+    line_items: list[LineItemOut] = Field(None, description="After checkout")
+
+
+class ServiceOut(Out):
+    id: UuidText
+    name: str
+    description: Optional[str]
+    duration_minutes: int
+    buffer_minutes: int
+    buffer_before_minutes: int
+    price_cents: CentsInt
+    deposit_cents: CentsInt
+    currency: str
+    category_id: Optional[UuidText]
+    category: Optional[Ref]
+    is_active: bool
+    sort_order: int
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class StaffOut(Out):
+    id: UuidText
+    name: str
+    email: Optional[str]
+    phone: Optional[str]
+    role: one_of(STAFF_ROLES)
+    bio: Optional[str]
+    avatar_url: Optional[str]
+    is_active: bool
+    sort_order: int
+    created_at: Timestamp
+    updated_at: Timestamp
+    services: list[Ref]
+
+
+class ProductOut(Out):
+    id: UuidText
+    name: str
+    description: Optional[str]
+    price_cents: CentsInt
+    category: Optional[str]
+    sku: Optional[str]
+    inventory_count: Optional[int] = Field(ge=0)
+    is_active: bool
+    sort_order: int
+    image_url: Optional[str]
+    deactivated_at: Optional[Timestamp]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ClientOut(Out):
+    id: UuidText
+    email: str
+    name: str
+    phone: Optional[str]
+    total_bookings: int
+    total_spent_cents: CentsInt
+    first_booking_at: Timestamp
+    last_booking_at: Timestamp
+
+
+class ReviewOut(Out):
+    id: UuidText
+    booking_id: UuidText
+    rating: int = Field(ge=1, le=5)
+    comment: Optional[str]
+    would_recommend: bool
+    customer_name: str
+    business_reply: Optional[str]
+    business_reply_at: Optional[Timestamp]
+    created_at: Timestamp
+
+
+class AddressOut(Out):
+    street: Optional[str]
+    city: Optional[str]
+    state: Optional[str]
+    zip: Optional[str]
+    country: Optional[str]
+
+
+class BusinessOut(Out):
+    id: UuidText
+    name: str
+    slug: str
+    description: Optional[str]
+    logo_url: Optional[str] = Field(description="Not stored yet: always null.")
+    cover_photo_url: Optional[str] = Field(description="Not stored yet: always null.")
+    plan: Optional[str] = Field(description="This product has no plans: always null.")
+    address: AddressOut
+    phone: Optional[str]
+    email: Optional[str]
+    website: Optional[str]
+    timezone: str
+    currency: str
+    rating: Optional[float]
+    review_count: int
+    is_active: bool
+    hours: dict[str, Any] = Field(description="monday..sunday: null (closed), {open, close}, or a list of them")
+    booking_settings: dict[str, Any]
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TopServiceOut(Out):
+    service_id: UuidText
+    service_name: str
+    booking_count: int
+    revenue_cents: CentsInt
+
+
+class BusyDayOut(Out):
+    day: str
+    booking_count: int
+
+
+class AnalyticsOut(Out):
+    period: one_of(PERIODS)
+    total_bookings: int
+    total_revenue_cents: CentsInt
+    bookings_this_month: int
+    revenue_this_month_cents: CentsInt
+    avg_rating: Optional[float]
+    total_reviews: int
+    top_services: list[TopServiceOut]
+    busy_days: list[BusyDayOut]
+
+
+class SlotOut(Out):
+    start: Timestamp
+    end: Timestamp
+    staff_id: UuidText
+    staff_ids: list[UuidText]
+
+
+class AvailabilityDayOut(Out):
+    date: DayText
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(Out):
+    """One day (date, slots, message when empty) or a range (from, to, days)."""
+    service_id: Optional[UuidText]
+    timezone: str
+    slot_duration_minutes: int
+    date: DayText = None
+    slots: list[SlotOut] = None
+    message: str = None
+    from_: DayText = Field(None, alias="from")
+    to: DayText = None
+    days: list[AvailabilityDayOut] = None
+
+
+class WebhookEndpointOut(Out):
+    id: UuidText
+    url: str
+    description: Optional[str]
+    events: list[one_of(EVENT_TYPES)]
+    is_active: bool
+    disabled_at: Optional[Timestamp]
+    consecutive_failures: int
+    created_at: Timestamp
+    secret: str = Field(None, description="Returned once, when the endpoint is created.")
+
+
+class WebhookDeliveryOut(Out):
+    id: UuidText
+    event_id: UuidText
+    topic: str
+    status: one_of(("pending", "succeeded", "failed"))
+    attempts: int
+    next_attempt_at: Optional[Timestamp]
+    last_attempt_at: Optional[Timestamp]
+    response_status: Optional[int]
+    error: Optional[str]
+    created_at: Timestamp
+    delivered_at: Optional[Timestamp]
+
+
+class DeletedOut(Out):
+    id: UuidText
+    deleted: bool = None
+    status: one_of(ALL_STATUSES) = None
+    is_active: bool = None
+    deactivated_at: Optional[Timestamp] = None
