@@ -24,7 +24,7 @@ from bookingapp.api.operations import Page, allowed_methods, malformed_id, match
 from bookingapp.api.pagination import paginate
 from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
-from bookingapp.domain import cancellation, catalog, clock
+from bookingapp.domain import cancellation, catalog, clock, test_mode
 from bookingapp.domain.analytics import business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
 from bookingapp.domain.clients import list_clients
@@ -48,6 +48,30 @@ def now() -> datetime:
 
 def business():
     return g.business
+
+
+def key_mode() -> str:
+    return g.api_key.mode
+
+
+def is_test_key() -> bool:
+    return test_mode.is_test_mode(key_mode())
+
+
+def test_keys_change_only_bookings():
+    """Registered after authenticate (api/__init__), so g.api_key is known here: a test key
+    may read everything, make, move and cancel test bookings and reply to their reviews
+    (`_booking` and `_review` keep it to test data), nothing else."""
+    key = getattr(g, "api_key", None)
+    if key is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return None
+    path = _api_path()
+    if path == "/bookings" or path.startswith("/bookings/") or path.startswith("/reviews/"):
+        return None
+    try:
+        test_mode.ensure_may_change_settings(key.mode)
+    except test_mode.Forbidden as error:
+        raise ApiError("forbidden", error.message, details=error.details or None) from None
 
 
 def api_actor() -> str:
@@ -188,7 +212,10 @@ def availability(query: s.AvailabilityQuery):
 
 
 def _booking(booking_id) -> Booking:
-    return _owned(Booking, booking_id, "Booking")
+    booking = _owned(Booking, booking_id, "Booking")
+    if not test_mode.booking_visible_to(booking, key_mode()):
+        raise not_found("Booking")
+    return booking
 
 
 def _encode_cursor(updated_at: datetime, booking_id) -> str:
@@ -256,7 +283,7 @@ def _filter_bookings(query, q: s.BookingListQuery):
            tag="Bookings", query=s.BookingListQuery, response=list[s.BookingOut], meta=s.PageMeta | s.CursorMeta,
            rules="date cannot be combined with from/to; a cursor must be `start` or a next_cursor.")
 def list_bookings(query: s.BookingListQuery):
-    rows = (select(Booking).where(Booking.business_id == business().id)
+    rows = (select(Booking).where(Booking.business_id == business().id, test_mode.visible_to(key_mode()))
             .options(selectinload(Booking.customer), selectinload(Booking.service), selectinload(Booking.staff)))
     rows = _filter_bookings(rows, query)
     if query.cursor is None:
@@ -307,6 +334,7 @@ def create_booking(body: s.CreateBookingBody, query):
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), promo_code=body.promo_code,
+        test=is_test_key(),
     )
     return out.booking_detail(created)
 
@@ -318,7 +346,8 @@ def hold_booking(body: s.PlacementBody, query):
     service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
     held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
-                               source="api", notes=body.notes, custom_fields=body.custom_fields, actor=api_actor())
+                               source="api", notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(),
+                               test=is_test_key())
     return out.booking_detail(held)
 
 
@@ -330,7 +359,7 @@ def reserve_booking(body: s.PlacementBody, query):
     customer = _customer_from(body, required=False)
     reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
                                       now=now(), source="api", notes=body.notes, custom_fields=body.custom_fields,
-                                      actor=api_actor())
+                                      actor=api_actor(), test=is_test_key())
     return out.booking_detail(reserved)
 
 
@@ -546,7 +575,8 @@ def delete_product(product_id, query):
 @operation("GET", "/clients", "listClients", "Customers aggregated by email, most recent visit first",
            tag="Clients", query=s.PageQuery, response=list[s.ClientOut], meta=s.PageMeta)
 def clients(query: s.PageQuery):
-    rows, total = list_clients(db.session, business(), offset=(query.page - 1) * query.limit, limit=query.limit)
+    rows, total = list_clients(db.session, business(), offset=(query.page - 1) * query.limit, limit=query.limit,
+                               test=is_test_key())
     return Page([
         {"id": c.customer_id, "email": c.email, "name": c.name, "phone": c.phone, "total_bookings": c.total_bookings,
          "total_spent_cents": c.total_spent_cents, "first_booking_at": out.iso(c.first_booking_at),
@@ -558,19 +588,20 @@ def clients(query: s.PageQuery):
 @operation("GET", "/reviews", "listReviews", "Reviews, filtered and sorted", tag="Reviews",
            query=s.ReviewListQuery, response=list[s.ReviewOut], meta=s.PageMeta)
 def list_reviews(query: s.ReviewListQuery):
-    rows = review_query(business(), rating=query.rating, has_reply=query.has_reply, sort=query.sort)
+    rows = review_query(business(), rating=query.rating, has_reply=query.has_reply, sort=query.sort,
+                        test=is_test_key())
     return Page(*paginate(rows, out.review, query.page, query.limit))
 
 
 @operation("GET", "/reviews/{review_id}", "getReview", "One review", tag="Reviews", response=s.ReviewOut)
 def get_review(review_id, query):
-    return out.review(_owned(Review, review_id, "Review"))
+    return out.review(_review(review_id))
 
 
 @operation("POST", "/reviews/{review_id}/reply", "replyToReview", "Set or replace the business's public reply",
            tag="Reviews", body=s.ReplyBody, response=s.ReviewOut, idempotent_key=True)
 def reply_review(review_id, body: s.ReplyBody, query):
-    review = _owned(Review, review_id, "Review")
+    review = _review(review_id)
     reply_to_review(db.session, business(), review, body.reply, now=now())
     return out.review(review)
 
@@ -578,7 +609,16 @@ def reply_review(review_id, body: s.ReplyBody, query):
 # --------------------------------------------------------------------------- business, analytics
 
 
+def _review(review_id) -> Review:
+    """A review of a test booking exists only for test keys, and a live one only for live keys."""
+    review = _owned(Review, review_id, "Review")
+    if not test_mode.booking_visible_to(db.session.get(Booking, review.booking_id), key_mode()):
+        raise not_found("Review")
+    return review
+
+
 def _business_data():
+    # The business's rating is catalog data, the same for every key: live reviews only.
     rating, count = rating_summary(db.session, business())
     return out.business(business(), rating=rating, review_count=count)
 
@@ -600,7 +640,7 @@ def update_business(body: s.BusinessBody, query):
 @operation("GET", "/analytics", "getAnalytics", "Bookings, revenue, rating, top services and busy days over a period",
            tag="Analytics", query=s.AnalyticsQuery, response=s.AnalyticsOut)
 def analytics(query: s.AnalyticsQuery):
-    return business_analytics(db.session, business(), period=query.period, now=now())
+    return business_analytics(db.session, business(), period=query.period, now=now(), test=is_test_key())
 
 
 # --------------------------------------------------------------------------- webhooks

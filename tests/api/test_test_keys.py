@@ -1,10 +1,6 @@
 """Test keys (`bo_test_...`) see and change only test data: bookings made with a test key
 are test bookings, invisible to live keys (and live bookings to test keys), they pay only
-in the sandbox, and a test key may read the live catalog but never change it (403).
-
-The tests marked WIRING need bookingapp/api/views.py to pass the key's mode to the domain
-(domain.test_mode); that lands after the API schema refactor. They are strict xfails, so
-the lead sees them pass (and must drop the mark) once it is wired."""
+in the sandbox, and a test key may read the live catalog but never change it (403)."""
 from __future__ import annotations
 
 import uuid
@@ -18,8 +14,6 @@ from bookingapp.models import Booking
 from bookingapp.models.payment import Payment
 from tests.api.conftest import Api, assert_error
 from tests.helpers import MONDAY, at, before
-
-WIRING = pytest.mark.xfail(strict=True, reason="API wiring lands after the API schema refactor")
 
 STRIPE_CONFIG = {"STRIPE_SECRET_KEY": "sk_test_not_a_real_key", "STRIPE_API_BASE": "http://127.0.0.1:9",
                  "STRIPE_MAX_NETWORK_RETRIES": 0}
@@ -50,7 +44,6 @@ def _new_booking(salon, hour):
             "customer_name": "Ada Lovelace", "customer_email": "ada@example.com"}
 
 
-@WIRING
 @pytest.mark.parametrize("path", ["/bookings", "/bookings/hold", "/bookings/reserve"])
 def test_a_booking_made_with_a_test_key_is_a_test_booking(session, salon, keys, path):
     _, test_key = keys
@@ -66,7 +59,6 @@ def test_a_booking_made_with_a_live_key_is_live(session, salon, keys):
     assert session.get(Booking, uuid.UUID(response.get_json()["data"]["id"])).is_test is False
 
 
-@WIRING
 def test_live_keys_do_not_see_test_bookings(keys, two_bookings):
     live_key, _ = keys
     live, test = two_bookings
@@ -76,7 +68,6 @@ def test_live_keys_do_not_see_test_bookings(keys, two_bookings):
     assert_error(live_key.patch(f"/bookings/{test.id}", json={"status": "cancelled"}), 404, "not_found")
 
 
-@WIRING
 def test_test_keys_see_only_test_bookings(keys, two_bookings):
     _, test_key = keys
     live, test = two_bookings
@@ -99,7 +90,6 @@ def test_live_keys_clients_and_analytics_leave_out_test_bookings(app, session, k
     assert live_key.get("/analytics?period=7d").get_json()["data"]["total_bookings"] == 1
 
 
-@WIRING
 def test_test_keys_clients_and_analytics_show_test_bookings_only(app, session, keys, two_bookings):
     _, test_key = keys
     live, test = two_bookings
@@ -112,6 +102,26 @@ def test_test_keys_clients_and_analytics_show_test_bookings_only(app, session, k
     assert test_key.get("/analytics?period=7d").get_json()["data"]["total_bookings"] == 1
 
 
+def test_a_review_is_seen_only_by_keys_of_its_bookings_mode(app, session, salon, keys, two_bookings):
+    from bookingapp.models import Review
+
+    live_key, test_key = keys
+    live, test = two_bookings
+    reviews = {}
+    for booking in (live, test):
+        booking_ops.start(session, booking, now=at(MONDAY, 10))
+        booking_ops.complete(session, booking, now=at(MONDAY, 11))
+        reviews[booking.id] = Review(business_id=salon[0].id, booking_id=booking.id, rating=5, customer_name="C.")
+        session.add(reviews[booking.id])
+    session.commit()
+    live_review, test_review = reviews[live.id], reviews[test.id]
+    assert [r["id"] for r in live_key.get("/reviews").get_json()["data"]] == [str(live_review.id)]
+    assert [r["id"] for r in test_key.get("/reviews").get_json()["data"]] == [str(test_review.id)]
+    assert_error(live_key.get(f"/reviews/{test_review.id}"), 404, "not_found")
+    assert_error(test_key.post(f"/reviews/{live_review.id}/reply", json={"reply": "Thanks!"}), 404, "not_found")
+    assert test_key.post(f"/reviews/{test_review.id}/reply", json={"reply": "Thanks!"}).status_code == 200
+
+
 def test_test_keys_may_read_the_catalog(keys, salon):
     _, test_key = keys
     assert [s["id"] for s in test_key.get("/services").get_json()["data"]] == [str(salon[1].id)]
@@ -119,7 +129,6 @@ def test_test_keys_may_read_the_catalog(keys, salon):
     assert test_key.get("/business").status_code == 200
 
 
-@WIRING
 @pytest.mark.parametrize("method, path, body", [
     ("post", "/services", {"name": "Trim", "duration_minutes": 30, "price_cents": 2000}),
     ("patch", "/services/{service}", {"name": "Renamed by a test key"}),
