@@ -30,11 +30,12 @@ def customer_email(
     session: Session, booking: Booking, kind: str, *, now: datetime, facts: dict[str, Any] | None = None,
 ) -> OutboxEvent | None:
     """Record one email to the booking's customer; None when there is nobody to write to
-    (a walk-in without an email address)."""
+    (a walk-in without an email address) or the booking is a test booking (made with a test
+    API key: an integrator's trial must never write to a real person)."""
     if kind not in CUSTOMER_KINDS:
         raise ValueError(f"unknown customer message {kind!r}")
     customer = booking.customer
-    if customer is None or not customer.email:
+    if customer is None or not customer.email or booking.is_test:
         return None
     return record_event(session, booking.business_id, CUSTOMER_EMAIL_TOPIC, {
         "kind": kind,

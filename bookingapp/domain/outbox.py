@@ -42,4 +42,7 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
         "cancelled_at": iso(booking.cancelled_at),
         "rescheduled_from_id": str(booking.rescheduled_from_id) if booking.rescheduled_from_id else None,
         "rescheduled_to_id": str(booking.rescheduled_to_id) if booking.rescheduled_to_id else None,
+        # As Stripe marks its events: false for a test booking (made with a test API key), so
+        # a receiver can keep test traffic out of its live records.
+        "livemode": not booking.is_test,
     }

@@ -172,3 +172,20 @@ def test_a_test_bookings_deposit_is_refunded_in_the_sandbox_with_stripe_configur
     session.expire_all()
     refund = session.scalar(select(Payment).where(Payment.booking_id == test.id, Payment.kind == "refund"))
     assert refund.provider == "sandbox" and refund.status == "succeeded"
+
+
+def test_a_test_booking_emails_nobody_and_its_webhook_events_say_livemode_false(session, salon, keys):
+    from bookingapp.domain.notify import CUSTOMER_EMAIL_TOPIC
+    from bookingapp.models import OutboxEvent
+
+    live_key, test_key = keys
+    made = {}
+    for name, key, hour in (("live", live_key, 11), ("test", test_key, 13)):
+        response = key.post("/bookings", json=_new_booking(salon, hour))
+        assert response.status_code == 201, response.get_json()
+        made[name] = response.get_json()["data"]["id"]
+    events = session.scalars(select(OutboxEvent)).all()
+    emails = [e.payload["booking_id"] for e in events if e.topic == CUSTOMER_EMAIL_TOPIC]
+    assert emails == [made["live"]]
+    webhooks = {e.payload["id"]: e.payload["livemode"] for e in events if e.topic == "booking.created"}
+    assert webhooks == {made["live"]: True, made["test"]: False}
