@@ -1,0 +1,40 @@
+"""The range of dates and instants the product accepts from any door.
+
+Python's calendar ends at the years 1 and 9999: converting 0001-01-01T00:00+14:00 to UTC,
+or adding a day to 9999-12-31, raises OverflowError. Nothing the product books, reports
+or schedules comes anywhere near those ends, so every door keeps its input to
+MIN_YEAR..MAX_YEAR (in the zone the value was written in), and the domain checks it once
+more before doing any arithmetic: a value outside is the domain's ValidationError naming
+the field (400/422 on every door), never an overflow 500."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from bookingapp.domain.errors import ValidationError
+
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
+def out_of_range_message(field: str) -> str:
+    return f"{field} must be between the years {MIN_YEAR} and {MAX_YEAR}."
+
+
+def within_bounds(value: date) -> bool:
+    """True for a date or datetime whose (local) year lies in MIN_YEAR..MAX_YEAR: then any
+    zone conversion, and adding or subtracting well under a century, cannot overflow."""
+    return MIN_YEAR <= value.year <= MAX_YEAR
+
+
+def check_in_bounds(value: date, field: str) -> None:
+    """ValidationError naming `field` for a date or instant outside MIN_YEAR..MAX_YEAR."""
+    if not within_bounds(value):
+        raise ValidationError(out_of_range_message(field), param=field)
+
+
+def check_instant(value: datetime, field: str) -> None:
+    """An aware instant within the bounds, else ValidationError naming `field`."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            f"{field} must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param=field,
+        )
+    check_in_bounds(value, field)
