@@ -46,6 +46,19 @@ def all_or_nothing():
         yield
 
 
+# No list is anywhere near this long; a larger ?page= would overflow the database's
+# OFFSET (a 64-bit integer) and is shown as the last page there could be instead.
+MAX_PAGE = 100_000
+
+
+def page_number(raw: str | None) -> int:
+    """The ?page= of a list: 1 for anything that is not a whole number, at most MAX_PAGE."""
+    try:
+        return min(MAX_PAGE, max(1, int(raw or "1")))
+    except ValueError:
+        return 1
+
+
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
