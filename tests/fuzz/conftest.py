@@ -8,7 +8,7 @@ import os
 from urllib.parse import quote_plus
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -56,10 +56,13 @@ NASTY_VALUE = st.one_of(
 )
 
 
-def form_values(valid: dict[str, str]):
-    """A form whose every field is its valid value, a nasty one, or missing."""
+def form_values(valid: dict[str, str], fixed: dict[str, str] | None = None):
+    """A form whose every field is its valid value, a nasty one, or missing; the `fixed`
+    ones (the CSRF token) are always sent as given, so the examples reach the view rather
+    than stop at the CSRF check."""
     return st.fixed_dictionaries({
-        name: st.one_of(st.just(value), NASTY_VALUE, st.just(MISSING)) for name, value in valid.items()
+        **{name: st.one_of(st.just(value), NASTY_VALUE, st.just(MISSING)) for name, value in valid.items()},
+        **{name: st.just(value) for name, value in (fixed or {}).items()},
     })
 
 
@@ -92,6 +95,8 @@ def database_snapshot() -> dict[str, list[str]]:
 
 def assert_answer(response, before: dict, *, what: str) -> None:
     """Never a 500; a refusal (4xx) leaves the database exactly as it was."""
+    # Shown by --hypothesis-show-statistics: which answers the examples reached.
+    event(f"status {response.status_code}")
     assert response.status_code < 500, f"{what}: {response.status_code}"
     if response.status_code >= 400:
         after = database_snapshot()
