@@ -20,6 +20,7 @@ from bookingapp.auth.roles import allowed
 from bookingapp.domain import clock
 from bookingapp.domain.money import format_money
 from bookingapp.extensions import db
+from bookingapp.web.rendering import too_large
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -71,6 +72,10 @@ def render(partial: str, page: str, status: int = 200, **context):
 def actor() -> str:
     """Who did it, for booking history (the column holds 40 characters)."""
     return f"{current_user.role}:{current_user.email}"[:40]
+
+
+# A form over MAX_CONTENT_LENGTH: the same plain 413 page as the public site's.
+bp.register_error_handler(413, too_large)
 
 
 @bp.after_request

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
 from bookingapp.domain import clock
@@ -33,9 +34,12 @@ from bookingapp.payments.sandbox import (
     CardError, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
 from bookingapp.unit_of_work import keep_on_error
+from bookingapp.web.rendering import too_large
 
 
 bp = Blueprint("payments", __name__)
+# The sandbox's card form, like every HTML form: a body over MAX_CONTENT_LENGTH is a plain 413 page.
+bp.register_error_handler(RequestEntityTooLarge, too_large)
 
 # How old a Stripe-Signature timestamp may be (seconds), as stripe.Webhook's default.
 SIGNATURE_TOLERANCE = 300

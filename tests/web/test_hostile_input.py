@@ -154,3 +154,43 @@ def test_hold_with_a_nul_or_invalid_utf8_start_is_refused(client, session, shop)
     response = raw_form(client, time_url(shop), f"csrf_token={token}")
     assert response.status_code == 422
     assert bookings(session) == 0
+
+
+# --------------------------------------------------------------------------- request size
+
+
+def test_an_over_large_details_form_is_a_plain_413_page(client, session, shop):
+    url, page = details_page(client, shop)
+    response = client.post(url, data={"csrf_token": csrf_from(page.text), "name": "Ada", "email": "ada@example.com",
+                                      "notes": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "too much to send" in response.text and "1 MB" in response.text
+    session.expire_all()
+    assert session.scalars(select(Booking)).one().customer_id is None
+
+
+def test_an_over_large_hold_with_htmx_is_still_the_413_page(client, shop):
+    response = client.post(time_url(shop), data={"start": "x" * (2 * 1024 * 1024)}, headers={"HX-Request": "true"})
+    assert response.status_code == 413 and "too much to send" in response.text
+
+
+def test_the_size_limit_follows_the_app_setting(app, client, shop):
+    app.config["MAX_CONTENT_LENGTH"] = 10 * 1024
+    url, page = details_page(client, shop)
+    response = client.post(url, data={"csrf_token": csrf_from(page.text), "notes": "x" * 20_000})
+    assert response.status_code == 413 and "10 KB" in response.text
+
+
+def test_max_content_length_defaults_to_1_mib_and_is_read_from_the_environment(monkeypatch):
+    from bookingapp.config import from_environment
+
+    monkeypatch.delenv("MAX_CONTENT_LENGTH", raising=False)
+    assert from_environment()["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "2048")
+    assert from_environment()["MAX_CONTENT_LENGTH"] == 2048
+
+
+def test_an_over_large_sandbox_card_form_is_a_plain_413_page(client, shop):
+    # Refused before the view looks the page up: the body is never read.
+    response = client.post("/sandbox/checkout/cs_sandbox_x", data={"card_number": "4" * (2 * 1024 * 1024)})
+    assert response.status_code == 413 and "too much to send" in response.text
