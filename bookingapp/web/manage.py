@@ -21,6 +21,7 @@ from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.ics import booking_ics
+from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.domain.reviews import can_review, leave_review, review_of
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business
@@ -100,7 +101,8 @@ def reschedule(slug: str, token: str):
         ActionForm().validate_on_submit()
         try:
             start = datetime.fromisoformat(request.form.get("start", ""))
-            if start.tzinfo is None:
+            if start.tzinfo is None or not within_bounds(start):
+                # Not a time the page could have shown (the domain would refuse it too).
                 raise ValueError
         except ValueError:
             start = None

@@ -30,6 +30,7 @@ from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
+from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
@@ -161,7 +162,8 @@ def choose_time(slug: str, service_id: str, who: str):
     raw_start = request.form.get("start", "")
     try:
         start = datetime.fromisoformat(raw_start)
-        if start.tzinfo is None:
+        if start.tzinfo is None or not within_bounds(start):
+            # Not a time the page could have shown (the domain would refuse it too).
             raise ValueError
     except ValueError:
         return _render_time(business, service, staff, who, status=422, notice="bad_time", push_url=here)

@@ -122,6 +122,8 @@ def test_a_front_desk_booking_at_the_edge_of_the_calendar_is_refused(session, sa
         "service_id": str(service.id), "staff_id": str(alice.id), "day": day, "start": start,
         "name": "Walk In", "email": "walk@example.com"}, htmx=True)
     assert response.status_code == 422
+    # The form's date check, or the domain's (domain.time_bounds) naming the start.
+    assert "between the years 1970 and 2200" in response.get_data(as_text=True)
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Booking)) == 0
 
