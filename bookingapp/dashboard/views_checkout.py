@@ -54,10 +54,12 @@ def parse_money(raw: str | None, param: str, *, currency: str, required: bool = 
     if not exact:
         if places == 0:
             raise ValidationError(f"{currency} has no decimals: enter a whole amount, e.g. {example}.", param=param)
-        raise ValidationError(
-            f"Enter an amount with at most {places} decimal{'s' if places > 1 else ''}, e.g. {example}.", param=param,
-        )
+        raise ValidationError(f"Enter an amount with at most {_DECIMALS.get(places, places)} decimal"
+                              f"{'s' if places > 1 else ''}, e.g. {example}.", param=param)
     return int(value.scaleb(places))
+
+
+_DECIMALS = {1: "one", 2: "two", 3: "three", 4: "four"}
 
 
 def _shown(raw: str | None) -> str:

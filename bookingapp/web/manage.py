@@ -101,12 +101,15 @@ def reschedule(slug: str, token: str):
         ActionForm().validate_on_submit()
         try:
             start = datetime.fromisoformat(request.form.get("start", ""))
-            if start.tzinfo is None or not within_bounds(start):
-                # Not a time the page could have shown (the domain would refuse it too).
+            if start.tzinfo is None:
                 raise ValueError
         except ValueError:
             start = None
             notice, status = "bad_time", 422
+        if start is not None and not within_bounds(start):
+            # A time at the calendar's ends is never offered (the domain refuses it too).
+            start = None
+            notice, status = "not_offered", 422
         if start is not None:
             day = local_day(start, business)
             month = day[:7] if day else None

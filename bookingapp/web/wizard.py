@@ -162,11 +162,14 @@ def choose_time(slug: str, service_id: str, who: str):
     raw_start = request.form.get("start", "")
     try:
         start = datetime.fromisoformat(raw_start)
-        if start.tzinfo is None or not within_bounds(start):
-            # Not a time the page could have shown (the domain would refuse it too).
+        if start.tzinfo is None:
             raise ValueError
     except ValueError:
         return _render_time(business, service, staff, who, status=422, notice="bad_time", push_url=here)
+    if not within_bounds(start):
+        # A time at the calendar's ends is never offered (the domain refuses it too,
+        # naming start_at, before any zone arithmetic could overflow).
+        return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
     day = local_day(start, business)
     try:
         with db.session.begin_nested():

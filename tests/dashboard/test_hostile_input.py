@@ -44,10 +44,10 @@ def test_a_price_is_read_in_the_currency_minor_units(session, salon, as_role, cu
 
 
 @pytest.mark.parametrize("currency, typed, message", [
-    ("GBP", "12.345", "at most 2 decimals"), ("JPY", "15.5", "JPY has no decimals"),
-    ("KWD", "1.2345", "at most 3 decimals"), ("GBP", "1e309", "between 0 and 1,000,000"),
+    ("GBP", "12.345", "at most two decimals"), ("JPY", "15.5", "JPY has no decimals"),
+    ("KWD", "1.2345", "at most three decimals"), ("GBP", "1e309", "between 0 and 1,000,000"),
     ("GBP", "NaN", "is not an amount"), ("GBP", "Infinity", "is not an amount"), ("GBP", "-1", "between 0"),
-    ("GBP", "1e-400", "at most 2 decimals"), ("GBP", "x" * 100_000, "is not an amount"), ("GBP", "", "Enter an amount"),
+    ("GBP", "1e-400", "at most two decimals"), ("GBP", "x" * 100_000, "is not an amount"), ("GBP", "", "Enter an amount"),
 ])
 def test_a_price_the_currency_cannot_hold_is_refused_with_what_was_typed(session, salon, as_role, currency, typed,
                                                                         message):

@@ -26,7 +26,7 @@ def test_wizard_hold_at_the_edge_of_the_calendar_is_a_clear_error(client, sessio
     page = client.get(time_url(shop))
     response = client.post(time_url(shop), data={"csrf_token": csrf_from(page.text), "start": start})
     assert response.status_code == 422
-    assert "Please choose one of the times shown." in response.text
+    assert "That time is not available to book." in response.text
     assert bookings(session) == 0
 
 
@@ -37,7 +37,7 @@ def test_manage_reschedule_to_the_edge_of_the_calendar_is_a_clear_error(client, 
     before = bookings(session)
     response = client.post(manage + "/reschedule", data={"csrf_token": csrf_from(page.text), "start": start})
     assert response.status_code == 422
-    assert "Please choose one of the times shown." in response.text
+    assert "That time is not available to book." in response.text
     assert bookings(session) == before
     assert session.scalar(select(Booking.status)) == "confirmed"
 
