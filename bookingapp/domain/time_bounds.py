@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.errors import SlotNotOffered, ValidationError
 
 MIN_YEAR, MAX_YEAR = 1970, 2200
 
@@ -29,6 +29,22 @@ def check_in_bounds(value: date, field: str) -> None:
     """ValidationError naming `field` for a date or instant outside MIN_YEAR..MAX_YEAR."""
     if not within_bounds(value):
         raise ValidationError(out_of_range_message(field), param=field)
+
+
+class StartOutOfBounds(SlotNotOffered, ValidationError):
+    """A booking start outside MIN_YEAR..MAX_YEAR: a ValidationError naming start_at (400
+    on the API), and a time the business never offers, so every door that already tells
+    "not available to book" apart from "just taken" answers it the same way."""
+
+    def __init__(self, param: str = "start_at"):
+        super().__init__(out_of_range_message(param), param=param)
+
+
+def check_start(start: datetime, field: str = "start_at") -> None:
+    """StartOutOfBounds for a booking start outside the bounds, checked before any zone
+    conversion (which could overflow)."""
+    if not within_bounds(start):
+        raise StartOutOfBounds(field)
 
 
 def check_instant(value: datetime, field: str) -> None:
