@@ -25,12 +25,6 @@ def within_bounds(value: date) -> bool:
     return MIN_YEAR <= value.year <= MAX_YEAR
 
 
-def check_in_bounds(value: date, field: str) -> None:
-    """ValidationError naming `field` for a date or instant outside MIN_YEAR..MAX_YEAR."""
-    if not within_bounds(value):
-        raise ValidationError(out_of_range_message(field), param=field)
-
-
 class StartOutOfBounds(SlotNotOffered, ValidationError):
     """A booking start outside MIN_YEAR..MAX_YEAR: a ValidationError naming start_at (400
     on the API), and a time the business never offers, so every door that already tells
@@ -45,12 +39,3 @@ def check_start(start: datetime, field: str = "start_at") -> None:
     conversion (which could overflow)."""
     if not within_bounds(start):
         raise StartOutOfBounds(field)
-
-
-def check_instant(value: datetime, field: str) -> None:
-    """An aware instant within the bounds, else ValidationError naming `field`."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(
-            f"{field} must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param=field,
-        )
-    check_in_bounds(value, field)
