@@ -71,4 +71,8 @@ def from_environment() -> dict:
         # (and -Proto, -Host). 0 (the default) trusts none: the client address is the socket's,
         # so nobody can dodge the sign-in rate limit by sending that header themselves.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # The largest request body read (bytes; 1 MiB): a larger one is refused with 413
+        # before it is parsed (a plain page on the HTML doors, the error envelope on the
+        # API). No form or API body comes near it; Stripe's events are a few KB.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
     }

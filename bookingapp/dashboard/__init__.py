@@ -20,6 +20,7 @@ from bookingapp.auth.roles import allowed
 from bookingapp.domain import clock
 from bookingapp.domain.money import format_money
 from bookingapp.extensions import db
+from bookingapp.web.rendering import too_large
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -46,6 +47,19 @@ def all_or_nothing():
         yield
 
 
+# No list is anywhere near this long; a larger ?page= would overflow the database's
+# OFFSET (a 64-bit integer) and is shown as the last page there could be instead.
+MAX_PAGE = 100_000
+
+
+def page_number(raw: str | None) -> int:
+    """The ?page= of a list: 1 for anything that is not a whole number, at most MAX_PAGE."""
+    try:
+        return min(MAX_PAGE, max(1, int(raw or "1")))
+    except ValueError:
+        return 1
+
+
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -58,6 +72,10 @@ def render(partial: str, page: str, status: int = 200, **context):
 def actor() -> str:
     """Who did it, for booking history (the column holds 40 characters)."""
     return f"{current_user.role}:{current_user.email}"[:40]
+
+
+# A form over MAX_CONTENT_LENGTH: the same plain 413 page as the public site's.
+bp.register_error_handler(413, too_large)
 
 
 @bp.after_request

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
+
+
+def _in_bounds(form, field):
+    if field.data is not None and not within_bounds(field.data):
+        raise ValidationError(out_of_range_message("The date"))
 
 
 class NewBookingForm(FlaskForm):
     service_id = SelectField("Service", validators=[DataRequired()], validate_choice=False)
     staff_id = SelectField("Staff", validate_choice=False)
-    day = DateField("Date", validators=[DataRequired()])
+    day = DateField("Date", validators=[DataRequired(), _in_bounds])
     start = SelectField("Time", validators=[DataRequired(message="Choose a time.")], validate_choice=False)
     name = StringField("Customer name", validators=[DataRequired(), Length(max=200)])
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])

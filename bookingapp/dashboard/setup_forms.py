@@ -10,9 +10,10 @@ from datetime import datetime, time, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from bookingapp.dashboard.views_checkout import MAX_INT, parse_money
+from bookingapp.dashboard.views_checkout import MAX_INT, parse_money, show_money
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.setup import WEEKDAYS
+from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
 
 
 @dataclass
@@ -44,6 +45,9 @@ def _local_datetime(raw: str, tz: ZoneInfo) -> datetime:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ValueError("Give a date and time.") from None
+    if not within_bounds(value):
+        # Checked in the zone it was written in, before converting it (which could overflow).
+        raise ValueError(out_of_range_message("The date"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(timezone.utc)
@@ -74,7 +78,7 @@ def parse(specs: list[Spec], form, business) -> dict[str, Any]:
                         raise ValueError("That number is too large.")
                     values[spec.name] = number * 60 if spec.kind == "minutes" else number
             elif spec.kind in ("money", "optmoney"):
-                values[spec.name] = parse_money(raw, spec.name, required=spec.kind == "money")
+                values[spec.name] = parse_money(raw, spec.name, currency=business.currency, required=spec.kind == "money")
             elif spec.kind == "uuid_select":
                 values[spec.name] = uuid.UUID(raw) if raw else None
             elif spec.kind == "multi_uuid":
@@ -101,7 +105,7 @@ def display(specs: list[Spec], obj, business) -> dict[str, Any]:
     for spec in specs:
         value = getattr(obj, spec.attr or spec.name, None)
         if spec.kind in ("money", "optmoney"):
-            shown[spec.name] = "" if value is None else f"{value // 100}.{value % 100:02d}"
+            shown[spec.name] = show_money(value, business.currency)
         elif spec.kind == "minutes":
             shown[spec.name] = "" if value is None else str(value // 60)
         elif spec.kind == "datetime":

@@ -16,6 +16,7 @@ from bookingapp.dashboard import views_day
 from bookingapp.dashboard.panels import payment_rows
 from bookingapp.domain import checkout as co
 from bookingapp.domain.errors import DomainError, ValidationError
+from bookingapp.domain.money import minor_units
 from bookingapp.extensions import db
 from bookingapp.models import Product, Service
 from bookingapp.models.checkout import Checkout
@@ -25,10 +26,14 @@ from bookingapp.payments import current_provider
 MAX_AMOUNT = Decimal(1_000_000)
 
 
-def parse_money(raw: str | None, param: str, *, required: bool = True) -> int | None:
-    """'12.50' -> 1250. Shape only: the domain decides whether the amount is allowed.
+def parse_money(raw: str | None, param: str, *, currency: str, required: bool = True) -> int | None:
+    """'12.50' -> 1250 in GBP, '1500' -> 1500 in JPY, '1.250' -> 1250 in KWD: the amount
+    in the currency's own minor units (domain.money.minor_units), refusing more decimals
+    than the currency has. Shape only: the domain decides whether the amount is allowed.
     Decimal reads 'Infinity', 'NaN' and '1e400' too: those are refused here, as a field
     error, before any arithmetic on them can raise."""
+    places = minor_units(currency)
+    example = "1500" if places == 0 else "12." + "5".ljust(places, "0")
     text = (raw or "").strip().replace(",", "")
     if not text:
         if required:
@@ -37,18 +42,38 @@ def parse_money(raw: str | None, param: str, *, required: bool = True) -> int | 
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValidationError(f"{raw!r} is not an amount (e.g. 12.50).", param=param) from None
+        raise ValidationError(f"{_shown(raw)} is not an amount (e.g. {example}).", param=param) from None
     if not value.is_finite():
-        raise ValidationError(f"{raw!r} is not an amount (e.g. 12.50).", param=param)
+        raise ValidationError(f"{_shown(raw)} is not an amount (e.g. {example}).", param=param)
     if value < 0 or value > MAX_AMOUNT:
         raise ValidationError("Enter an amount between 0 and 1,000,000.", param=param)
     try:
-        exact = value == value.quantize(Decimal("0.01"))
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
     except InvalidOperation:  # more digits than the context holds (e.g. 1e-400)
         exact = False
     if not exact:
-        raise ValidationError("Enter an amount with at most two decimals, e.g. 12.50.", param=param)
-    return int(value * 100)
+        if places == 0:
+            raise ValidationError(f"{currency} has no decimals: enter a whole amount, e.g. {example}.", param=param)
+        raise ValidationError(f"Enter an amount with at most {_DECIMALS.get(places, places)} decimal"
+                              f"{'s' if places > 1 else ''}, e.g. {example}.", param=param)
+    return int(value.scaleb(places))
+
+
+_DECIMALS = {1: "one", 2: "two", 3: "three", 4: "four"}
+
+
+def _shown(raw: str | None) -> str:
+    """What was typed, quoted and cut short for an error message (it may be 100 KB)."""
+    text = raw or ""
+    return repr(text if len(text) <= 40 else text[:40] + "...")
+
+
+def show_money(cents: int | None, currency: str) -> str:
+    """Minor units as a form shows them for editing: 1250 GBP -> '12.50', 1500 JPY -> '1500'."""
+    if cents is None:
+        return ""
+    places = minor_units(currency)
+    return f"{Decimal(int(cents)).scaleb(-places):.{places}f}"
 
 
 def parse_int(raw: str | None, param: str) -> int:
@@ -88,6 +113,7 @@ def _render(checkout: Checkout, *, error: str | None = None, status: int = 200):
         booking=checkout.booking, totals=co.totals(db.session, checkout), services=services, products=products,
         error=error, payments=payment_rows(checkout.booking, checkout),
         can_refund=allowed(current_user.role, "refund"), typed=request.form if status == 422 else {},
+        show_money=show_money,
     )
 
 
@@ -145,7 +171,7 @@ def checkout_add_line(checkout_id):
             elif how == "promo":
                 co.add_discount(db.session, checkout, promo_code=value or "", now=now_utc())
             else:
-                co.add_discount(db.session, checkout, amount_cents=parse_money(value, "amount"))
+                co.add_discount(db.session, checkout, amount_cents=parse_money(value, "amount", currency=checkout.currency))
         else:
             raise ValidationError("Unknown kind of line.", param="kind")
 
@@ -163,7 +189,7 @@ def _uuid(raw: str | None, param: str) -> uuid.UUID:
 @require("checkout")
 def checkout_tip(checkout_id):
     checkout = _checkout(checkout_id)
-    return _apply(checkout, lambda: co.set_tip(db.session, checkout, parse_money(request.form.get("tip"), "tip", required=False) or 0))
+    return _apply(checkout, lambda: co.set_tip(db.session, checkout, parse_money(request.form.get("tip"), "tip", currency=checkout.currency, required=False) or 0))
 
 
 @bp.post("/checkout/<uuid:checkout_id>/lines/<uuid:line_id>/remove")
@@ -254,7 +280,7 @@ def checkout_refund(checkout_id):
     checkout = _checkout(checkout_id)
 
     def change():
-        co.refund(db.session, current_provider(), checkout, parse_money(request.form.get("amount"), "amount"),
+        co.refund(db.session, current_provider(), checkout, parse_money(request.form.get("amount"), "amount", currency=checkout.currency),
                   method=request.form.get("method", ""), actor=actor(),
                   reason=(request.form.get("reason") or "").strip()[:500] or None, now=now_utc())
 

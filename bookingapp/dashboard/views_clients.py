@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, bp, render
+from bookingapp.dashboard import NAV, bp, page_number, render
 from bookingapp.domain.clients import SPENT_STATUSES, client_history, list_clients_with_no_shows
 from bookingapp.extensions import db
 from bookingapp.models import Customer, Service, Staff
@@ -22,10 +22,7 @@ PAGE_SIZE = 50
 def clients():
     business = current_user.business
     search = (request.args.get("q") or "").strip()[:200]
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     rows, total = list_clients_with_no_shows(db.session, business, search=search or None,
                                              offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render("dashboard/_client_list.html", "dashboard/clients.html", business=business, rows=rows, total=total,

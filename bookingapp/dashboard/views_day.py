@@ -26,6 +26,7 @@ from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.schedule import day_schedule
 from bookingapp.domain.states import manual_transitions
+from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Service, Staff
 from bookingapp.payments import current_provider
@@ -59,9 +60,13 @@ def _parse_day(raw: str | None, business) -> date:
     if not raw:
         return local_date_of(now_utc(), business)
     try:
-        return date.fromisoformat(raw)
+        chosen = date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=f"Not a date: {raw!r} (use YYYY-MM-DD).")
+        abort(400, description=f"Not a date: {raw[:40]!r} (use YYYY-MM-DD).")
+    if not within_bounds(chosen):
+        # The day's neighbours (the previous/next links) must exist on the calendar too.
+        abort(400, description=out_of_range_message("date"))
+    return chosen
 
 
 def _own_booking(booking_id: uuid.UUID) -> Booking:
@@ -206,7 +211,7 @@ def _load_staff(business, raw: str | None) -> Staff | None:
 def _slot_choices(business, service: Service | None, the_day: date | None, staff: Staff | None):
     """The free slots from the wizard's availability engine, as the front desk sees them:
     not bound by the online minimum notice (a walk-in can start in five minutes)."""
-    if service is None or the_day is None:
+    if service is None or the_day is None or not within_bounds(the_day):
         return []
     availability = find_availability(db.session, business, service, the_day, now=now_utc(),
                                      staff_id=staff.id if staff else None, front_desk=True)
@@ -229,7 +234,7 @@ def _fill_choices(form: NewBookingForm, business):
 def new_booking():
     business = _business()
     form = NewBookingForm(formdata=request.args if request.args else None)
-    if form.day.data is None:
+    if form.day.data is None or not within_bounds(form.day.data):
         form.day.data = _parse_day(request.args.get("date"), business)
     _fill_choices(form, business)
     # The form re-renders itself (htmx) when the service, staff or date changes.

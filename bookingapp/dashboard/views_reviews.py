@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, all_or_nothing, bp, now_utc, render
+from bookingapp.dashboard import NAV, all_or_nothing, bp, now_utc, page_number, render
 from bookingapp.domain.errors import DomainError
 from bookingapp.domain.review_replies import SORTS, rating_distribution, reply_to_review, review_query
 from bookingapp.domain.reviews import rating_summary
@@ -40,10 +40,7 @@ def _filters() -> tuple[dict, list[str]]:
     if sort not in SORTS:
         errors.append(f"Sort must be one of: {', '.join(SORTS)}.")
         sort = "newest"
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_number(request.args.get("page"))
     return {"rating": rating, "replied": replied, "sort": sort, "page": page}, errors
 
 

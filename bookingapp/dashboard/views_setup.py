@@ -334,7 +334,7 @@ SECTIONS: dict[str, Section] = {
     ),
 }
 PAGE_OF_SECTION = {"categories": "services"}
-NEW_DEFAULTS = {"is_active": True, "sort_order": "0", "duration_minutes": "60", "deposit_cents": "0.00",
+NEW_DEFAULTS = {"is_active": True, "sort_order": "0", "duration_minutes": "60", "deposit_cents": "0",
                 "buffer_before_minutes": "0", "buffer_minutes": "0", "role": "staff", "kind": "percent",
                 "field_type": "text"}
 

@@ -31,6 +31,7 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
+from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.custom_fields import clean_notes, missing_required, validate_answers
 from bookingapp.domain.states import (
@@ -214,6 +215,7 @@ def _place(
     (`moved_from`, a reschedule) carries the original's answers, policy start and price."""
     if start.tzinfo is None:
         raise ValidationError("Start time must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param="start_at")
+    check_start(start, "start_at")  # before any zone conversion, which could overflow
     if source not in BOOKING_SOURCES:
         raise ValidationError(f"Unknown source {source!r}.", param="source")
     start = start.astimezone(timezone.utc)

@@ -59,41 +59,56 @@ SERVICE_FIELDS = ("name", "description", "duration_minutes", "price_cents", "dep
 
 
 def _apply_service(session: Session, business: Business, service: Service, fields: dict[str, Any]) -> None:
+    """Check every field, then change the service. Nothing is assigned (or flushed by a
+    lookup's autoflush) before all checks have passed: a deposit above the price must be
+    the domain's ValidationError naming deposit_cents, not the database's CHECK failing
+    when the category lookup flushes a half-changed service."""
     unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    clean: dict[str, Any] = {}
     if "name" in fields:
-        service.name = _name(fields["name"])
+        clean["name"] = _name(fields["name"])
     if "description" in fields:
-        service.description = _text(fields["description"], "description")
+        clean["description"] = _text(fields["description"], "description")
     if "duration_minutes" in fields:
-        service.duration_minutes = _int(fields["duration_minutes"], "duration_minutes", minimum=5, maximum=MAX_DURATION_MINUTES)
+        clean["duration_minutes"] = _int(fields["duration_minutes"], "duration_minutes", minimum=5,
+                                         maximum=MAX_DURATION_MINUTES)
     if "price_cents" in fields:
-        service.price_cents = _int(fields["price_cents"], "price_cents")
+        clean["price_cents"] = _int(fields["price_cents"], "price_cents")
     if "deposit_cents" in fields:
-        service.deposit_cents = _int(fields["deposit_cents"], "deposit_cents")
+        clean["deposit_cents"] = _int(fields["deposit_cents"], "deposit_cents")
     if "buffer_minutes" in fields:
-        service.buffer_after_minutes = _int(fields["buffer_minutes"], "buffer_minutes", maximum=MAX_BUFFER_MINUTES)
+        clean["buffer_after_minutes"] = _int(fields["buffer_minutes"], "buffer_minutes", maximum=MAX_BUFFER_MINUTES)
     if "buffer_before_minutes" in fields:
-        service.buffer_before_minutes = _int(fields["buffer_before_minutes"], "buffer_before_minutes", maximum=MAX_BUFFER_MINUTES)
+        clean["buffer_before_minutes"] = _int(fields["buffer_before_minutes"], "buffer_before_minutes",
+                                              maximum=MAX_BUFFER_MINUTES)
     if "sort_order" in fields:
-        service.sort_order = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
+        clean["sort_order"] = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
     if "is_active" in fields:
         if not isinstance(fields["is_active"], bool):
             raise ValidationError("is_active must be true or false.", param="is_active")
-        service.is_active = fields["is_active"]
-    if "category_id" in fields:
-        category_id = fields["category_id"]
-        if category_id is None:
-            service.category_id = None
-        else:
-            category = session.get(ServiceCategory, category_id)
-            if category is None or category.business_id != business.id or category.deleted_at is not None:
-                raise ValidationError("No such category in this business.", param="category_id")
-            service.category_id = category.id
-            service.category = category
-    if (service.deposit_cents or 0) > (service.price_cents or 0):
+        clean["is_active"] = fields["is_active"]
+    deposit = clean.get("deposit_cents", service.deposit_cents) or 0
+    if deposit > (clean.get("price_cents", service.price_cents) or 0):
         raise ValidationError("The deposit cannot exceed the price.", param="deposit_cents")
+    category = None
+    if fields.get("category_id") is not None:
+        category_id = fields["category_id"]
+        if not isinstance(category_id, uuid.UUID):
+            try:
+                category_id = uuid.UUID(str(category_id))
+            except ValueError:
+                raise ValidationError("No such category in this business.", param="category_id") from None
+        with session.no_autoflush:
+            category = session.get(ServiceCategory, category_id)
+        if category is None or category.business_id != business.id or category.deleted_at is not None:
+            raise ValidationError("No such category in this business.", param="category_id")
+    for attribute, value in clean.items():
+        setattr(service, attribute, value)
+    if "category_id" in fields:
+        service.category_id = category.id if category is not None else None
+        service.category = category
 
 
 def create_service(session: Session, business: Business, fields: dict[str, Any], *, now: datetime | None = None) -> Service:
@@ -165,7 +180,9 @@ def _apply_staff(session: Session, business: Business, member: Staff, fields: di
             raise ValidationError("is_active must be true or false.", param="is_active")
         member.is_active = fields["is_active"]
     if "service_ids" in fields:
-        member.services = _services_of(session, business, fields["service_ids"] or [])
+        # Looked up without flushing what was set above (checked, but not yet complete).
+        with session.no_autoflush:
+            member.services = _services_of(session, business, fields["service_ids"] or [])
 
 
 def _check_roles(session: Session, business: Business, member: Staff | None, *, acting_role: str,

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
 from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
-from bookingapp.domain.errors import DomainError, HoldExpired, NotFound
+from bookingapp.domain.errors import DomainError, HoldExpired, NotFound, ValidationError
+from bookingapp.domain.payments.provider_events import read_event, record_malformed_event
 from bookingapp.domain.payments.providers import sandbox_serves_with_real_provider
 from bookingapp.domain.money import format_money
 from bookingapp.extensions import csrf, db
@@ -32,11 +34,16 @@ from bookingapp.payments.base import ProviderRejected, ProviderUnavailable
 from bookingapp.payments.sandbox import (
     CardError, SandboxProvider, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
-from bookingapp.payments.stripe import verify_event
 from bookingapp.unit_of_work import keep_on_error
+from bookingapp.web.rendering import too_large
 
 
 bp = Blueprint("payments", __name__)
+# The sandbox's card form, like every HTML form: a body over MAX_CONTENT_LENGTH is a plain 413 page.
+bp.register_error_handler(RequestEntityTooLarge, too_large)
+
+# How old a Stripe-Signature timestamp may be (seconds), as stripe.Webhook's default.
+SIGNATURE_TOLERANCE = 300
 
 
 def _now() -> datetime:
@@ -230,22 +237,34 @@ def sandbox_pay(session_id: str):
 @bp.post("/webhooks/stripe")
 @csrf.exempt
 def stripe_webhook():
-    """Stripe's events. 400 for a bad, stale or missing signature (nothing changes);
-    200 for events handled, repeated or ignored; 503 when we cannot act right now (the
-    provider or the database is unreachable), so Stripe delivers the event again."""
+    """Stripe's events. 400 for a bad, stale or missing signature (nothing changes), and
+    for a correctly signed event we can never use (not an object, no id, an id or type
+    longer than we store: recorded, see provider_events.read_event); 200 for events
+    handled, repeated or ignored; 503 when we cannot act right now (the provider or the
+    database is unreachable), so Stripe delivers the event again."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         return jsonify(error="STRIPE_WEBHOOK_SECRET is not configured"), 503
+    payload = request.get_data()
     try:
-        event = verify_event(request.get_data(), request.headers.get("Stripe-Signature"), secret)
+        stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature"), secret,
+                                              tolerance=SIGNATURE_TOLERANCE)
     except stripe.SignatureVerificationError:
         return jsonify(error="invalid signature"), 400
-    except ValueError:
+    except ValueError:  # not UTF-8: no signature can be checked over it
         return jsonify(error="invalid payload"), 400
-    data_object = getattr(getattr(event, "data", None), "object", None)
-    object_id = getattr(data_object, "id", None)
     try:
-        outcome = payments_domain.handle_event(db.session, current_provider(), event.id, event.type, object_id)
+        event_id, event_type, object_id = read_event(payload)
+    except ValidationError as error:
+        # Signed by Stripe but unusable (an array, no id, an id longer than we store):
+        # retrying can never help, so it is a 400, and the refusal is kept (a "malformed"
+        # stripe_events row, committed despite the 400) and logged for an operator.
+        record = record_malformed_event(db.session, payload, error, now=_now())
+        keep_on_error()
+        current_app.logger.warning("Stripe event refused as malformed (%s); recorded as %s", error.message, record.id)
+        return jsonify(error=error.message, param=error.param, recorded_as=record.id), 400
+    try:
+        outcome = payments_domain.handle_event(db.session, current_provider(), event_id, event_type, object_id)
         # Every write reaches the database here, so that a database failure is still ours
         # to answer (503). The commit itself comes after this view (the unit of work); if
         # that fails, the answer is a 500: still a retry, and nothing was stored.
@@ -253,11 +272,11 @@ def stripe_webhook():
     except (payments_domain.PaymentUnavailable, ProviderUnavailable, DBAPIError) as error:
         # Answered with a 5xx, so the unit of work rolls back: the event id is not stored
         # and Stripe's retry is processed afresh.
-        current_app.logger.warning("Stripe event %s not processed, Stripe will retry: %s", event.id, error)
+        current_app.logger.warning("Stripe event %s not processed, Stripe will retry: %s", event_id, error)
         return jsonify(error="temporarily unavailable, retry later"), 503
     except DomainError as error:
         # Something we cannot act on safely (e.g. a refund the provider refused): change
         # nothing, answer 5xx so Stripe retries, and leave a trace for the owner.
-        current_app.logger.error("Stripe event %s (%s) failed: %s", event.id, event.type, error.message)
+        current_app.logger.error("Stripe event %s (%s) failed: %s", event_id, event_type, error.message)
         return jsonify(error=error.message), 500
     return jsonify(received=True, outcome=outcome), 200

@@ -21,6 +21,7 @@ from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.ics import booking_ics
+from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.domain.reviews import can_review, leave_review, review_of
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business
@@ -105,6 +106,10 @@ def reschedule(slug: str, token: str):
         except ValueError:
             start = None
             notice, status = "bad_time", 422
+        if start is not None and not within_bounds(start):
+            # A time at the calendar's ends is never offered (the domain refuses it too).
+            start = None
+            notice, status = "not_offered", 422
         if start is not None:
             day = local_day(start, business)
             month = day[:7] if day else None

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, make_response, redirect, render_template, request
+from flask import Response, abort, current_app, make_response, redirect, render_template, request
 from sqlalchemy import select
 
 from bookingapp.domain.money import format_money
@@ -44,6 +44,17 @@ def csrf_refused(error):
     # For htmx the partial, which the htmx config swaps in on a 400, so a stale token
     # shows a message instead of a button that silently does nothing.
     return render("csrf_error", status=400, reason=error.description)
+
+
+def too_large(error):
+    """A form over MAX_CONTENT_LENGTH (config.py): a plain page saying so, 413, on every
+    HTML door (the API answers in its own envelope). htmx does not swap a 413 in, so the
+    full page is the answer either way."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    shown = f"{limit // 1024} KB" if limit and limit < 1024 * 1024 else f"{limit / (1024 * 1024):g} MB"
+    response = make_response(render_template("errors/413.html", limit=shown), 413)
+    response.headers["Connection"] = "close"  # the rest of the body is not read
+    return response
 
 
 # --------------------------------------------------------------------------- template filters

@@ -8,23 +8,30 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bookingapp.domain.availability import find_availability, local_date_of
+from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Business, Service, Staff
 
 
 def _parse_month(raw: str | None, fallback: date) -> date:
+    """`YYYY-MM` from the query string; anything else (malformed, or a year outside the
+    bounds every door keeps, see domain.time_bounds) falls back to the month shown by
+    default: a calendar link is navigation, and a wrong one should still show a calendar."""
     try:
         year, month = (int(part) for part in (raw or "").split("-"))
-        return date(year, month, 1)
-    except ValueError:
+        first = date(year, month, 1)
+    except (ValueError, OverflowError):
         return fallback.replace(day=1)
+    return first if within_bounds(first) else fallback.replace(day=1)
 
 
 def _parse_day(raw: str | None) -> date | None:
+    """`YYYY-MM-DD` from the query string, or None (the first free day is shown)."""
     try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
+        chosen = date.fromisoformat(raw) if raw else None
+    except (ValueError, OverflowError):
         return None
+    return chosen if chosen is not None and within_bounds(chosen) else None
 
 
 def local_day(start: datetime, business: Business) -> str | None:

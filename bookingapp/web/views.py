@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bookingapp.web import landing, manage, rendering, wizard
 
 bp = Blueprint("web", __name__)
 
 bp.register_error_handler(CSRFError, rendering.csrf_refused)
+bp.register_error_handler(RequestEntityTooLarge, rendering.too_large)
 bp.add_app_template_filter(rendering.price_filter, "price")
 bp.add_app_template_filter(rendering.local_filter, "local")
 bp.add_app_template_filter(rendering.utc_iso_filter, "utc_iso")

@@ -30,6 +30,7 @@ from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
+from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
@@ -165,6 +166,10 @@ def choose_time(slug: str, service_id: str, who: str):
             raise ValueError
     except ValueError:
         return _render_time(business, service, staff, who, status=422, notice="bad_time", push_url=here)
+    if not within_bounds(start):
+        # A time at the calendar's ends is never offered (the domain refuses it too,
+        # naming start_at, before any zone arithmetic could overflow).
+        return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
     day = local_day(start, business)
     try:
         with db.session.begin_nested():

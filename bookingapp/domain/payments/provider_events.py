@@ -7,8 +7,11 @@ along the transition table, so a late or repeated event changes nothing it shoul
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain.clock import resolve_now as _now
-from bookingapp.domain.errors import NotFound
+from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.payments.ledger import (
     emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, refunded_of,
 )
@@ -25,6 +28,7 @@ from bookingapp.domain.payments.payment_states import move_payment
 from bookingapp.models import Booking
 from bookingapp.models.payment import Payment, StripeEvent
 from bookingapp.payments.base import PaymentProvider, ProviderRejected
+from bookingapp.textguard import text_problem
 
 # Events the webhook acts on; every other type is acknowledged with 200 and ignored.
 HANDLED_EVENTS = (
@@ -35,6 +39,68 @@ HANDLED_EVENTS = (
     "payment_intent.payment_failed",
     "charge.refunded",
 )
+
+
+# What the stripe_events columns hold (models/payment.py StripeEvent): an event that does
+# not fit is malformed, refused before it reaches the database.
+MAX_EVENT_ID, MAX_EVENT_TYPE, MAX_OBJECT_ID = 255, 100, 255
+MALFORMED_TYPE = "malformed"
+
+
+def read_event(payload: bytes | str) -> tuple[str, str, str | None]:
+    """(event id, type, its object's id) from a webhook body whose signature was checked.
+
+    ValidationError (param: the part at fault) for a body that is not a JSON object, an id
+    or type that is missing, not text, too long for our records or not storable text (NUL,
+    a lone surrogate), or an object id that is not text or too long. Such an event can
+    never be processed, however often it is delivered: the webhook answers 400 and records
+    it (record_malformed_event) instead of failing on the database on every retry."""
+    try:
+        body: Any = json.loads(payload)
+    except ValueError:
+        raise ValidationError("The event is not JSON.", param="body") from None
+    if not isinstance(body, dict):
+        raise ValidationError("The event is not a JSON object.", param="body")
+    fields = {}
+    for name, limit in (("id", MAX_EVENT_ID), ("type", MAX_EVENT_TYPE)):
+        value = body.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError(f"The event has no {name}.", param=name)
+        if len(value) > limit:
+            raise ValidationError(f"The event's {name} is longer than {limit} characters.", param=name)
+        if text_problem(value):
+            raise ValidationError(f"The event's {name} is not valid text.", param=name)
+        fields[name] = value
+    data = body.get("data")
+    data_object = data.get("object") if isinstance(data, dict) else None
+    object_id = data_object.get("id") if isinstance(data_object, dict) else None
+    if object_id is not None and (
+        not isinstance(object_id, str) or len(object_id) > MAX_OBJECT_ID or text_problem(object_id)
+    ):
+        raise ValidationError("The event's object id is not an id we can store.", param="data.object.id")
+    return fields["id"], fields["type"], object_id
+
+
+def record_malformed_event(
+    session: Session, payload: bytes, error: ValidationError, *, now: datetime | None = None,
+) -> StripeEvent:
+    """Keep a trace of a correctly signed event we refused as malformed, for an operator:
+    a stripe_events row of type "malformed" whose id is the body's SHA-256 (every delivery
+    of the same body finds the same row) and whose outcome says what was wrong."""
+    now = _now(now)
+    record_id = f"{MALFORMED_TYPE}_{hashlib.sha256(payload).hexdigest()}"
+    existing = session.get(StripeEvent, record_id)
+    if existing is not None:
+        return existing
+    record = StripeEvent(id=record_id, type=MALFORMED_TYPE, object_id=None,
+                         outcome=f"rejected: bad {error.param or 'event'}"[:40], received_at=now)
+    try:
+        with session.begin_nested():
+            session.add(record)
+            session.flush()
+    except IntegrityError:  # the same body delivered twice at once
+        return session.get(StripeEvent, record_id)
+    return record
 
 
 def handle_event(
