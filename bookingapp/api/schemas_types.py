@@ -13,11 +13,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+# Dates and times the API accepts: the domain's one bound, shared by every door.
+from bookingapp.domain.time_bounds import MAX_YEAR, MIN_YEAR
 from bookingapp.textguard import NUL, find_bad_text
 
-# Dates and times the API accepts. Far outside any booking, and kept away from the ends
-# of Python's calendar, where converting a zone or adding a day overflows.
-MIN_YEAR, MAX_YEAR = 1970, 2200
 # The same bounds as patterns, so that the document (and a fuzzer) knows exactly what is
 # accepted: the years, real month days (February to the 28th: the 29th of a leap year is
 # accepted too, which a pattern cannot say simply), a time with a zone.

@@ -19,6 +19,7 @@ from flask_login import current_user
 from bookingapp.auth.roles import allowed
 from bookingapp.domain import clock
 from bookingapp.domain.money import format_money
+from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
 from bookingapp.web.rendering import too_large
 
@@ -101,6 +102,13 @@ def _local(instant: datetime, tz: str, fmt: str) -> str:
     from zoneinfo import ZoneInfo
 
     return instant.astimezone(ZoneInfo(tz)).strftime(fmt) if instant else ""
+
+
+@bp.app_template_filter("seen_status")
+def seen_status(booking) -> str:
+    """The booking's status as every door reads it now: a hold whose time has passed is
+    `expired` at once, as in the API, without waiting for the worker's sweep."""
+    return status_as_seen(booking, clock.now())
 
 
 @bp.app_template_filter("localtime")

@@ -71,7 +71,9 @@ def _parse_day(raw: str | None, business) -> date:
 
 def _own_booking(booking_id: uuid.UUID) -> Booking:
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.business_id != current_user.business_id:
+    # A test booking (made with a test API key) belongs to the integrator's sandbox: the
+    # dashboard shows live bookings only, here as in the day view, clients and analytics.
+    if booking is None or booking.business_id != current_user.business_id or booking.is_test:
         abort(404)
     if not sees_everyone(current_user.role) and booking.staff_id != current_user.staff_id:
         abort(403)

@@ -44,6 +44,18 @@ def test_day_view_leaves_out_a_test_booking_and_does_not_offer_its_time_as_free(
     assert [(g.top, g.height) for g in alice_col.free] == [(0, 60), (120, 180), (360, 180)]
 
 
+def test_a_test_booking_cannot_be_opened_or_changed_from_the_dashboard(session, salon, make_customer, as_role):
+    business, service, alice, _ = salon
+    test = booking_ops.create_booking(session, business, service, at(MONDAY, 14), make_customer(business),
+                                      staff=alice, now=before(), test=True)
+    session.commit()
+    owner = as_role(business, "owner")
+    assert owner.get(f"/dashboard/bookings/{test.id}").status_code == 404
+    assert owner.post(f"/dashboard/bookings/{test.id}/status", data={"status": "cancelled"}).status_code == 404
+    session.refresh(test)
+    assert test.status == "confirmed"
+
+
 def test_clients_and_client_search_leave_out_test_bookings(session, salon, make_customer, as_role):
     business, service, alice, bob = salon
     regular = make_customer(business, email="regular@example.com", name="Rita Regular")
