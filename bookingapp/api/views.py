@@ -343,24 +343,22 @@ def create_booking(body: s.CreateBookingBody, query):
            tag="Bookings", body=s.PlacementBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
            rules=PLACEMENT_RULES)
 def hold_booking(body: s.PlacementBody, query):
-    service, start, staff = _placement(body)
-    customer = _customer_from(body, required=False)
-    held = booking_domain.hold(db.session, business(), service, start, staff=staff, customer=customer, now=now(),
-                               source="api", notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(),
-                               test=is_test_key())
-    return out.booking_detail(held)
+    return out.booking_detail(_keep_time(booking_domain.hold, body))
 
 
 @operation("POST", "/bookings/reserve", "reserveBooking", "Reserve a slot without expiry (status reserved)",
            tag="Bookings", body=s.PlacementBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
            rules=PLACEMENT_RULES)
 def reserve_booking(body: s.PlacementBody, query):
+    return out.booking_detail(_keep_time(booking_domain.reserve, body))
+
+
+def _keep_time(command, body: s.PlacementBody) -> Booking:
+    """A hold or a reservation: the same placement, customer and marks, only the command differs."""
     service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
-    reserved = booking_domain.reserve(db.session, business(), service, start, staff=staff, customer=customer,
-                                      now=now(), source="api", notes=body.notes, custom_fields=body.custom_fields,
-                                      actor=api_actor(), test=is_test_key())
-    return out.booking_detail(reserved)
+    return command(db.session, business(), service, start, staff=staff, customer=customer, now=now(), source="api",
+                   notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), test=is_test_key())
 
 
 @operation("POST", "/bookings/{booking_id}/book", "bookBooking", "Turn a hold or reservation into a booking",

@@ -77,14 +77,19 @@ def test_test_keys_see_only_test_bookings(keys, two_bookings):
     assert_error(test_key.post(f"/bookings/{live.id}/cancel"), 404, "not_found")
 
 
-def test_live_keys_clients_and_analytics_leave_out_test_bookings(app, session, keys, two_bookings):
-    live_key, _ = keys
-    live, test = two_bookings
-    for booking in (live, test):
+def _both_visited(app, session, *bookings):
+    """The bookings took place (started and completed); the clock is after them."""
+    for booking in bookings:
         booking_ops.start(session, booking, now=at(MONDAY, 10))
         booking_ops.complete(session, booking, now=at(MONDAY, 11))
     session.commit()
     app.config["CLOCK"] = lambda: at(MONDAY, 12)
+
+
+def test_live_keys_clients_and_analytics_leave_out_test_bookings(app, session, keys, two_bookings):
+    live_key, _ = keys
+    live, test = two_bookings
+    _both_visited(app, session, live, test)
     names = [c["name"] for c in live_key.get("/clients").get_json()["data"]]
     assert names == ["Lee Live"]
     assert live_key.get("/analytics?period=7d").get_json()["data"]["total_bookings"] == 1
@@ -93,11 +98,7 @@ def test_live_keys_clients_and_analytics_leave_out_test_bookings(app, session, k
 def test_test_keys_clients_and_analytics_show_test_bookings_only(app, session, keys, two_bookings):
     _, test_key = keys
     live, test = two_bookings
-    for booking in (live, test):
-        booking_ops.start(session, booking, now=at(MONDAY, 10))
-        booking_ops.complete(session, booking, now=at(MONDAY, 11))
-    session.commit()
-    app.config["CLOCK"] = lambda: at(MONDAY, 12)
+    _both_visited(app, session, live, test)
     assert [c["name"] for c in test_key.get("/clients").get_json()["data"]] == ["Tess Test"]
     assert test_key.get("/analytics?period=7d").get_json()["data"]["total_bookings"] == 1
 
