@@ -12,8 +12,10 @@ from wtforms.validators import DataRequired, Length
 from bookingapp import unit_of_work
 from bookingapp.auth.accounts import SignInRefused, TooManyAttempts, authenticate
 from bookingapp.extensions import db
+from bookingapp.web.rendering import too_large
 
 bp = Blueprint("auth", __name__, url_prefix="/dashboard")
+bp.register_error_handler(413, too_large)
 
 
 class SignInForm(FlaskForm):

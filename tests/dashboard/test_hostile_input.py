@@ -198,6 +198,11 @@ def test_an_over_large_setup_form_is_a_plain_413_page(session, salon, as_role):
     assert session.get(Business, business.id).name == business.name
 
 
+def test_an_over_large_sign_in_form_is_the_same_plain_413_page(client):
+    response = client.post("/dashboard/sign-in", data={"email": "a@example.com", "password": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413 and "too much to send" in response.get_data(as_text=True)
+
+
 def test_the_reviews_reply_with_100_kb_is_refused_with_the_draft_kept(session, salon, as_role, make_customer):
     from bookingapp.domain import booking as booking_ops
     from bookingapp.domain.reviews import leave_review
