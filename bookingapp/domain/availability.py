@@ -501,3 +501,24 @@ def _days_between(first_day: date, last_day: date, *, limit: int) -> list[date]:
 
 def local_date_of(instant: datetime, business: Business) -> date:
     return instant.astimezone(ZoneInfo(business.timezone)).date()
+
+
+def available_days(
+    session: Session,
+    business: Business,
+    service: Service | None,
+    first_day: date,
+    last_day: date,
+    *,
+    now: datetime,
+    staff_id: uuid.UUID | None = None,
+    exclude_booking_ids: Sequence[uuid.UUID] = (),
+) -> set[date]:
+    """The local dates from first_day to last_day (inclusive) with at least one free slot:
+    the same answer as the days of find_availability that have slots, for the month
+    calendar, which only needs to know whether a day has any free time."""
+    result = find_availability(
+        session, business, service, first_day, last_day,
+        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
+    )
+    return {day for day, slots in result.days.items() if slots}
