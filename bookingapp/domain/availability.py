@@ -278,7 +278,9 @@ def _first_free_or_all(
             while i < count and blocks[i][1] <= back:
                 i += 1
             if i < count and blocks[i][0] < t + reach:
-                t = _ceil_to_grid(window_start, blocks[i][1] + buffer_before, step)
+                # The next start on the window's grid at or after the block's end (plus
+                # buffer): _ceil_to_grid inlined, as that point is always past window_start.
+                t = window_start - ((window_start - blocks[i][1] - buffer_before) // step) * step
                 continue
             any_free = True
             if found is None:
