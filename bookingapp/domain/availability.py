@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
