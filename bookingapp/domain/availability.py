@@ -8,7 +8,14 @@ Two halves:
 * one loader, `load_inputs`, that reads everything those functions need in a fixed handful
   of queries whatever the number of days, staff or bookings (no query per slot or per day).
 
-`find_availability` puts the two together and is what every front door calls.
+`find_availability` puts the two together and is what every front door calls;
+`available_days` answers the month calendar's "which days have any free time" from the
+same loader, stopping at each day's first free start.
+
+The engine itself (compute_availability) walks integer microseconds with one forward
+cursor per staff member instead of merging and slicing datetimes per day; `merge` and
+`free_starts` remain as the plain statement of the rule, and the tests check the engine
+against them on random worlds (tests/domain/test_available_days.py).
 
 The rule for a start time t of a service with duration d and buffers (before b, after a):
 the service time [t, t + d) lies inside one of the staff member's working windows that
