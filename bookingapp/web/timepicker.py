@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bookingapp.domain.availability import find_availability, local_date_of
+from bookingapp.domain.availability import available_days, find_availability, local_date_of
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Business, Service, Staff
@@ -47,8 +47,11 @@ def time_context(
     business: Business, service: Service, staff: Staff | None, *, now: datetime,
     month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (),
 ) -> dict:
-    """The month calendar (days with no free slot disabled) and one day's free slots,
-    all from one call to the availability engine."""
+    """The month calendar (days with no free slot disabled) and one day's free slots.
+
+    The calendar only needs to know which days have any free time, so it asks the engine's
+    cheap `available_days`; only the chosen day's slots are computed in full (one day,
+    not the whole month). Both answers come from the same transaction's reads."""
     tz = ZoneInfo(business.timezone)
     today = now.astimezone(tz).date()
     horizon = today + timedelta(days=business.max_advance_days)
@@ -56,17 +59,16 @@ def time_context(
     first_of_month = _parse_month(month, chosen_day or today)
     first_of_month = max(first_of_month, today.replace(day=1))
     first_of_month = min(first_of_month, horizon.replace(day=1))
+    staff_id = staff.id if staff else None
 
-    def days_with_slots(first_of: date):
+    def days_with_slots(first_of: date) -> set[date]:
         last_of = first_of.replace(day=calendar.monthrange(first_of.year, first_of.month)[1])
         first, last = max(first_of, today), min(last_of, horizon)
         if first > last:
-            return {}
-        availability = find_availability(
-            db.session, business, service, first, last, now=now,
-            staff_id=staff.id if staff else None, exclude_booking_ids=exclude,
+            return set()
+        return available_days(
+            db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
         )
-        return {d: slots for d, slots in availability.days.items() if slots}
 
     free = days_with_slots(first_of_month)
     if not free and month is None and chosen_day is None and first_of_month < horizon.replace(day=1):
@@ -77,12 +79,17 @@ def time_context(
         in_month = chosen_day is not None and (chosen_day.year, chosen_day.month) == (first_of_month.year, first_of_month.month)
         if not in_month:
             chosen_day = min(free) if free else None
+    slots = []
+    if chosen_day is not None and chosen_day in free:
+        # A day the calendar shows as free: its times, computed for that day alone.
+        slots = find_availability(
+            db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+        ).days.get(chosen_day, [])
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)
     prev_month = (first_of_month - timedelta(days=1)).replace(day=1)
     next_month = (first_of_month + timedelta(days=32)).replace(day=1)
     return dict(
-        month=first_of_month, weeks=weeks, free_days=set(free), day=chosen_day,
-        slots=free.get(chosen_day, []) if chosen_day else [],
+        month=first_of_month, weeks=weeks, free_days=free, day=chosen_day, slots=slots,
         prev_month=prev_month if prev_month >= today.replace(day=1) else None,
         next_month=next_month if next_month <= horizon else None,
         today=today, tz=business.timezone,
