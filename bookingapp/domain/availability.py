@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, TypeDecorator, and_, not_, or_, select, type_coerce
+from sqlalchemy import String, TypeDecorator, and_, bindparam, cast, not_, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.states import ACTIVE_STATUSES, BookingStatus
@@ -221,6 +221,105 @@ def order_staff(
     return tuple(fixed)
 
 
+def _first_free_or_all(
+    windows: Sequence[Interval],
+    blocks: Sequence[Interval],
+    cursor: int,
+    *,
+    reach: timedelta,
+    buffer_before: timedelta,
+    step: timedelta,
+    duration: timedelta,
+    earliest: datetime,
+    latest: datetime,
+    found: list[datetime] | None,
+) -> tuple[int, bool]:
+    """free_starts over unmerged blocks sorted by start, walking a cursor that only moves
+    forward; with found None it stops at the first free start (all available_days needs).
+
+    A block [s, e) rules out a start t when s < t + reach (reach = duration + buffer after)
+    and t - buffer_before < e. The cursor skips blocks that end at or before t - buffer_before:
+    they rule out no later t either, as t only grows (within a window, and from one day to
+    the next). The first block not skipped is the only one to check: every later block
+    starts no earlier, so if it starts too late for t, they all do. Merging is not needed
+    (touching or overlapping blocks rule out the same starts as their union, duration > 0),
+    and the comparisons need no arithmetic per block. Returns the cursor to resume from and
+    whether a free start was found."""
+    day_cursor = cursor
+    any_free = False
+    count = len(blocks)
+    for window_start, window_end in windows:
+        i = day_cursor  # each window from the day's cursor: windows may (oddly) overlap
+        last = window_end - duration
+        if latest < last:
+            last = latest
+        t = window_start if earliest <= window_start else _ceil_to_grid(window_start, earliest, step)
+        while t <= last:
+            back = t - buffer_before
+            while i < count and blocks[i][1] <= back:
+                i += 1
+            if i < count and blocks[i][0] < t + reach:
+                t = _ceil_to_grid(window_start, blocks[i][1] + buffer_before, step)
+                continue
+            any_free = True
+            if found is None:
+                break
+            found.append(t)
+            t += step
+        if i > cursor:
+            cursor = i
+        if any_free and found is None:
+            break
+    return cursor, any_free
+
+
+class _Plan:
+    """What both compute_availability and available_days walk: per staff member, every
+    busy block (bookings, their time off and the business's closures) sorted once by start
+    for the whole range, and each day's working windows."""
+
+    def __init__(self, inputs: AvailabilityInputs, now: datetime):
+        self.inputs = inputs
+        self.earliest = now + inputs.min_notice
+        self.latest = now + inputs.max_advance
+        self.reach = inputs.duration + inputs.buffer_after
+        closed = inputs.business_closed
+        start_of = _start_of
+        self.blocks: dict[uuid.UUID, list[Interval]] = {}
+        for member in inputs.staff:
+            own = inputs.busy.get(member.id, ())
+            # The loader hands over each member's bookings sorted by start; sorting an
+            # already sorted list is a single linear pass.
+            self.blocks[member.id] = sorted([*own, *closed], key=start_of) if closed or own else []
+        self.cursor = {member.id: 0 for member in inputs.staff}
+
+    def windows(self, day: date, member: StaffInput, opening: list[Interval]) -> list[Interval]:
+        if member.weekly_hours is None:
+            return opening
+        return intersect(local_windows(day, member.weekly_hours, self.inputs.timezone), opening)
+
+    def walk(self, member: StaffInput, windows: list[Interval], found: list[datetime] | None) -> bool:
+        inputs = self.inputs
+        cursor, any_free = _first_free_or_all(
+            windows, self.blocks[member.id], self.cursor[member.id],
+            reach=self.reach, buffer_before=inputs.buffer_before, step=inputs.slot_interval,
+            duration=inputs.duration, earliest=self.earliest, latest=self.latest, found=found,
+        )
+        self.cursor[member.id] = cursor
+        return any_free
+
+
+def _start_of(interval: Interval) -> datetime:
+    return interval[0]
+
+
+def _days(first_day: date, last_day: date) -> Iterable[date]:
+    day = first_day
+    while day <= last_day:
+        yield day
+        day += timedelta(days=1)
+
+
 def compute_availability(
     inputs: AvailabilityInputs,
     *,
@@ -230,44 +329,26 @@ def compute_availability(
     now: datetime,
     rng: random.Random | None = None,
 ) -> Availability:
-    """Free slots per local day, from first_day to last_day inclusive."""
+    """Free slots per local day, from first_day to last_day inclusive.
+
+    Each staff member's busy blocks are sorted once for the whole range and walked with a
+    cursor that only moves forward, day after day, so the cost grows with days + slots +
+    bookings, never their product."""
     rng = rng or random.Random()
     tz = inputs.timezone
-    earliest = now + inputs.min_notice
-    latest = now + inputs.max_advance
+    plan = _Plan(inputs, now)
     days: dict[date, list[Slot]] = {}
-    # Merge each staff member's busy blocks once for the whole range; each day then takes
-    # its slice by binary search, so the cost grows with days + bookings, not their product.
-    busy_by_staff = {
-        member.id: merge([*inputs.busy.get(member.id, ()), *inputs.business_closed]) for member in inputs.staff
-    }
-    busy_starts = {sid: [start for start, _ in blocks] for sid, blocks in busy_by_staff.items()}
-    busy_ends = {sid: [end for _, end in blocks] for sid, blocks in busy_by_staff.items()}
-    reach = inputs.duration + inputs.buffer_after + inputs.buffer_before
-    day = first_day
-    while day <= last_day:
+    for day in _days(first_day, last_day):
         opening = local_windows(day, inputs.business_hours, tz)
         by_start: dict[datetime, list[uuid.UUID]] = defaultdict(list)
         if opening:
             for member in inputs.staff:
-                windows = opening
-                if member.weekly_hours is not None:
-                    windows = intersect(local_windows(day, member.weekly_hours, tz), opening)
+                windows = plan.windows(day, member, opening)
                 if not windows:
                     continue
-                blocks = busy_by_staff[member.id]
-                first = bisect_right(busy_ends[member.id], windows[0][0] - reach)
-                last = bisect_left(busy_starts[member.id], windows[-1][1] + reach)
-                for start in free_starts(
-                    windows,
-                    blocks[first:last],
-                    duration=inputs.duration,
-                    buffer_before=inputs.buffer_before,
-                    buffer_after=inputs.buffer_after,
-                    step=inputs.slot_interval,
-                    earliest=earliest,
-                    latest=latest,
-                ):
+                found: list[datetime] = []
+                plan.walk(member, windows, found)
+                for start in found:
                     by_start[start].append(member.id)
         days[day] = [
             Slot(
@@ -279,8 +360,26 @@ def compute_availability(
             )
             for start in sorted(by_start)
         ]
-        day += timedelta(days=1)
     return Availability(service_id=service_id, timezone=str(tz), days=days)
+
+
+def compute_available_days(inputs: AvailabilityInputs, *, first_day: date, last_day: date, now: datetime) -> set[date]:
+    """The days of compute_availability that have a slot, without building the slots: each
+    staff member's walk stops at their first free start of the day, and once one member
+    is free the day is known free and the others are not asked."""
+    tz = inputs.timezone
+    plan = _Plan(inputs, now)
+    free: set[date] = set()
+    for day in _days(first_day, last_day):
+        opening = local_windows(day, inputs.business_hours, tz)
+        if not opening:
+            continue
+        for member in inputs.staff:
+            windows = plan.windows(day, member, opening)
+            if windows and plan.walk(member, windows, None):
+                free.add(day)
+                break
+    return free
 
 
 # --------------------------------------------------------------------------- loader
@@ -324,6 +423,77 @@ def hold_is_live(now: datetime):
     )
 
 
+# The loader's statements, built once at import with bind parameters, so that each call
+# only binds values and hits SQLAlchemy's compiled cache: building and cache-keying the
+# five SELECTs afresh cost about 2 ms a call, more than running them. They are Core
+# statements over the tables (no ORM entity, so no per-row ORM processing); the SQL is
+# the same as the ORM queries it replaced. Bound values: business_id, service_id,
+# staff_id, staff_ids (a list), now, range_start, range_end, exclude (a list).
+_bh = BusinessHours.__table__.c
+_st = Staff.__table__.c
+_sv = Service.__table__.c
+_sh = StaffHours.__table__.c
+_bk = Booking.__table__.c
+_to = TimeOff.__table__.c
+_ss = staff_services.c
+
+_HOURS_STATEMENT = select(_bh.weekday, _bh.opens_at, _bh.closes_at).where(_bh.business_id == bindparam("business_id"))
+
+
+def _staff_statement(by_service: bool, one_staff: bool):
+    performs = select(_ss.staff_id).join(Service.__table__, _sv.id == _ss.service_id)
+    performs = performs.where(_sv.id == bindparam("service_id")) if by_service else performs.where(
+        _sv.is_active.is_(True), _sv.deleted_at.is_(None)
+    )
+    statement = select(_st.id, _st.sort_order, _st.name).where(
+        _st.id.in_(performs),
+        _st.business_id == bindparam("business_id"),
+        _st.is_active.is_(True),
+        _st.deleted_at.is_(None),
+    )
+    return statement.where(_st.id == bindparam("staff_id")) if one_staff else statement
+
+
+_STAFF_STATEMENTS = {(by, one): _staff_statement(by, one) for by in (False, True) for one in (False, True)}
+
+_STAFF_HOURS_STATEMENT = select(_sh.staff_id, _sh.weekday, _sh.starts_at, _sh.ends_at).where(
+    _sh.staff_id.in_(bindparam("staff_ids", expanding=True))
+)
+
+
+def _booking_statement(excluding: bool):
+    # The hot path: a month for many staff is thousands of rows. Columns are read raw
+    # (no per-value UUID/timezone type processing; the staff id as text, so grouping the
+    # rows compares strings, not uuid.UUID objects) and converted by _instant. Ordered by
+    # staff and start, so each staff member's blocks arrive sorted (the index on
+    # (staff_id, blocked_from) serves the order).
+    statement = select(
+        type_coerce(cast(_bk.staff_id, String), _Raw()),
+        type_coerce(_bk.blocked_from, _Raw()),
+        type_coerce(_bk.blocked_until, _Raw()),
+    ).where(
+        _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
+        # hold_is_live(now), over the table's columns
+        _bk.status.in_(ACTIVE_STATUSES),
+        not_(and_(_bk.status == BookingStatus.HELD.value, _bk.hold_expires_at <= bindparam("now"))),
+        _bk.blocked_until > bindparam("range_start"),
+        _bk.blocked_from < bindparam("range_end"),
+    )
+    if excluding:
+        statement = statement.where(_bk.id.not_in(bindparam("exclude", expanding=True)))
+    return statement.order_by(_bk.staff_id, _bk.blocked_from)
+
+
+_BOOKING_STATEMENTS = {excluding: _booking_statement(excluding) for excluding in (False, True)}
+
+_TIME_OFF_STATEMENT = select(_to.staff_id, _to.starts_at, _to.ends_at).where(
+    _to.business_id == bindparam("business_id"),
+    or_(_to.staff_id.is_(None), _to.staff_id.in_(bindparam("staff_ids", expanding=True))),
+    _to.ends_at > bindparam("range_start"),
+    _to.starts_at < bindparam("range_end"),
+)
+
+
 def load_inputs(
     session: Session,
     business: Business,
@@ -347,78 +517,67 @@ def load_inputs(
     range_start = local_day_bounds(first_day, tz)[0] - margin
     range_end = local_day_bounds(last_day, tz)[1] + margin
 
-    business_hours = _weekly(
-        session.execute(
-            select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at).where(
-                BusinessHours.business_id == business.id
-            )
-        ).all()
-    )
+    # Core statements skip the ORM's autoflush: flush here, as the first ORM query did,
+    # so that a booking added but not yet flushed in this session is seen.
+    if session.autoflush:
+        session.flush()
+    connection = session.connection(bind_arguments={"mapper": Booking})
+    business_hours = _weekly(connection.execute(_HOURS_STATEMENT, {"business_id": business.id}).all())
 
-    performs = select(staff_services.c.staff_id).join(Service, Service.id == staff_services.c.service_id)
-    performs = performs.where(Service.id == service.id) if service else performs.where(
-        Service.is_active.is_(True), Service.deleted_at.is_(None)
-    )
-    staff_query = select(Staff.id, Staff.sort_order, Staff.name).where(
-        Staff.id.in_(performs),
-        Staff.business_id == business.id,
-        Staff.is_active.is_(True),
-        Staff.deleted_at.is_(None),
-    )
+    staff_params = {"business_id": business.id}
+    if service is not None:
+        staff_params["service_id"] = service.id
     if staff_id is not None:
-        staff_query = staff_query.where(Staff.id == staff_id)
-    staff_rows = session.execute(staff_query).all()
+        staff_params["staff_id"] = staff_id
+    staff_rows = connection.execute(
+        _STAFF_STATEMENTS[(service is not None, staff_id is not None)], staff_params
+    ).all()
     staff_ids = [row.id for row in staff_rows]
 
     hours_by_staff: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
-    busy: dict[uuid.UUID, list[Interval]] = defaultdict(list)
-    per_day: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
+    busy: dict[uuid.UUID, list[Interval]] = {}
+    per_day: dict[tuple[uuid.UUID, date], int] = {}
     closed: list[Interval] = []
     if staff_ids:
-        for row in session.execute(
-            select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at, StaffHours.ends_at).where(
-                StaffHours.staff_id.in_(staff_ids)
-            )
-        ):
+        for row in connection.execute(_STAFF_HOURS_STATEMENT, {"staff_ids": staff_ids}):
             hours_by_staff[row.staff_id].append((row.weekday, row.starts_at, row.ends_at))
 
-        # The hot path: a month for many staff is thousands of rows. Columns are read raw
-        # (no per-value UUID/timezone type processing) and converted by _instant, and each
-        # row's local day is found by binary search over the days' UTC starts.
-        staff_by_raw = {**{sid: sid for sid in staff_ids}, **{sid.hex: sid for sid in staff_ids}}
-        day_starts, days = _local_day_starts(first_day, last_day, tz)
-        booking_query = select(
-            type_coerce(Booking.staff_id, _Raw()),
-            type_coerce(Booking.blocked_from, _Raw()),
-            type_coerce(Booking.blocked_until, _Raw()),
-        ).where(
-            Booking.staff_id.in_(staff_ids),
-            hold_is_live(now),
-            Booking.blocked_until > range_start,
-            Booking.blocked_from < range_end,
-        )
+        # The raw staff id is SQLite's 32-digit hex or PostgreSQL's dashed text.
+        staff_by_raw = {**{sid.hex: sid for sid in staff_ids}, **{str(sid): sid for sid in staff_ids}}
+        params = {"staff_ids": staff_ids, "now": now, "range_start": range_start, "range_end": range_end}
         if exclude_booking_ids:
-            booking_query = booking_query.where(Booking.id.not_in(list(exclude_booking_ids)))
-        for raw_staff, raw_from, raw_until in session.execute(booking_query):
-            member = staff_by_raw[raw_staff]
-            blocked_from = _instant(raw_from)
-            busy[member].append((blocked_from, _instant(raw_until)))
-            index = bisect_right(day_starts, blocked_from) - 1
-            if 0 <= index < len(days):
-                per_day[(member, days[index])] += 1
+            params["exclude"] = list(exclude_booking_ids)
+        rows = connection.execute(_BOOKING_STATEMENTS[bool(exclude_booking_ids)], params).all()
+        # Rows come grouped by staff and sorted by start: one list per staff member.
+        instant = _instant
+        current_raw = None
+        blocks: list[Interval] = []
+        for raw_staff, raw_from, raw_until in rows:
+            if raw_staff != current_raw:
+                current_raw = raw_staff
+                blocks = busy.setdefault(staff_by_raw[raw_staff], [])
+            blocks.append((instant(raw_from), instant(raw_until)))
 
-        for row in session.execute(
-            select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
-                TimeOff.business_id == business.id,
-                or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(staff_ids)),
-                TimeOff.ends_at > range_start,
-                TimeOff.starts_at < range_end,
-            )
-        ):
+        # Active bookings per staff member per local day (for the "balanced" policy), by
+        # binary search in each member's sorted starts.
+        day_starts, days = _local_day_starts(first_day, last_day, tz)
+        day_starts.append(local_day_bounds(last_day, tz)[1])
+        for member, member_blocks in busy.items():
+            starts = [start for start, _ in member_blocks]
+            below = bisect_left(starts, day_starts[0])
+            for index, day in enumerate(days):
+                above = bisect_left(starts, day_starts[index + 1], below)
+                if above > below:
+                    per_day[(member, day)] = above - below
+                below = above
+
+        for row in connection.execute(_TIME_OFF_STATEMENT, {
+            "business_id": business.id, "staff_ids": staff_ids, "range_start": range_start, "range_end": range_end,
+        }):
             if row.staff_id is None:
                 closed.append((row.starts_at, row.ends_at))
             else:
-                busy[row.staff_id].append((row.starts_at, row.ends_at))
+                busy.setdefault(row.staff_id, []).append((row.starts_at, row.ends_at))
 
     return AvailabilityInputs(
         timezone=tz,
@@ -439,9 +598,9 @@ def load_inputs(
             )
             for row in staff_rows
         ],
-        busy=dict(busy),
+        busy=busy,
         business_closed=closed,
-        bookings_per_day=dict(per_day),
+        bookings_per_day=per_day,
     )
 
 
@@ -516,9 +675,18 @@ def available_days(
 ) -> set[date]:
     """The local dates from first_day to last_day (inclusive) with at least one free slot:
     the same answer as the days of find_availability that have slots, for the month
-    calendar, which only needs to know whether a day has any free time."""
-    result = find_availability(
-        session, business, service, first_day, last_day,
+    calendar, which only needs to know whether a day has any free time. The same loader
+    (the same five queries), then a walk that stops at each day's first free start."""
+    if last_day < first_day:
+        return set()
+    tz = ZoneInfo(business.timezone)
+    horizon = (now + timedelta(days=business.max_advance_days)).astimezone(tz).date()
+    today = now.astimezone(tz).date()
+    open_first, open_last = max(first_day, today), min(last_day, horizon)
+    if open_first > open_last:
+        return set()
+    inputs = load_inputs(
+        session, business, service, open_first, open_last,
         now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
     )
-    return {day for day, slots in result.days.items() if slots}
+    return compute_available_days(inputs, first_day=open_first, last_day=open_last, now=now)
