@@ -80,10 +80,17 @@ def _who(service: Service, who: str) -> Staff | None:
         wanted = uuid.UUID(who)
     except ValueError:
         abort(404)
-    for member in _staff_for(service):
-        if member.id == wanted:
-            return member
-    abort(404)
+    # One row by its key, with the same conditions as the staff step's list (a person of
+    # this business, active, not deleted, who performs the service), not the whole list.
+    member = db.session.scalars(
+        select(Staff).where(
+            Staff.id == wanted, Staff.business_id == service.business_id, Staff.is_active.is_(True),
+            Staff.deleted_at.is_(None), Staff.services.any(Service.id == service.id),
+        )
+    ).one_or_none()
+    if member is None:
+        abort(404)
+    return member
 
 
 def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
