@@ -27,16 +27,31 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, TypeDecorator, and_, bindparam, cast, not_, or_, select, type_coerce
+from sqlalchemy import BigInteger, String, and_, bindparam, cast, not_, or_, select, type_coerce
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.states import ACTIVE_STATUSES, BookingStatus
 from bookingapp.models import Booking, Business, BusinessHours, Service, Staff, StaffHours, TimeOff, staff_services
 
 Interval = tuple[datetime, datetime]
+MicroInterval = tuple[int, int]  # UTC microseconds since the epoch
 WeeklyHours = Mapping[int, Sequence[tuple[time, time]]]  # weekday (0 = Monday) -> windows
 
 UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(instant: datetime) -> int:
+    """An aware datetime as whole UTC microseconds since the epoch (exact)."""
+    return (instant - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """The aware UTC datetime of to_micros's integer."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 # --------------------------------------------------------------------------- pure part
@@ -188,8 +203,11 @@ class AvailabilityInputs:
     buffer_before: timedelta
     buffer_after: timedelta
     staff: list[StaffInput]
-    busy: dict[uuid.UUID, list[Interval]] = field(default_factory=dict)
-    business_closed: list[Interval] = field(default_factory=list)
+    # Busy blocks as UTC microseconds since the epoch (see to_micros), not datetimes: the
+    # engine compares and steps through thousands of them, and integers are several times
+    # cheaper than aware datetimes; the loader reads them as integers straight from SQL.
+    busy: dict[uuid.UUID, list[MicroInterval]] = field(default_factory=dict)
+    business_closed: list[MicroInterval] = field(default_factory=list)
     # Active bookings per staff member per local day, for the "balanced" policy.
     bookings_per_day: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
 
@@ -222,20 +240,21 @@ def order_staff(
 
 
 def _first_free_or_all(
-    windows: Sequence[Interval],
-    blocks: Sequence[Interval],
+    windows: Sequence[MicroInterval],
+    blocks: Sequence[MicroInterval],
     cursor: int,
     *,
-    reach: timedelta,
-    buffer_before: timedelta,
-    step: timedelta,
-    duration: timedelta,
-    earliest: datetime,
-    latest: datetime,
-    found: list[datetime] | None,
+    reach: int,
+    buffer_before: int,
+    step: int,
+    duration: int,
+    earliest: int,
+    latest: int,
+    found: list[int] | None,
 ) -> tuple[int, bool]:
     """free_starts over unmerged blocks sorted by start, walking a cursor that only moves
     forward; with found None it stops at the first free start (all available_days needs).
+    Every value is an integer of UTC microseconds (to_micros).
 
     A block [s, e) rules out a start t when s < t + reach (reach = duration + buffer after)
     and t - buffer_before < e. The cursor skips blocks that end at or before t - buffer_before:
@@ -276,13 +295,16 @@ def _first_free_or_all(
 class _Plan:
     """What both compute_availability and available_days walk: per staff member, every
     busy block (bookings, their time off and the business's closures) sorted once by start
-    for the whole range, and each day's working windows."""
+    for the whole range, and each day's working windows, all in integer microseconds."""
 
     def __init__(self, inputs: AvailabilityInputs, now: datetime):
         self.inputs = inputs
-        self.earliest = now + inputs.min_notice
-        self.latest = now + inputs.max_advance
-        self.reach = inputs.duration + inputs.buffer_after
+        self.earliest = to_micros(now + inputs.min_notice)
+        self.latest = to_micros(now + inputs.max_advance)
+        self.duration = inputs.duration // _MICROSECOND
+        self.reach = (inputs.duration + inputs.buffer_after) // _MICROSECOND
+        self.buffer_before = inputs.buffer_before // _MICROSECOND
+        self.step = inputs.slot_interval // _MICROSECOND
         closed = inputs.business_closed
         start_of = _start_of
         self.blocks: dict[uuid.UUID, list[Interval]] = {}
@@ -293,23 +315,25 @@ class _Plan:
             self.blocks[member.id] = sorted([*own, *closed], key=start_of) if closed or own else []
         self.cursor = {member.id: 0 for member in inputs.staff}
 
-    def windows(self, day: date, member: StaffInput, opening: list[Interval]) -> list[Interval]:
-        if member.weekly_hours is None:
-            return opening
-        return intersect(local_windows(day, member.weekly_hours, self.inputs.timezone), opening)
+    def opening(self, day: date) -> list[Interval]:
+        return local_windows(day, self.inputs.business_hours, self.inputs.timezone)
 
-    def walk(self, member: StaffInput, windows: list[Interval], found: list[datetime] | None) -> bool:
-        inputs = self.inputs
+    def windows(self, day: date, member: StaffInput, opening: list[Interval]) -> list[MicroInterval]:
+        if member.weekly_hours is not None:
+            opening = intersect(local_windows(day, member.weekly_hours, self.inputs.timezone), opening)
+        return [(to_micros(start), to_micros(end)) for start, end in opening]
+
+    def walk(self, member: StaffInput, windows: list[MicroInterval], found: list[int] | None) -> bool:
         cursor, any_free = _first_free_or_all(
             windows, self.blocks[member.id], self.cursor[member.id],
-            reach=self.reach, buffer_before=inputs.buffer_before, step=inputs.slot_interval,
-            duration=inputs.duration, earliest=self.earliest, latest=self.latest, found=found,
+            reach=self.reach, buffer_before=self.buffer_before, step=self.step,
+            duration=self.duration, earliest=self.earliest, latest=self.latest, found=found,
         )
         self.cursor[member.id] = cursor
         return any_free
 
 
-def _start_of(interval: Interval) -> datetime:
+def _start_of(interval: MicroInterval) -> int:
     return interval[0]
 
 
@@ -337,29 +361,40 @@ def compute_availability(
     rng = rng or random.Random()
     tz = inputs.timezone
     plan = _Plan(inputs, now)
+    policy = inputs.assignment_policy
+    # Staff are walked in the fixed order, so each slot's list of candidates is already in
+    # that order: order_staff's answer for "fixed_order" and its starting point for the
+    # others, worked out here without a sort per slot where that gives the same tuple.
+    rank = inputs.fixed_rank
+    members = sorted(inputs.staff, key=lambda member: rank[member.id])
     days: dict[date, list[Slot]] = {}
     for day in _days(first_day, last_day):
-        opening = local_windows(day, inputs.business_hours, tz)
-        by_start: dict[datetime, list[uuid.UUID]] = defaultdict(list)
+        opening = plan.opening(day)
+        by_start: dict[int, list[uuid.UUID]] = defaultdict(list)
         if opening:
-            for member in inputs.staff:
+            for member in members:
                 windows = plan.windows(day, member, opening)
                 if not windows:
                     continue
-                found: list[datetime] = []
+                found: list[int] = []
                 plan.walk(member, windows, found)
                 for start in found:
                     by_start[start].append(member.id)
-        days[day] = [
-            Slot(
-                start=start,
-                end=start + inputs.duration,
-                staff_ids=order_staff(
-                    by_start[start], policy=inputs.assignment_policy, day=day, inputs=inputs, rng=rng
-                ),
-            )
-            for start in sorted(by_start)
-        ]
+        if policy == "balanced":
+            # sorted() is stable: fewest bookings that day first, ties in the fixed order.
+            load = {member.id: inputs.bookings_per_day.get((member.id, day), 0) for member in members}
+        slots = []
+        for start in sorted(by_start):
+            candidates = by_start[start]
+            if len(candidates) == 1 or policy not in ("random", "balanced"):
+                staff_ids = tuple(candidates)
+            elif policy == "balanced":
+                staff_ids = tuple(sorted(candidates, key=load.__getitem__))
+            else:
+                staff_ids = order_staff(candidates, policy=policy, day=day, inputs=inputs, rng=rng)
+            instant = from_micros(start)
+            slots.append(Slot(start=instant, end=instant + inputs.duration, staff_ids=staff_ids))
+        days[day] = slots
     return Availability(service_id=service_id, timezone=str(tz), days=days)
 
 
@@ -367,11 +402,10 @@ def compute_available_days(inputs: AvailabilityInputs, *, first_day: date, last_
     """The days of compute_availability that have a slot, without building the slots: each
     staff member's walk stops at their first free start of the day, and once one member
     is free the day is known free and the others are not asked."""
-    tz = inputs.timezone
     plan = _Plan(inputs, now)
     free: set[date] = set()
     for day in _days(first_day, last_day):
-        opening = local_windows(day, inputs.business_hours, tz)
+        opening = plan.opening(day)
         if not opening:
             continue
         for member in inputs.staff:
@@ -396,18 +430,37 @@ def _weekly(rows: Iterable[tuple[int, time, time]]) -> dict[int, list[tuple[time
     return dict(weekly)
 
 
-class _Raw(TypeDecorator):
-    """No result processing: the loader converts values itself, faster, in bulk."""
+class _epoch_micros(FunctionElement):
+    """SQL: a timestamp column as whole UTC microseconds since the epoch (a BIGINT), so the
+    loader's largest result needs no per-value parsing or time zone handling in Python."""
 
-    impl = String
-    cache_ok = True
+    type = BigInteger()
+    name = "epoch_micros"
+    inherit_cache = True
 
 
-def _instant(value) -> datetime:
-    """A UTC datetime from a raw column value: ISO text from SQLite, an aware datetime from psycopg."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")  # several times faster than .replace(tzinfo=)
-    return value.astimezone(UTC)
+@compiles(_epoch_micros)
+def _epoch_micros_postgresql(element, compiler, **kw):
+    # timestamptz: EXTRACT(EPOCH ...) is an exact numeric (PostgreSQL 14+) in UTC seconds.
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+
+
+@compiles(_epoch_micros, "sqlite")
+def _epoch_micros_sqlite(element, compiler, **kw):
+    # SQLite holds UTC as text, 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's storage format,
+    # 26 characters): whole seconds from unixepoch() (strftime('%s') before SQLite 3.38),
+    # plus the six digits of the fraction. Any other length (no fraction, or a shorter one
+    # written by hand) takes the slower road that right-pads the fraction to six digits.
+    column = compiler.process(element.clauses, **kw)
+    version = getattr(compiler.dialect.dbapi, "sqlite_version_info", (0,))
+    seconds = f"unixepoch({column})" if version >= (3, 38) else f"CAST(strftime('%s', {column}) AS INTEGER)"
+    fraction = f"substr({column}, 21)"
+    return (
+        f"({seconds} * 1000000 + CASE length({column})"
+        f" WHEN 26 THEN CAST(substr({column}, 21, 6) AS INTEGER)"
+        f" ELSE CAST({fraction} || substr('000000', length({fraction}) + 1) AS INTEGER) END)"
+    )
 
 
 def _local_day_starts(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[list[datetime], list[date]]:
@@ -462,15 +515,15 @@ _STAFF_HOURS_STATEMENT = select(_sh.staff_id, _sh.weekday, _sh.starts_at, _sh.en
 
 
 def _booking_statement(excluding: bool):
-    # The hot path: a month for many staff is thousands of rows. Columns are read raw
-    # (no per-value UUID/timezone type processing; the staff id as text, so grouping the
-    # rows compares strings, not uuid.UUID objects) and converted by _instant. Ordered by
+    # The hot path: a month for many staff is thousands of rows. The staff id is read as
+    # text (grouping the rows compares strings, not uuid.UUID objects) and the times as
+    # integer microseconds (no parsing, no time zones). Ordered by
     # staff and start, so each staff member's blocks arrive sorted (the index on
     # (staff_id, blocked_from) serves the order).
     statement = select(
-        type_coerce(cast(_bk.staff_id, String), _Raw()),
-        type_coerce(_bk.blocked_from, _Raw()),
-        type_coerce(_bk.blocked_until, _Raw()),
+        type_coerce(cast(_bk.staff_id, String), String),
+        _epoch_micros(_bk.blocked_from),
+        _epoch_micros(_bk.blocked_until),
     ).where(
         _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
         # hold_is_live(now), over the table's columns
@@ -535,9 +588,9 @@ def load_inputs(
     staff_ids = [row.id for row in staff_rows]
 
     hours_by_staff: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
-    busy: dict[uuid.UUID, list[Interval]] = {}
+    busy: dict[uuid.UUID, list[MicroInterval]] = {}
     per_day: dict[tuple[uuid.UUID, date], int] = {}
-    closed: list[Interval] = []
+    closed: list[MicroInterval] = []
     if staff_ids:
         for row in connection.execute(_STAFF_HOURS_STATEMENT, {"staff_ids": staff_ids}):
             hours_by_staff[row.staff_id].append((row.weekday, row.starts_at, row.ends_at))
@@ -549,19 +602,19 @@ def load_inputs(
             params["exclude"] = list(exclude_booking_ids)
         rows = connection.execute(_BOOKING_STATEMENTS[bool(exclude_booking_ids)], params).all()
         # Rows come grouped by staff and sorted by start: one list per staff member.
-        instant = _instant
         current_raw = None
-        blocks: list[Interval] = []
-        for raw_staff, raw_from, raw_until in rows:
+        blocks: list[MicroInterval] = []
+        for raw_staff, blocked_from, blocked_until in rows:
             if raw_staff != current_raw:
                 current_raw = raw_staff
                 blocks = busy.setdefault(staff_by_raw[raw_staff], [])
-            blocks.append((instant(raw_from), instant(raw_until)))
+            blocks.append((blocked_from, blocked_until))
 
         # Active bookings per staff member per local day (for the "balanced" policy), by
         # binary search in each member's sorted starts.
         day_starts, days = _local_day_starts(first_day, last_day, tz)
         day_starts.append(local_day_bounds(last_day, tz)[1])
+        day_starts = [to_micros(start) for start in day_starts]
         for member, member_blocks in busy.items():
             starts = [start for start, _ in member_blocks]
             below = bisect_left(starts, day_starts[0])
@@ -574,10 +627,11 @@ def load_inputs(
         for row in connection.execute(_TIME_OFF_STATEMENT, {
             "business_id": business.id, "staff_ids": staff_ids, "range_start": range_start, "range_end": range_end,
         }):
+            block = (to_micros(row.starts_at), to_micros(row.ends_at))
             if row.staff_id is None:
-                closed.append((row.starts_at, row.ends_at))
+                closed.append(block)
             else:
-                busy.setdefault(row.staff_id, []).append((row.starts_at, row.ends_at))
+                busy.setdefault(row.staff_id, []).append(block)
 
     return AvailabilityInputs(
         timezone=tz,
