@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 
 from flask import Response, abort, make_response, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
@@ -72,6 +72,13 @@ def _staff_for(service: Service) -> list[Staff]:
     ))
 
 
+# Built once with bind parameters (building a SELECT costs more than running it).
+_STAFF_FOR_SERVICE = select(Staff).where(
+    Staff.id == bindparam("staff_id"), Staff.business_id == bindparam("business_id"), Staff.is_active.is_(True),
+    Staff.deleted_at.is_(None), Staff.services.any(Service.id == bindparam("service_id")),
+)
+
+
 def _who(service: Service, who: str) -> Staff | None:
     """None for "anyone available"; a staff member who performs the service; else 404."""
     if who == ANYONE:
@@ -83,10 +90,7 @@ def _who(service: Service, who: str) -> Staff | None:
     # One row by its key, with the same conditions as the staff step's list (a person of
     # this business, active, not deleted, who performs the service), not the whole list.
     member = db.session.scalars(
-        select(Staff).where(
-            Staff.id == wanted, Staff.business_id == service.business_id, Staff.is_active.is_(True),
-            Staff.deleted_at.is_(None), Staff.services.any(Service.id == service.id),
-        )
+        _STAFF_FOR_SERVICE, {"staff_id": wanted, "business_id": service.business_id, "service_id": service.id},
     ).one_or_none()
     if member is None:
         abort(404)
