@@ -4,8 +4,12 @@
     python bench/availability.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_db
 
 For 1, 10 and 50 staff with 0, 20 and 100 bookings per staff member per day, it prints the
-median time to compute one day and one 31-day month of slots for a 30-minute service
-with "anyone" (every staff member considered). Bookings are written straight to the table
+median time to compute one day for one staff member, one day and one 31-day month of slots
+for a 30-minute service with "anyone" (every staff member considered), and the month's
+available_days (the calendar's "which days have any free time"); and, as the run's
+yardstick, a `SELECT 1` round trip through the same session, since absolute figures move
+with the machine's load. `--curve` adds the month's cost as staff and bookings grow;
+`--cases 10x20,50x100` limits the matrix. Bookings are written straight to the table
 (the benchmark measures reading, not booking); the schema comes from the migrations.
 """
 from __future__ import annotations
@@ -23,10 +27,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from bookingapp import create_app  # noqa: E402
-from bookingapp.domain.availability import find_availability  # noqa: E402
+from bookingapp.domain.availability import available_days, find_availability  # noqa: E402
 from bookingapp.extensions import db  # noqa: E402
 from bookingapp.models import Booking, Business, BusinessHours, Service, Staff, staff_services  # noqa: E402
 
@@ -82,44 +86,87 @@ def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, S
     return business, service
 
 
-def median_ms(fn) -> float:
+def median_ms(fn, repeats: int = REPEATS) -> float:
     fn()  # warm caches (statement compilation), as a running server would be
     samples = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         started = clock.perf_counter()
         fn()
         samples.append((clock.perf_counter() - started) * 1000)
     return statistics.median(samples)
 
 
+def select_one_ms() -> float:
+    """The cheapest round trip through the same session: the run's yardstick, since the
+    absolute figures move with the machine's load."""
+    return median_ms(lambda: db.session.execute(text("SELECT 1")).scalar(), repeats=51)
+
+
+def parse_cases(raw: str | None) -> list[tuple[int, int]]:
+    if not raw:
+        return [(staff, bookings) for staff in STAFF_COUNTS for bookings in BOOKING_COUNTS]
+    return [tuple(int(n) for n in case.split("x")) for case in raw.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="an EMPTY database to use (default: a temporary SQLite file)")
+    parser.add_argument("--cases", help="STAFFxBOOKINGS,... (default: every pair of 1, 10, 50 staff and 0, 20, 100 bookings)")
+    parser.add_argument("--curve", action="store_true",
+                        help="also the month's cost for 1-50 staff at 20 bookings and 0-100 bookings at 10 staff")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     now = datetime.combine(FIRST_DAY, time(0), tzinfo=timezone.utc) - timedelta(days=1)
+    day = FIRST_DAY + timedelta(days=2)
+    last = FIRST_DAY + timedelta(days=DAYS - 1)
     with app.app_context():
         upgrade(revision="heads")
         dialect = db.engine.dialect.name
         print(f"database: {dialect}; service 30 min, slot grid 15 min, hours 08:00-20:00, median of {REPEATS}")
+        print(f"load average at start: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+        yardstick = select_one_ms()
+        print(f"SELECT 1 round trip (the yardstick, median of 51): {yardstick * 1000:.0f} us")
         print()
-        print("| staff | bookings/staff/day | one day (ms) | 31-day month (ms) | slots in month |")
-        print("|---:|---:|---:|---:|---:|")
-        for staff_count in STAFF_COUNTS:
-            for bookings in BOOKING_COUNTS:
+        print("| staff | bookings/staff/day | one staff, one day (ms) | anyone, one day (ms) | anyone, 31-day month (ms) "
+              "| available_days, month (ms) | month / SELECT 1 | slots in month | free days |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for staff_count, bookings in parse_cases(args.cases):
+            business, service = build(db.session, staff_count, bookings)
+            one = db.session.scalars(select(Staff.id).where(Staff.business_id == business.id).limit(1)).one()
+            one_ms = median_ms(lambda: find_availability(db.session, business, service, day, now=now, staff_id=one))
+            day_ms = median_ms(lambda: find_availability(db.session, business, service, day, now=now))
+            month = {}
+
+            def run_month():
+                month["result"] = find_availability(db.session, business, service, FIRST_DAY, last, now=now)
+
+            def run_days():
+                month["days"] = available_days(db.session, business, service, FIRST_DAY, last, now=now)
+
+            month_ms = median_ms(run_month)
+            days_ms = median_ms(run_days)
+            print(f"| {staff_count} | {bookings} | {one_ms:.2f} | {day_ms:.2f} | {month_ms:.1f} | {days_ms:.1f} "
+                  f"| {month_ms / yardstick:.0f} | {len(month['result'].slots)} | {len(month['days'])} |", flush=True)
+            db.session.commit()
+        if args.curve:
+            print()
+            print("Cost curve, 31-day month, anyone (busy blocks = staff x bookings/day x 31):")
+            print()
+            print("| staff | bookings/staff/day | busy blocks | month (ms) | available_days (ms) | month, us per block |")
+            print("|---:|---:|---:|---:|---:|---:|")
+            for staff_count, bookings in [(1, 20), (5, 20), (10, 20), (25, 20), (50, 20),
+                                          (10, 10), (10, 50), (10, 100), (50, 50), (50, 100)]:
                 business, service = build(db.session, staff_count, bookings)
-                day_ms = median_ms(lambda: find_availability(db.session, business, service, FIRST_DAY + timedelta(days=2), now=now))
-                month = {}
-
-                def run_month():
-                    month["result"] = find_availability(
-                        db.session, business, service, FIRST_DAY, FIRST_DAY + timedelta(days=DAYS - 1), now=now
-                    )
-
-                month_ms = median_ms(run_month)
-                print(f"| {staff_count} | {bookings} | {day_ms:.2f} | {month_ms:.1f} | {len(month['result'].slots)} |", flush=True)
+                blocks = staff_count * bookings * DAYS
+                month_ms = median_ms(lambda: find_availability(db.session, business, service, FIRST_DAY, last, now=now))
+                days_ms = median_ms(lambda: available_days(db.session, business, service, FIRST_DAY, last, now=now))
+                per_block = f"{month_ms * 1000 / blocks:.2f}" if blocks else "-"
+                print(f"| {staff_count} | {bookings} | {blocks} | {month_ms:.1f} | {days_ms:.1f} | {per_block} |", flush=True)
                 db.session.commit()
+        print()
+        print(f"SELECT 1 round trip at the end: {select_one_ms() * 1000:.0f} us; "
+              f"load average: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 
 
 if __name__ == "__main__":
