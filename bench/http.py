@@ -400,8 +400,8 @@ def report(args, wrk, workloads, results) -> None:
           f"load average after the run: {' '.join(load)}")
     for workload in workloads:
         print()
-        print(f"{workload['staff']} staff x {BOOKINGS_PER_DAY} bookings/day (on every day of the "
-              f"{'month' if args.bookings_on == 'month' else 'measured day only'}), day {workload['day']}")
+        booked = "every day of the month" if args.bookings_on == "month" else "the measured day only"
+        print(f"{workload['staff']} staff x {BOOKINGS_PER_DAY} bookings/day (on {booked}), day {workload['day']}")
         print()
         print("| endpoint | requests/s | p50 (ms, median of rounds) | p99 (ms, worst round) | share of /healthz | non-2xx |")
         print("|---|---:|---:|---:|---:|---:|")
