@@ -44,6 +44,10 @@ def local_day(start: datetime, business: Business) -> str | None:
         return None
 
 
+def _same_month(day: date, first_of_month: date) -> bool:
+    return (day.year, day.month) == (first_of_month.year, first_of_month.month)
+
+
 def calendar_weeks(first_of_month: date, free: set[date], chosen: date | None) -> list[list[tuple | None]]:
     """The month's weeks (Monday first) for the template, one cell per day: None for a day
     of the next or previous month, else (day of the month, ISO date, spoken label, has
@@ -67,13 +71,19 @@ def slot_buttons(slots, tz: str) -> list[tuple[str, str]]:
 
 def time_context(
     business: Business, service: Service, staff: Staff | None, *, now: datetime,
-    month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (),
+    month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (), with_calendar: bool = True,
 ) -> dict:
     """The month calendar (days with no free slot disabled) and one day's free slots.
 
     The calendar only needs to know which days have any free time, so it asks the engine's
     cheap `available_days`; only the chosen day's slots are computed in full (one day,
-    not the whole month). Both answers come from the same transaction's reads."""
+    not the whole month). Both answers come from the same transaction's reads.
+
+    `with_calendar=False` is for the slots partial alone (a day clicked in the calendar):
+    when the day asked for lies in the month shown, that day is the answer whether or not
+    it has free time, so the month is not computed at all and `weeks` and `free_days` are
+    None. Otherwise (no day, or one outside the month) the month decides the day, as for
+    the whole page."""
     tz = ZoneInfo(business.timezone)
     today = now.astimezone(tz).date()
     horizon = today + timedelta(days=business.max_advance_days)
@@ -92,14 +102,22 @@ def time_context(
             db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
         )
 
+    if not with_calendar and chosen_day is not None and _same_month(chosen_day, first_of_month):
+        slots = find_availability(
+            db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+        ).days.get(chosen_day, [])
+        return dict(
+            month=first_of_month, weeks=None, free_days=None, day=chosen_day, slots=slots,
+            slot_buttons=slot_buttons(slots, business.timezone), today=today, tz=business.timezone,
+        )
+
     free = days_with_slots(first_of_month)
     if not free and month is None and chosen_day is None and first_of_month < horizon.replace(day=1):
         # Nothing left this month: open the calendar on the next one rather than a blank page.
         nxt = (first_of_month + timedelta(days=32)).replace(day=1)
         free, first_of_month = days_with_slots(nxt), nxt
     if chosen_day is None or chosen_day not in free:
-        in_month = chosen_day is not None and (chosen_day.year, chosen_day.month) == (first_of_month.year, first_of_month.month)
-        if not in_month:
+        if chosen_day is None or not _same_month(chosen_day, first_of_month):
             chosen_day = min(free) if free else None
     slots = []
     if chosen_day is not None and chosen_day in free:

@@ -143,15 +143,17 @@ def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
 
 
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
+    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     context = time_context(
         business, service, staff, now=clock.now(),
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
+        # The slots partial (a day clicked) draws no calendar: the month need not be computed.
+        with_calendar=not partial_slots,
     )
     if notice is None and request.args.get("notice") in TIME_NOTICES:
         notice = request.args["notice"]
     refunded = _refunded_on(business, request.args.get("ref")) if notice and notice.startswith("refunded_") else None
-    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     return render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
         business=business, service=service, staff=staff, who=who, step=3, notice=notice, refunded=refunded,

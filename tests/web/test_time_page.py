@@ -175,6 +175,37 @@ def test_a_chosen_day_without_free_time_shows_the_month_and_no_times(client, stu
     assert buttons(page.text) == [] and "2026-03-11" in free_days(page.text)
 
 
+def slots_section(page_text: str) -> str:
+    """The #slots section, whitespace folded and the CSRF token (new per render) blanked."""
+    section = re.search(r'<section id="slots".*?</section>', page_text, re.S).group(0)
+    section = re.sub(r'(name="csrf_token" type="hidden" value=")[^"]+', r"\1", section)
+    return re.sub(r"\s+", " ", section)
+
+
+@pytest.mark.parametrize("query", [
+    "?month=2026-03&day=2026-03-12",  # a free day of the month shown
+    "?month=2026-03&day=2026-03-10",  # the day off: no times
+    "?month=2026-03&day=2026-03-01",  # past
+    "?day=2026-03-29",  # a Sunday (closed), the month taken from the day
+    "?month=2026-04&day=2026-03-12",  # a day outside the month shown: the month's first free day instead
+    "?month=2026-04",  # no day: the month's first free day
+    "?day=not-a-day",
+])
+def test_the_slots_partial_is_exactly_the_full_page_slots_section(client, studio, query):
+    page = client.get(studio["base"] + query)
+    partial = client.get(studio["base"] + query, headers={**HX, "HX-Target": "slots"})
+    assert page.status_code == partial.status_code == 200
+    assert partial.text.lstrip().startswith('<section id="slots"') and "<table" not in partial.text
+    assert slots_section(partial.text) == slots_section(page.text)
+
+
+def test_a_day_clicked_in_the_calendar_does_not_compute_the_month(client, studio):
+    url = f"{studio['base']}?month=2026-03&day=2026-03-12"
+    whole_page = statements_for(client, url)
+    day_only = statements_for(client, url, {**HX, "HX-Target": "slots"})
+    assert day_only < whole_page
+
+
 def test_reschedule_calendar_stays_on_the_manage_link_and_offers_the_booking_own_time(client, session, shop):
     _, manage = book_at_venue(client, shop, hour=10)
     tomorrow = tomorrow_at(shop["business"], 10).date()
