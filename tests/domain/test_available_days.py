@@ -248,3 +248,26 @@ def test_the_fast_engine_gives_the_reference_engines_slots_and_days(seed):
     assert compute_available_days(inputs, first_day=first_day, last_day=last_day, now=now) == {
         day for day, slots in expected.items() if slots
     }
+
+
+@pytest.mark.parametrize("ends_after_ten,ten_is_free", [
+    (timedelta(0), True), (timedelta(microseconds=1), False), (timedelta(seconds=-1), True), (timedelta(milliseconds=500), False),
+])
+def test_a_booking_ending_a_microsecond_past_a_slot_still_takes_it(
+    session, make_business, make_service, make_staff, make_customer, ends_after_ten, ten_is_free,
+):
+    """The loader reads times as integer microseconds (computed by PostgreSQL, parsed from
+    SQLite's text): nothing is rounded to the second on the way."""
+    business = make_business(hours={MONDAY.weekday(): [(time(9), time(11))]}, slot_interval_minutes=60)
+    service = make_service(business, duration_minutes=60)
+    alice = make_staff(business, [service])
+    start, end = at(MONDAY, 9), at(MONDAY, 10) + ends_after_ten
+    session.add(Booking(
+        business_id=business.id, booking_number="BK-MICRO0001", service_id=service.id, staff_id=alice.id,
+        customer_id=make_customer(business).id, starts_at=start, ends_at=end, blocked_from=start, blocked_until=end,
+        status="confirmed", source="api", custom_fields={}, price_cents=0, deposit_cents=0, currency="GBP",
+    ))
+    session.commit()
+    slots = find_availability(session, business, service, MONDAY, now=before()).slots
+    assert [slot.start for slot in slots] == ([at(MONDAY, 10)] if ten_is_free else [])
+    assert available_days(session, business, service, MONDAY, MONDAY, now=before()) == ({MONDAY} if ten_is_free else set())
