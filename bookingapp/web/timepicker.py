@@ -7,10 +7,11 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bookingapp.domain.availability import find_availability, local_date_of
+from bookingapp.domain.availability import available_days, find_availability, local_date_of
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Business, Service, Staff
+from bookingapp.web.rendering import local_filter, utc_iso_filter
 
 
 def _parse_month(raw: str | None, fallback: date) -> date:
@@ -43,12 +44,46 @@ def local_day(start: datetime, business: Business) -> str | None:
         return None
 
 
+def _same_month(day: date, first_of_month: date) -> bool:
+    return (day.year, day.month) == (first_of_month.year, first_of_month.month)
+
+
+def calendar_weeks(first_of_month: date, free: set[date], chosen: date | None) -> list[list[tuple | None]]:
+    """The month's weeks (Monday first) for the template, one cell per day: None for a day
+    of the next or previous month, else (day of the month, ISO date, spoken label, has
+    free time, is the chosen day). Worked out here rather than by attribute lookups and
+    method calls in Jinja, which cost several times more per cell."""
+    return [
+        [
+            (d.day, d.isoformat(), d.strftime("%A %d %B"), d in free, d == chosen) if d.month == first_of_month.month else None
+            for d in week
+        ]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)
+    ]
+
+
+def slot_buttons(slots, tz: str) -> list[tuple[str, str]]:
+    """(value, label) of each time's button: the start in UTC, as the POST sends it back,
+    and the local wall-clock time the customer reads (the templates' own filters, called
+    here once per slot rather than through Jinja)."""
+    return [(utc_iso_filter(slot.start), local_filter(slot.start, tz)) for slot in slots]
+
+
 def time_context(
     business: Business, service: Service, staff: Staff | None, *, now: datetime,
-    month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (),
+    month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (), with_calendar: bool = True,
 ) -> dict:
-    """The month calendar (days with no free slot disabled) and one day's free slots,
-    all from one call to the availability engine."""
+    """The month calendar (days with no free slot disabled) and one day's free slots.
+
+    The calendar only needs to know which days have any free time, so it asks the engine's
+    cheap `available_days`; only the chosen day's slots are computed in full (one day,
+    not the whole month). Both answers come from the same transaction's reads.
+
+    `with_calendar=False` is for the slots partial alone (a day clicked in the calendar):
+    when the day asked for lies in the month shown, that day is the answer whether or not
+    it has free time, so the month is not computed at all and `weeks` and `free_days` are
+    None. Otherwise (no day, or one outside the month) the month decides the day, as for
+    the whole page."""
     tz = ZoneInfo(business.timezone)
     today = now.astimezone(tz).date()
     horizon = today + timedelta(days=business.max_advance_days)
@@ -56,17 +91,25 @@ def time_context(
     first_of_month = _parse_month(month, chosen_day or today)
     first_of_month = max(first_of_month, today.replace(day=1))
     first_of_month = min(first_of_month, horizon.replace(day=1))
+    staff_id = staff.id if staff else None
 
-    def days_with_slots(first_of: date):
+    def days_with_slots(first_of: date) -> set[date]:
         last_of = first_of.replace(day=calendar.monthrange(first_of.year, first_of.month)[1])
         first, last = max(first_of, today), min(last_of, horizon)
         if first > last:
-            return {}
-        availability = find_availability(
-            db.session, business, service, first, last, now=now,
-            staff_id=staff.id if staff else None, exclude_booking_ids=exclude,
+            return set()
+        return available_days(
+            db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
         )
-        return {d: slots for d, slots in availability.days.items() if slots}
+
+    if not with_calendar and chosen_day is not None and _same_month(chosen_day, first_of_month):
+        slots = find_availability(
+            db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+        ).days.get(chosen_day, [])
+        return dict(
+            month=first_of_month, weeks=None, free_days=None, day=chosen_day, slots=slots,
+            slot_buttons=slot_buttons(slots, business.timezone), today=today, tz=business.timezone,
+        )
 
     free = days_with_slots(first_of_month)
     if not free and month is None and chosen_day is None and first_of_month < horizon.replace(day=1):
@@ -74,15 +117,19 @@ def time_context(
         nxt = (first_of_month + timedelta(days=32)).replace(day=1)
         free, first_of_month = days_with_slots(nxt), nxt
     if chosen_day is None or chosen_day not in free:
-        in_month = chosen_day is not None and (chosen_day.year, chosen_day.month) == (first_of_month.year, first_of_month.month)
-        if not in_month:
+        if chosen_day is None or not _same_month(chosen_day, first_of_month):
             chosen_day = min(free) if free else None
-    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)
+    slots = []
+    if chosen_day is not None and chosen_day in free:
+        # A day the calendar shows as free: its times, computed for that day alone.
+        slots = find_availability(
+            db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+        ).days.get(chosen_day, [])
     prev_month = (first_of_month - timedelta(days=1)).replace(day=1)
     next_month = (first_of_month + timedelta(days=32)).replace(day=1)
     return dict(
-        month=first_of_month, weeks=weeks, free_days=set(free), day=chosen_day,
-        slots=free.get(chosen_day, []) if chosen_day else [],
+        month=first_of_month, weeks=calendar_weeks(first_of_month, free, chosen_day), free_days=free,
+        day=chosen_day, slots=slots, slot_buttons=slot_buttons(slots, business.timezone),
         prev_month=prev_month if prev_month >= today.replace(day=1) else None,
         next_month=next_month if next_month <= horizon else None,
         today=today, tz=business.timezone,

@@ -19,7 +19,7 @@ import uuid
 from datetime import datetime
 
 from flask import Response, abort, make_response, request, url_for
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
@@ -72,6 +72,13 @@ def _staff_for(service: Service) -> list[Staff]:
     ))
 
 
+# Built once with bind parameters (building a SELECT costs more than running it).
+_STAFF_FOR_SERVICE = select(Staff).where(
+    Staff.id == bindparam("staff_id"), Staff.business_id == bindparam("business_id"), Staff.is_active.is_(True),
+    Staff.deleted_at.is_(None), Staff.services.any(Service.id == bindparam("service_id")),
+)
+
+
 def _who(service: Service, who: str) -> Staff | None:
     """None for "anyone available"; a staff member who performs the service; else 404."""
     if who == ANYONE:
@@ -80,10 +87,14 @@ def _who(service: Service, who: str) -> Staff | None:
         wanted = uuid.UUID(who)
     except ValueError:
         abort(404)
-    for member in _staff_for(service):
-        if member.id == wanted:
-            return member
-    abort(404)
+    # One row by its key, with the same conditions as the staff step's list (a person of
+    # this business, active, not deleted, who performs the service), not the whole list.
+    member = db.session.scalars(
+        _STAFF_FOR_SERVICE, {"staff_id": wanted, "business_id": service.business_id, "service_id": service.id},
+    ).one_or_none()
+    if member is None:
+        abort(404)
+    return member
 
 
 def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
@@ -132,15 +143,17 @@ def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
 
 
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
+    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     context = time_context(
         business, service, staff, now=clock.now(),
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
+        # The slots partial (a day clicked) draws no calendar: the month need not be computed.
+        with_calendar=not partial_slots,
     )
     if notice is None and request.args.get("notice") in TIME_NOTICES:
         notice = request.args["notice"]
     refunded = _refunded_on(business, request.args.get("ref")) if notice and notice.startswith("refunded_") else None
-    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     return render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
         business=business, service=service, staff=staff, who=who, step=3, notice=notice, refunded=refunded,
