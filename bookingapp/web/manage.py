@@ -124,12 +124,14 @@ def reschedule(slug: str, token: str):
                 notice, status = "just_taken", 409
             except DomainError as error:
                 notice, status = error.message, 422
-    context = time_context(business, service, staff, now=clock.now(), month=month, day=day, exclude=(booking.id,))
+    # A day clicked in the calendar (the slots partial) computes that day alone, as in the wizard.
+    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial() and request.method == "GET"
+    context = time_context(business, service, staff, now=clock.now(), month=month, day=day, exclude=(booking.id,),
+                           with_calendar=not partial_slots)
 
     def time_url(**params):
         return url_for("web.reschedule", slug=business.slug, token=token, **params)
 
-    partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial() and request.method == "GET"
     return render(
         "slots" if partial_slots else "time", status=status, push_url=here if request.method == "POST" else None,
         business=business, service=service, staff=staff, who=str(staff.id), step=3, notice=notice,
