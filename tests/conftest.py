@@ -190,3 +190,23 @@ def salon(make_business, make_service, make_staff):
     alice = make_staff(business, [service], name="Alice", sort_order=0)
     bob = make_staff(business, [service], name="Bob", sort_order=1)
     return business, service, alice, bob
+
+
+@pytest.fixture
+def redis_storage():
+    """The machine's Redis as rate-limit storage (`redis://...` URL) with a key prefix of this
+    test's own, so its counts are apart from anything else using that Redis; the keys are
+    removed afterwards."""
+    import uuid as _uuid
+
+    redis = pytest.importorskip("redis")
+    storage = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(storage, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    prefix = f"test-{_uuid.uuid4().hex}"
+    yield storage, prefix
+    client = redis.Redis.from_url(storage)
+    for stale in client.scan_iter(f"*{prefix}*"):
+        client.delete(stale)

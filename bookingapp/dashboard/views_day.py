@@ -19,7 +19,7 @@ from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, no
 from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.dashboard.panels import panel_extras
 from bookingapp.domain import booking as booking_ops
-from bookingapp.domain import cancellation
+from bookingapp.domain import cancellation, test_mode
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.customers import find_or_create_customer
@@ -72,8 +72,9 @@ def _parse_day(raw: str | None, business) -> date:
 def _own_booking(booking_id: uuid.UUID) -> Booking:
     booking = db.session.get(Booking, booking_id)
     # A test booking (made with a test API key) belongs to the integrator's sandbox: the
-    # dashboard shows live bookings only, here as in the day view, clients and analytics.
-    if booking is None or booking.business_id != current_user.business_id or booking.is_test:
+    # dashboard sees what a live key sees, here as in the day view, clients and analytics.
+    if (booking is None or booking.business_id != current_user.business_id
+            or not test_mode.booking_visible_to(booking, test_mode.LIVE)):
         abort(404)
     if not sees_everyone(current_user.role) and booking.staff_id != current_user.staff_id:
         abort(403)

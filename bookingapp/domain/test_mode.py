@@ -13,8 +13,8 @@ hold/reserve/create_booking take `test=True`, and a reschedule keeps the flag). 
   staff member, or cancel the test booking, to free the time.
 * Their payments go through the sandbox provider whatever the business has configured
   (domain.payments.providers.provider_for_booking).
-* A test key may read the catalog and make, move and cancel test bookings, but it may not
-  change live configuration (services, staff, products, business settings, webhooks,
+* A test key may read the catalog, make, move and cancel test bookings and reply to their
+  reviews, but it may not change live configuration (services, staff, products, business settings, webhooks,
   custom fields, promotions): `ensure_may_change_settings(mode)` says so with a 403.
 
 Free of Flask: the API passes the key's mode ("live" or "test").

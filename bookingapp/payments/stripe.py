@@ -147,8 +147,9 @@ class StripeProvider:
         return Refund(id=refund.id, status=getattr(refund, "status", None) or "pending", amount=refund.amount)
 
 
-def verify_event(payload: bytes, signature_header: str | None, secret: str, *, tolerance: int = 300):
-    """Check a webhook's Stripe-Signature against the secret and return the event.
+def verify_signature(payload: bytes, signature_header: str | None, secret: str, *, tolerance: int = 300) -> None:
+    """Check a webhook's Stripe-Signature against the secret, before the body is read as
+    an event (provider_events.read_event does that, refusing what can never be used).
     Raises stripe.SignatureVerificationError (bad, stale or missing signature) or
-    ValueError (a body that is not an event)."""
-    return stripe.Webhook.construct_event(payload, signature_header, secret, tolerance=tolerance)
+    ValueError (a body that is not UTF-8: no signature can be checked over it)."""
+    stripe.WebhookSignature.verify_header(payload, signature_header, secret, tolerance=tolerance)

@@ -31,6 +31,7 @@ from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
 from bookingapp.payments import current_provider, provider_name
 from bookingapp.payments.base import ProviderRejected, ProviderUnavailable
+from bookingapp.payments.stripe import verify_signature
 from bookingapp.payments.sandbox import (
     CardError, SandboxProvider, cancel_redirect, check_card_form, new_event_id, success_redirect, try_card,
 )
@@ -247,8 +248,7 @@ def stripe_webhook():
         return jsonify(error="STRIPE_WEBHOOK_SECRET is not configured"), 503
     payload = request.get_data()
     try:
-        stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature"), secret,
-                                              tolerance=SIGNATURE_TOLERANCE)
+        verify_signature(payload, request.headers.get("Stripe-Signature"), secret, tolerance=SIGNATURE_TOLERANCE)
     except stripe.SignatureVerificationError:
         return jsonify(error="invalid signature"), 400
     except ValueError:  # not UTF-8: no signature can be checked over it

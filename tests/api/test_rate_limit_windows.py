@@ -160,21 +160,6 @@ def test_the_outage_warning_is_allowed_once_a_minute():
     assert log.due(1100.0) is False
 
 
-@pytest.fixture
-def redis_storage():
-    redis = pytest.importorskip("redis")
-    storage = "redis://127.0.0.1:6379/14"
-    try:
-        redis.Redis.from_url(storage, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    prefix = f"test-windows-{uuid.uuid4().hex}"
-    yield storage, prefix
-    client = redis.Redis.from_url(storage)
-    for stale in client.scan_iter(f"*{prefix}*"):
-        client.delete(stale)
-
-
 def test_with_redis_every_window_is_counted_there_and_shared_by_two_apps(make_app, salon, make_key, redis_storage):
     import redis
 
