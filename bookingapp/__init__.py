@@ -64,7 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     api.init_app(app)
 
-    app.before_request(_refuse_nul_in_forms)
+    app.before_request(_refuse_bad_text)
 
     from bookingapp.cli import register_commands
 
@@ -72,7 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def _refuse_nul_in_forms():
+def _refuse_bad_text():
     """Unacceptable text (a NUL, a lone surrogate, see bookingapp/textguard.py) in the path
     is a 404 and in a form or query field a 400 naming the field, on every HTML door; the
     database never sees it. The API answers in its own envelope (api/params.py)."""

@@ -16,7 +16,7 @@ def init_app(app) -> None:
     from bookingapp.api.views import answer_options, test_keys_change_only_bookings
     from bookingapp.api.auth import authenticate, install_limits, rate_limit_headers
     from bookingapp.api.errors import install
-    from bookingapp.api.params import refuse_nul_in_query
+    from bookingapp.api.params import refuse_bad_text
     from bookingapp.extensions import csrf, db, limiter
 
     if not getattr(bp, "_api_installed", False):
@@ -25,7 +25,7 @@ def init_app(app) -> None:
         bp.before_request(answer_options)
         bp.before_request(authenticate)
         bp.before_request(test_keys_change_only_bookings)
-        bp.before_request(refuse_nul_in_query)
+        bp.before_request(refuse_bad_text)
         install_limits(bp, limiter)
         bp._api_installed = True
     csrf.exempt(bp)

@@ -10,7 +10,7 @@ from bookingapp.api.errors import ApiError, bad_request
 from bookingapp.textguard import find_bad_text
 
 
-def refuse_nul_in_query() -> None:
+def refuse_bad_text() -> None:
     """Before every API request: unacceptable text (bookingapp/textguard.py) in the path is
     a 404 and in a query parameter a 400 naming it, before anything reaches the database."""
     if find_bad_text([("path", request.path)]):

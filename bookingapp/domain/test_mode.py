@@ -74,3 +74,14 @@ def ensure_may_change_settings(mode: str | None) -> None:
     them write would let a sandbox change the real shop."""
     if is_test_mode(mode):
         raise Forbidden(SETTINGS_MESSAGE, details={"key_mode": TEST})
+
+
+# What a test key may change: its own test bookings and the replies to their reviews
+# (the lookups by id keep it to test data). Everything else is the live shop's settings.
+TEST_KEY_WRITABLE = ("bookings", "reviews")
+
+
+def ensure_may_write(mode: str | None, resource: str) -> None:
+    """Forbidden (403) when a test key writes to anything but TEST_KEY_WRITABLE."""
+    if resource not in TEST_KEY_WRITABLE:
+        ensure_may_change_settings(mode)

@@ -89,6 +89,15 @@ def test_test_keys_may_not_change_live_settings_and_live_keys_may():
     assert raised.value.param is None
 
 
+def test_test_keys_write_only_bookings_and_review_replies():
+    for resource in ("bookings", "reviews"):
+        test_mode.ensure_may_write("test", resource)
+    for resource in ("services", "staff", "products", "business", "webhooks"):
+        test_mode.ensure_may_write("live", resource)
+        with pytest.raises(test_mode.Forbidden):
+            test_mode.ensure_may_write("test", resource)
+
+
 def test_a_test_booking_pays_and_is_refunded_in_the_sandbox_even_with_stripe_configured(request, session, salon):
     business, service, alice, bob = salon
     # The sandbox made for the test booking reads the one clock (its pages' expiry).
