@@ -8,6 +8,7 @@ from bookingapp.models.business import Business, BusinessHours
 from bookingapp.models.catalog import Product, Service, ServiceCategory
 from bookingapp.models.customer import Customer
 from bookingapp.models.custom_field import CUSTOM_FIELD_TYPES, CustomFieldDefinition
+from bookingapp.models.message import MESSAGE_STATUSES, Message
 from bookingapp.models.outbox import OutboxEvent
 from bookingapp.models.payment import Payment, Promotion, PromotionRedemption, SandboxCheckoutSession, StripeEvent
 from bookingapp.models.review import Review
@@ -19,5 +20,5 @@ __all__ = [
     "staff_services",
     "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
     "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
-    "CUSTOM_FIELD_TYPES", "CustomFieldDefinition",
+    "CUSTOM_FIELD_TYPES", "CustomFieldDefinition", "MESSAGE_STATUSES", "Message",
 ]

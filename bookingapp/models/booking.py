@@ -82,6 +82,15 @@ class Booking(IdMixin, TimestampMixin, Base):
     # and paid through the sandbox whatever the business's provider (domain.test_mode). It
     # still holds its staff member's time, so the no-overlap rule counts it like any other.
     is_test: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # The calendar event this booking is (RFC 5545 UID and SEQUENCE): a reschedule's
+    # replacement keeps the UID and counts one more, so a calendar that imported the first
+    # .ics moves its event instead of keeping a second one. NULL on rows made before
+    # migration 0010, read as "<id>@bookingapp" (domain.ics.calendar_uid).
+    calendar_uid: Mapped[Optional[str]] = mapped_column(String(120))
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Held or reserved with skip_notifications: when it is booked (by the integrator, or by a
+    # payment), the customer is not sent the confirmation; its later changes notify as usual.
+    confirmation_silent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     service: Mapped[Service] = relationship()
     staff: Mapped[Staff] = relationship()

@@ -5,7 +5,7 @@ import uuid
 from datetime import time
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from bookingapp.domain.money import validate_currency
@@ -13,6 +13,9 @@ from bookingapp.models.base import Base, IdMixin, TimestampMixin
 
 ASSIGNMENT_POLICIES = ("balanced", "random", "fixed_order")
 DEPOSIT_POLICIES = ("service_deposit", "full_prepayment", "none")
+
+
+DEFAULT_REMINDER_STEP = {"hours_before": 24, "email": True, "sms": False}
 
 
 class Business(IdMixin, TimestampMixin, Base):
@@ -64,6 +67,16 @@ class Business(IdMixin, TimestampMixin, Base):
     # no-show wait for the start itself.
     early_start_minutes: Mapped[int] = mapped_column(default=30, server_default="30")
     assignment_policy: Mapped[str] = mapped_column(String(20), default="balanced")
+
+    # Notifications (domain.notify, domain.reminders). The reminder cadence is a list of steps
+    # [{"hours_before": 24, "email": true, "sms": false}, ...]; a step with both channels off
+    # is switched off. Checked by domain.reminders.clean_cadence on every door.
+    reminder_cadence: Mapped[list] = mapped_column(JSON, default=lambda: [dict(DEFAULT_REMINDER_STEP)])
+    # Customers with a phone number also get booking confirmations, moves and cancellations
+    # by text message.
+    sms_notifications: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # A completed visit's customer is asked once for a review.
+    review_requests: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
 
     hours: Mapped[list["BusinessHours"]] = relationship(
         back_populates="business", cascade="all, delete-orphan", order_by="(BusinessHours.weekday, BusinessHours.opens_at)"

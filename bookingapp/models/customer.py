@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -19,3 +20,6 @@ class Customer(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[Optional[str]] = mapped_column(String(32))
+    # Set by the unsubscribe link: from then on only transactional messages (confirmations,
+    # moves, cancellations, receipts), no reminders or review requests.
+    unsubscribed_at: Mapped[Optional[datetime]]

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, time
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, SmallInteger, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, SmallInteger, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bookingapp.models.base import Base, IdMixin, TimestampMixin
@@ -38,6 +38,10 @@ class Staff(IdMixin, TimestampMixin, Base):
     # Position in the "fixed_order" assignment policy and in lists.
     sort_order: Mapped[int] = mapped_column(default=0)
     deleted_at: Mapped[Optional[datetime]]
+    # Emails to the staff member about their own bookings: each new booking, cancellation and
+    # move, and (opted into) the day's agenda each morning.
+    booking_emails: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    daily_agenda: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     services: Mapped[list[Service]] = relationship(secondary=staff_services)
     hours: Mapped[list["StaffHours"]] = relationship(
