@@ -102,8 +102,10 @@ def _insert_once(session: Session, rows: list[dict[str, Any]]) -> int:
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Message.__table__).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(statement).rowcount or 0
+    table = Message.__table__
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING lists only the rows inserted (rowcount is not reliable for a multi-row insert).
+    return len(session.execute(statement.returning(table.c.id)).all())
 
 
 def _row(*, business_id, booking_id, kind: str, channel: str, recipient: str, name: str | None,
