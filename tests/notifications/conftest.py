@@ -2,6 +2,7 @@
 and messages waiting to be sent for a booking of "Smith, John"."""
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -34,6 +35,8 @@ class Inbox:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     # Addresses answered "550 no such user" at RCPT.
     refuse: set[str] = field(default_factory=set)
+    # A slow server, so that racing workers overlap.
+    data_delay_seconds: float = 0.0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
@@ -42,6 +45,7 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.data_delay_seconds)
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default_policy)))
         return "250 OK"
 

@@ -15,7 +15,8 @@ import uuid
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+# E.164: "+", a country code, at most 15 digits; no real number is shorter than 8 digits.
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 # Twilio's resources carry dates; the fake's is fixed, as tests must not read the clock.
 DATE = "Mon, 03 Jun 2030 09:00:00 +0000"
 
