@@ -63,7 +63,7 @@ def channels_from_config(config: Mapping) -> Channels:
     else:
         email = EmlFileEmail(config.get("MAIL_RECORD_DIR") or DEFAULT_MAIL_RECORD_DIR,
                              sender=config.get("SMTP_SENDER") or "bookings@localhost")
-    sid, token, number = (config.get(name) for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"))
+    sid, token, number = (config.get(f"TWILIO_{name}") for name in ("ACCOUNT_SID", "AUTH_TOKEN", "FROM_NUMBER"))
     if sid and token and number:
         sms: SmsProvider = TwilioSms(sid, token, number, api_base=config.get("TWILIO_API_BASE") or None)
     else:
@@ -115,10 +115,12 @@ def _record(session: Session, message_id: uuid.UUID, attempt: int, **values) -> 
 def _retry_or_fail(session: Session, message_id: uuid.UUID, attempt: int, reason: str, *, now: datetime) -> str:
     if attempt >= MAX_ATTEMPTS:
         log.error("message %s failed for good after %s attempts: %s", message_id, attempt, reason)
-        _record(session, message_id, attempt, status="failed", last_error=f"{reason} (gave up after {attempt} attempts)")
+        _record(session, message_id, attempt, status="failed",
+                last_error=f"{reason} (gave up after {attempt} attempts)")
         return "failed"
     retry_at = now + retry_delay(attempt)
-    log.warning("message %s not sent (attempt %s), retrying at %s: %s", message_id, attempt, retry_at.isoformat(), reason)
+    log.warning("message %s not sent (attempt %s), retrying at %s: %s",
+                message_id, attempt, retry_at.isoformat(), reason)
     _record(session, message_id, attempt, status="pending", due_at=retry_at, last_error=reason)
     return "retrying"
 
@@ -131,8 +133,11 @@ def deliver(session: Session, channels: Channels, message_id: uuid.UUID, *, now:
         return None
     try:
         message = session.get(Message, message_id)
+        if message is None:  # its booking was deleted meanwhile, and the message with it
+            return None
         reason = skip_reason(session, message, now=now)
         if reason:
+            log.info("message %s (%s) skipped: %s", message_id, message.kind, reason)
             _record(session, message_id, attempt, status="skipped", last_error=reason)
             return "skipped"
         rendered = render(session, message, now=now)
@@ -141,11 +146,13 @@ def deliver(session: Session, channels: Channels, message_id: uuid.UUID, *, now:
             email = build_email(rendered, message_id=message.id, to=message.recipient, to_name=message.recipient_name,
                                 sender=channels.email.sender, sender_name=business.name, now=now)
             session.rollback()  # read-only so far: hold no snapshot while the server answers
-            reference, outcome = channels.email.send(email), channels.email.outcome
+            channel = channels.email
+            reference = channel.send(email)
         else:
             to, body = message.recipient, rendered.body
             session.rollback()
-            reference, outcome = channels.sms.send(to, body), channels.sms.outcome
+            channel = channels.sms
+            reference = channel.send(to, body)
     except (EmailError, SmsError) as error:
         session.rollback()
         if error.permanent:
@@ -157,8 +164,10 @@ def deliver(session: Session, channels: Channels, message_id: uuid.UUID, *, now:
         session.rollback()
         log.exception("message %s could not be rendered or sent", message_id)
         return _retry_or_fail(session, message_id, attempt, f"{type(error).__name__}: {error}", now=now)
-    _record(session, message_id, attempt, status=outcome, sent_at=now, provider_ref=reference or None, last_error=None)
-    return outcome
+    log.info("message %s %s by %s (%s)", message_id, channel.outcome, channel.name, reference or "no reference")
+    _record(session, message_id, attempt, status=channel.outcome, sent_at=now, provider_ref=reference or None,
+            last_error=None)
+    return channel.outcome
 
 
 def send_due_messages(session: Session, channels: Channels, *, now: datetime | None = None,
@@ -170,7 +179,7 @@ def send_due_messages(session: Session, channels: Channels, *, now: datetime | N
     due_ids = session.scalars(
         select(Message.id).where(_due(first)).order_by(Message.due_at, Message.id).limit(batch)
     ).all()
-    session.rollback()
+    session.commit()  # end the read; each claim and outcome is its own transaction
     for message_id in due_ids:
         # The clock read per message: with a real clock, a slow pass must not hand out leases
         # that already ran out.

@@ -86,6 +86,47 @@ def test_a_dead_workers_message_is_taken_over_when_its_lease_runs_out(session, s
     assert len(smtp_server.inbox.messages) == 1
 
 
+class StallsOnce(SmtpEmail):
+    """The real SMTP channel, whose first send stalls past the lease: meanwhile `meanwhile`
+    runs (another worker, taking the message over)."""
+
+    def __init__(self, settings: SmtpSettings, meanwhile):
+        super().__init__(settings)
+        self.meanwhile = meanwhile
+
+    def send(self, email):
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return super().send(email)
+
+
+def test_a_worker_that_stalled_past_its_lease_does_not_overwrite_the_one_that_took_over(
+        app, session, smtp_server, make_message, now, caplog):
+    message = make_message()
+
+    def second_worker():
+        def run():
+            with app.app_context():
+                outcomes.append(send_due_messages(db.session, smtp_channels(smtp_server.settings),
+                                                  now=now + LEASE + timedelta(seconds=1)))
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+
+    outcomes = []
+    stalled = Channels(email=StallsOnce(smtp_server.settings, second_worker), sms=RecordingSms())
+    send_due_messages(session, stalled, now=now)
+
+    assert outcomes[0]["sent"] == 1
+    taken_over = reloaded(session, message)
+    taken_over_at = now + LEASE + timedelta(seconds=1)
+    assert (taken_over.status, taken_over.attempts, taken_over.sent_at) == ("sent", 2, taken_over_at)
+    assert f"message {message.id}: attempt 1 outlived its lease" in caplog.text
+    # Both sent it (the stalled one could not know); the same Message-ID lets the mail client drop one.
+    assert len({email["Message-ID"] for _, email in smtp_server.inbox.messages}) == 1
+
+
 def test_retries_end_with_failed_and_the_reason(session, make_message, now, caplog):
     message = make_message(attempts=MAX_ATTEMPTS - 1)
     down = SmtpSettings(host="127.0.0.1", port=free_port(), sender="bookings@salon.example", timeout_seconds=2)
