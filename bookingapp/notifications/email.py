@@ -13,8 +13,9 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Mapping, Protocol
@@ -54,6 +55,24 @@ def smtp_settings(config: Mapping) -> SmtpSettings | None:
     )
 
 
+class _UrlListHeader(UnstructuredHeader):
+    """List-Unsubscribe's `<url>` is a token, not text: the standard folding would turn a URL
+    longer than a line into RFC 2047 encoded words, which no mail client reads as a URL.
+    Marked not encodable, it is moved whole onto a continuation line instead."""
+
+    @staticmethod
+    def value_parser(value):
+        tree = UnstructuredHeader.value_parser(value)
+        for token in tree:
+            token.as_ew_allowed = False
+        return tree
+
+
+_headers = HeaderRegistry()
+_headers.map_to_type("list-unsubscribe", _UrlListHeader)
+EMAIL_POLICY = default_policy.clone(header_factory=_headers)
+
+
 def mailbox(email: str, name: str | None = None) -> Address:
     """One mailbox; EmailError (permanent: no retry can fix it) for an address that is not one."""
     try:
@@ -76,7 +95,7 @@ def build_email(rendered, *, message_id: uuid.UUID, to: str, to_name: str | None
     HTML alternatives, the booking's .ics attached as an invitation or a cancellation, and
     the one-click unsubscribe headers of RFC 8058 for non-transactional messages."""
     from_address = sender_address(sender)
-    email = EmailMessage()
+    email = EmailMessage(policy=EMAIL_POLICY)
     email["From"] = mailbox(from_address, sender_name)
     email["To"] = mailbox(to, to_name)
     if rendered.reply_to:

@@ -33,6 +33,8 @@ class Inbox:
     """What the SMTP server accepted: (envelope recipients, parsed email) per email."""
 
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    # Each email as it arrived, before parsing.
+    raw: list[bytes] = field(default_factory=list)
     # Addresses answered "550 no such user" at RCPT.
     refuse: set[str] = field(default_factory=set)
     # A slow server, so that racing workers overlap.
@@ -46,6 +48,7 @@ class Inbox:
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.data_delay_seconds)
+        self.raw.append(envelope.original_content)
         self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=default_policy)))
         return "250 OK"
 

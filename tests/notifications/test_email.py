@@ -2,15 +2,17 @@
 expect them; without an SMTP server they are written as .eml files instead."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
+from types import SimpleNamespace
 
 import icalendar
 
 from bookingapp.models import Message
 from bookingapp.notifications.delivery import Channels, channels_from_config, retry_delay, send_due_messages
-from bookingapp.notifications.email import EmlFileEmail, SmtpEmail, SmtpSettings
+from bookingapp.notifications.email import EmlFileEmail, SmtpEmail, SmtpSettings, build_email
 from bookingapp.notifications.sms import RecordingSms
 from tests.notifications.conftest import free_port
 
@@ -193,3 +195,21 @@ def test_with_an_smtp_host_the_channels_are_smtp(tmp_path):
     assert isinstance(channels.email, SmtpEmail)
     assert channels.email.settings == SmtpSettings(host="mail.example.com", port=587, starttls=True,
                                                    sender="Bookings <bookings@example.com>")
+
+
+def test_a_long_unsubscribe_link_stays_a_link_in_the_header(smtp_server, now):
+    """Folding must not turn a URL longer than a line into encoded words (=?utf-8?q?...)."""
+    url = "https://book.example.com/juniper-hair-studio/unsubscribe/" + "6nfbTf-_TMCfpCLg5kA7sg." * 4
+    rendered = SimpleNamespace(subject="Café reminder: your Lash Lift at Juniper Hair & Beauty Studio tomorrow",
+                               text="See you tomorrow.", html="<p>See you tomorrow.</p>", reply_to=None,
+                               ics=None, ics_method=None, unsubscribe_url=url)
+    email = build_email(rendered, message_id=uuid.uuid4(), to="ada@example.com", to_name="Ada Lovelace",
+                        sender="bookings@salon.example", sender_name="Juniper Hair & Beauty", now=now)
+
+    SmtpEmail(smtp_server.settings).send(email)
+
+    (raw,) = smtp_server.inbox.raw
+    unfolded = raw.replace(b"\r\n ", b" ")  # RFC 5322 unfolding
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in unfolded
+    (_, received), = smtp_server.inbox.messages
+    assert received["Subject"] == rendered.subject  # non-ASCII text is still encoded, and decoded back
