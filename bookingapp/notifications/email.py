@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import smtplib
+import ssl
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -139,7 +140,8 @@ class SmtpEmail:
         try:
             with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
                 if settings.starttls:
-                    smtp.starttls()
+                    # smtplib's own default context checks neither the certificate nor the name.
+                    smtp.starttls(context=ssl.create_default_context())
                 if settings.username:
                     smtp.login(settings.username, settings.password or "")
                 smtp.send_message(email, from_addr=sender_address(settings.sender), to_addrs=[recipient])

@@ -2,6 +2,9 @@
 expect them; without an SMTP server they are written as .eml files instead."""
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
 import uuid
 from datetime import timedelta
 from email import message_from_bytes
@@ -9,12 +12,14 @@ from email.policy import default as default_policy
 from types import SimpleNamespace
 
 import icalendar
+import pytest
+from aiosmtpd.controller import Controller
 
 from bookingapp.models import Message
 from bookingapp.notifications.delivery import Channels, channels_from_config, retry_delay, send_due_messages
 from bookingapp.notifications.email import EmlFileEmail, SmtpEmail, SmtpSettings, build_email
 from bookingapp.notifications.sms import RecordingSms
-from tests.notifications.conftest import free_port
+from tests.notifications.conftest import Inbox, free_port
 
 
 def smtp_channels(settings: SmtpSettings) -> Channels:
@@ -213,3 +218,37 @@ def test_a_long_unsubscribe_link_stays_a_link_in_the_header(smtp_server, now):
     assert f"List-Unsubscribe: <{url}>\r\n".encode() in unfolded
     (_, received), = smtp_server.inbox.messages
     assert received["Subject"] == rendered.subject  # non-ASCII text is still encoded, and decoded back
+
+
+@pytest.fixture
+def tls_smtp_server(tmp_path):
+    """An SMTP server that requires STARTTLS, with a self-signed certificate for 127.0.0.1."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    settings = SmtpSettings(host="127.0.0.1", port=controller.port, sender="bookings@salon.example", starttls=True,
+                            timeout_seconds=5)
+    yield inbox, settings, cert
+    controller.stop()
+
+
+def test_starttls_checks_the_servers_certificate(tls_smtp_server, make_message, session, now, monkeypatch):
+    inbox, settings, cert = tls_smtp_server
+    message = make_message()
+
+    counts = send_due_messages(session, smtp_channels(settings), now=now)
+    assert counts["retrying"] == 1 and inbox.messages == []
+    assert "CERTIFICATE_VERIFY_FAILED" in reloaded(session, message).last_error
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # now trusted, as a CA-signed one would be
+    assert send_due_messages(session, smtp_channels(settings), now=now + timedelta(minutes=1))["sent"] == 1
+    (recipients, _), = inbox.messages
+    assert recipients == ["john@example.com"]
