@@ -100,7 +100,10 @@ def build_email(rendered, *, message_id: uuid.UUID, to: str, to_name: str | None
     email["From"] = mailbox(from_address, sender_name)
     email["To"] = mailbox(to, to_name)
     if rendered.reply_to:
-        email["Reply-To"] = mailbox(rendered.reply_to)
+        try:
+            email["Reply-To"] = mailbox(rendered.reply_to)
+        except EmailError as error:  # the email still goes; answers then go to the sender
+            log.warning("message %s sent without Reply-To: %s", message_id, error)
     email["Subject"] = rendered.subject
     email["Date"] = format_datetime(now)
     email["Message-ID"] = f"<{message_id}@{from_address.rpartition('@')[2] or 'localhost'}>"
