@@ -32,10 +32,7 @@ try:
     from bookingapp.notifications.messages import render
 except ImportError:  # until the renderer of notifications.messages merges
     from bookingapp.notifications._interim import render
-try:
-    from bookingapp.domain.reminders import skip_reason
-except ImportError:  # until domain.reminders merges
-    from bookingapp.notifications._interim import skip_reason
+from bookingapp.domain.reminders import skip_reason
 
 log = logging.getLogger(__name__)
 

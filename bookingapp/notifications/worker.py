@@ -12,11 +12,7 @@ from flask import current_app
 from bookingapp.extensions import db
 from bookingapp.notifications.delivery import channels_from_config, send_due_messages
 from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
-
-try:
-    from bookingapp.domain.reminders import plan_due
-except ImportError:  # until domain.reminders merges
-    from bookingapp.notifications._interim import plan_due
+from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
 
