@@ -259,8 +259,9 @@ class BusinessBody(Body):
 
 class ReminderStepBody(Body):
     hours_before: whole(MIN_HOURS, MAX_HOURS) = Field(description="How long before the appointment")
-    email: bool = Field(True, description="Send it by email")
-    sms: bool = Field(False, description="Send it by text message (to customers with a phone number)")
+    email: bool = Field(description="Send it by email")
+    sms: bool = Field(description="Send it by text message (to customers with a phone number); with email false "
+                      "too, the step is kept but switched off")
 
 
 class NotificationSettingsBody(Body):

@@ -651,11 +651,7 @@ def update_business(body: s.BusinessBody, query):
            body=s.NotificationSettingsBody, response=s.BusinessOut,
            rules="The reminders' hours_before must be distinct.")
 def update_notification_settings(body: s.NotificationSettingsBody, query):
-    fields = _fields(body)
-    if body.reminder_cadence is not None:
-        # Each step whole, with its defaults: the domain stores what it is given.
-        fields["reminder_cadence"] = [step.model_dump() for step in body.reminder_cadence]
-    setup.update_notification_settings(db.session, business(), fields, now=now())
+    setup.update_notification_settings(db.session, business(), _fields(body), now=now())
     return _business_data()
 
 

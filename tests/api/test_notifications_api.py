@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.customers import find_or_create_customer
-from bookingapp.domain.reminders import MAX_HOURS, MAX_STEPS
+from bookingapp.domain.reminders import MAX_HOURS, MAX_STEPS, MIN_HOURS
 from bookingapp.domain.test_mode import SETTINGS_MESSAGE
 from bookingapp.models import Booking, Message, OutboxEvent
 from tests.api.conftest import Api, assert_error
@@ -185,7 +185,7 @@ def test_the_business_shows_its_notification_settings(api, shop):
 def test_the_notification_settings_are_changed_only_as_sent(api, session, shop):
     business = shop[0]
     changed = data(api.patch("/business/notifications", json={
-        "reminder_cadence": [{"hours_before": 2, "sms": True}, {"hours_before": 24, "email": True, "sms": False}],
+        "reminder_cadence": [{"hours_before": 2, "email": True, "sms": True}, {"hours_before": 24, "email": True, "sms": False}],
         "sms_notifications": True,
     }))["notification_settings"]
     assert changed["sms_notifications"] is True and changed["review_requests"] is True
@@ -203,17 +203,23 @@ def test_an_empty_cadence_switches_reminders_off(api, shop):
     assert settings["reminder_cadence"] == []
 
 
+def step(hours: int, *, email: bool = True, sms: bool = False) -> dict:
+    return {"hours_before": hours, "email": email, "sms": sms}
+
+
 @pytest.mark.parametrize("body,param", [
-    ({"reminder_cadence": [{"hours_before": h} for h in range(1, MAX_STEPS + 2)]}, "reminder_cadence"),
-    ({"reminder_cadence": [{"hours_before": 24}, {"hours_before": 24, "sms": True}]}, "reminder_cadence"),
-    ({"reminder_cadence": [{"hours_before": 0}]}, "reminder_cadence[0].hours_before"),
-    ({"reminder_cadence": [{"hours_before": MAX_HOURS + 1}]}, "reminder_cadence[0].hours_before"),
-    ({"reminder_cadence": [{"hours_before": 24, "push": True}]}, "reminder_cadence[0].push"),
-    ({"reminder_cadence": [{"email": True}]}, "reminder_cadence[0].hours_before"),
+    ({"reminder_cadence": [step(h) for h in range(1, MAX_STEPS + 2)]}, "reminder_cadence"),
+    ({"reminder_cadence": [step(24), step(24, sms=True)]}, "reminder_cadence"),
+    ({"reminder_cadence": [step(0)]}, "reminder_cadence[0].hours_before"),
+    ({"reminder_cadence": [step(MAX_HOURS + 1)]}, "reminder_cadence[0].hours_before"),
+    ({"reminder_cadence": [{**step(24), "push": True}]}, "reminder_cadence[0].push"),
+    ({"reminder_cadence": [{"email": True, "sms": False}]}, "reminder_cadence[0].hours_before"),
+    ({"reminder_cadence": [{"hours_before": 24, "email": True}]}, "reminder_cadence[0].sms"),
     ({"reminder_cadence": None}, "reminder_cadence"),
     ({"sms_notifications": "true"}, "sms_notifications"),
     ({"reminder_cadence": "24h"}, "reminder_cadence"),
-], ids=["too-many", "same-hours", "zero", "too-far", "unknown-channel", "no-hours", "null", "text-bool", "text"])
+], ids=["too-many", "same-hours", "zero", "too-far", "unknown-channel", "no-hours", "no-sms", "null", "text-bool",
+        "text"])
 def test_a_bad_cadence_is_refused_naming_the_field_and_changes_nothing(api, session, shop, body, param):
     business = shop[0]
     response = api.patch("/business/notifications", json={**body, "review_requests": False})
@@ -227,7 +233,7 @@ def test_the_cadence_bounds_in_the_document_are_the_domains(client):
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     assert schemas["NotificationSettingsBody"]["properties"]["reminder_cadence"]["maxItems"] == MAX_STEPS
     hours = schemas["ReminderStepBody"]["properties"]["hours_before"]
-    assert (hours["minimum"], hours["maximum"]) == (1, MAX_HOURS)
+    assert (hours["minimum"], hours["maximum"]) == (MIN_HOURS, MAX_HOURS)
 
 
 def test_a_test_key_cannot_change_the_notification_settings(client, session, shop, make_key):
