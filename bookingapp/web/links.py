@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 WIZARD_SALT = "bookingapp.wizard-link"
 MANAGE_SALT = "bookingapp.manage-link"
+UNSUBSCRIBE_SALT = "bookingapp.unsubscribe-link"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -50,3 +51,16 @@ def manage_url(business, booking) -> str:
 
 def ics_url(business, booking) -> str:
     return url_for("web.booking_calendar", slug=business.slug, token=manage_token(booking.id), _external=True)
+
+
+def unsubscribe_token(customer_id: uuid.UUID) -> str:
+    """The customer's opt-out link (reminders, review requests): its own salt, so neither
+    a manage link nor a wizard link can be replayed as one."""
+    return _serializer(UNSUBSCRIBE_SALT).dumps(str(customer_id))
+
+
+def read_unsubscribe_token(token: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(_serializer(UNSUBSCRIBE_SALT).loads(token))
+    except (BadSignature, TypeError, ValueError):
+        return None
