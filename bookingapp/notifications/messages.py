@@ -102,8 +102,8 @@ def public_url(endpoint: str, **values) -> str:
 class Facts:
     """One message's business, booking, people and links, as the builders read them."""
 
-    def __init__(self, session: Session, message: Message, now: datetime):
-        self.session, self.message, self.now = session, message, now
+    def __init__(self, session: Session, message: Message):
+        self.session, self.message = session, message
         self.facts = message.facts or {}
         self.business: Business = session.get(Business, message.business_id)
         self.tz = ZoneInfo(self.business.timezone)
@@ -473,7 +473,7 @@ def render(session: Session, message: Message, *, now: datetime) -> RenderedEmai
     builder = BUILDERS.get(message.kind)
     if builder is None:
         raise ValueError(f"unknown message kind {message.kind!r}")
-    facts = Facts(session, message, now)
+    facts = Facts(session, message)
     if facts.booking is None and message.kind not in (notify.STAFF_AGENDA, notify.RECEIPT):
         raise ValueError(f"message {message.id} ({message.kind}) has no booking")
     content = builder(facts)
