@@ -1,9 +1,7 @@
-"""A customer's consent to non-transactional messages (reminders, review requests).
-
-Unsubscribing keeps the transactional ones (confirmations, moves, cancellations,
-receipts): those answer something the customer did or must know. Both functions are
-idempotent, so a second click (or a mail client's one-click POST after the browser's)
-changes nothing."""
+"""A customer's choice about messages that are not about a booking they just made:
+unsubscribing stops reminders and review requests (domain.notify.NON_TRANSACTIONAL);
+confirmations, moves, cancellations and receipts still go, as the law and the customer
+expect of a booking they hold."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +20,8 @@ def unsubscribe(session: Session, customer: Customer, *, now: datetime | None = 
 
 
 def resubscribe(session: Session, customer: Customer, *, now: datetime | None = None) -> Customer:
-    """`now` is taken for symmetry with unsubscribe; clearing the mark needs no time."""
     if customer.unsubscribed_at is not None:
         customer.unsubscribed_at = None
+        customer.updated_at = resolve_now(now)
         session.flush()
     return customer
