@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
 from bookingapp.config import PROJECT_ROOT
 from bookingapp.domain import booking as booking_ops
@@ -20,6 +21,7 @@ from bookingapp.notifications.messages import (
     DEFAULT_BRAND_COLOUR, SMS_MAX_CHARS, RenderedEmail, RenderedSms, render, sms_body,
 )
 from bookingapp.web.links import manage_token, read_unsubscribe_token
+from tests.domain.test_ics import TinyCalendar
 from tests.helpers import MONDAY, at, before
 
 PUBLIC = "https://book.example"
@@ -379,3 +381,26 @@ def test_agenda_of_the_day_the_clocks_go_forward_keeps_local_times(session, shop
     assert rendered.subject == "Your day, Sunday 31 March 2030: 2 appointments"
     assert [line for line in rendered.text.splitlines() if "–" in line] == [
         "09:00–10:00 | Cut | Ada Lovelace", "17:00–18:00 | Cut | Ada Lovelace"]
+
+
+def test_the_emails_of_a_booking_its_move_and_its_cancel_leave_the_calendar_right(session, shop):
+    """The calendar files attached to the emails the domain records, each sent (rendered)
+    before the next change, imported in that order."""
+    business, _, alice, _, customer, booking = shop
+    calendar = TinyCalendar()
+
+    def send(kind):
+        (email,) = session.scalars(select(Message).where(
+            Message.customer_id == customer.id, Message.channel == "email", Message.kind == kind)).all()
+        rendered = render(session, email, now=before())
+        calendar.apply(rendered.ics)
+        return rendered.ics_method
+
+    assert send(notify.BOOKING_CONFIRMED) == "REQUEST"
+    assert calendar.starts() == [at(TUESDAY, 14)]
+    moved = booking_ops.reschedule(session, booking, business, at(TUESDAY, 16), staff=alice, now=before())
+    assert send(notify.BOOKING_RESCHEDULED) == "REQUEST"
+    assert calendar.starts() == [at(TUESDAY, 16)]
+    booking_ops.cancel(session, moved, now=before(), actor="customer")
+    assert send(notify.BOOKING_CANCELLED) == "CANCEL"
+    assert calendar.events == {}
