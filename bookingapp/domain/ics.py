@@ -27,14 +27,6 @@ def calendar_uid(booking: Booking) -> str:
     return booking.calendar_uid or f"{booking.id}@bookingapp"
 
 
-def reminder_alarm_hours(business: Business) -> int | None:
-    """How long before the start the calendar's own alarm rings: the business's earliest
-    reminder (the largest enabled step of its cadence), or None when it sends none."""
-    enabled = [step["hours_before"] for step in business.reminder_cadence or ()
-               if step.get("email") or step.get("sms")]
-    return max(enabled, default=None)
-
-
 def event_status(booking: Booking, method: str) -> str:
     if method == "CANCEL" or booking.status in GONE_STATUSES:
         return "CANCELLED"

@@ -28,10 +28,7 @@ from bookingapp.models import Business, Message
 from bookingapp.notifications.email import EmailChannel, EmailError, EmlFileEmail, SmtpEmail, build_email, smtp_settings
 from bookingapp.notifications.sms import RecordingSms, SmsError, SmsProvider, TwilioSms
 
-try:
-    from bookingapp.notifications.messages import render
-except ImportError:  # until the renderer of notifications.messages merges
-    from bookingapp.notifications._interim import render
+from bookingapp.notifications.messages import render
 from bookingapp.domain.reminders import skip_reason
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import notify
 from bookingapp.domain.availability import local_day_bounds
 from bookingapp.domain.checkout import totals
-from bookingapp.domain.ics import booking_ics, location, reminder_alarm_hours
+from bookingapp.domain.ics import booking_ics, location
+from bookingapp.domain.reminders import first_reminder_hours
 from bookingapp.domain.money import format_money_for
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Checkout, Customer, Message, Staff
@@ -490,7 +491,7 @@ def render(session: Session, message: Message, *, now: datetime) -> RenderedEmai
     ics = None
     if method:
         ics = booking_ics(facts.booking, business, now=now, manage_url=facts.manage_url, method=method,
-                          first_reminder_hours=reminder_alarm_hours(business),
+                          first_reminder_hours=first_reminder_hours(business),
                           organizer_email=current_app.config.get("SMTP_SENDER"))
     staff_reply_to = facts.booking.customer.email if (
         message.audience == "staff" and facts.booking is not None and facts.booking.customer is not None) else None

@@ -8,7 +8,8 @@ import pytest
 from icalendar import Calendar
 
 from bookingapp.domain import booking as booking_ops
-from bookingapp.domain.ics import booking_ics, calendar_uid, reminder_alarm_hours
+from bookingapp.domain.ics import booking_ics, calendar_uid
+from bookingapp.domain.reminders import first_reminder_hours
 from tests.helpers import MONDAY, at, before
 
 # The last Sunday of March 2030: London moves from GMT to BST at 01:00 UTC.
@@ -165,7 +166,7 @@ def test_alarm_rings_at_the_first_reminder(session, salon, make_customer):
         {"hours_before": 2, "email": True, "sms": False},
         {"hours_before": 48, "email": False, "sms": True},
     ]
-    hours = reminder_alarm_hours(business)
+    hours = first_reminder_hours(business)
     assert hours == 48
     text = booking_ics(booking, business, now=before(), method="REQUEST", first_reminder_hours=hours)
     (alarm,) = _event(text).walk("VALARM")
@@ -175,9 +176,9 @@ def test_alarm_rings_at_the_first_reminder(session, salon, make_customer):
     assert "VALARM" not in booking_ics(booking, business, now=before(), method="CANCEL", first_reminder_hours=hours)
 
     business.reminder_cadence = [{"hours_before": 24, "email": False, "sms": False}]
-    assert reminder_alarm_hours(business) is None
+    assert first_reminder_hours(business) is None
     business.reminder_cadence = []
-    assert reminder_alarm_hours(business) is None
+    assert first_reminder_hours(business) is None
 
 
 def test_unknown_method_is_refused(session, salon, make_customer):
