@@ -26,7 +26,8 @@ from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock, notify, setup, test_mode
 from bookingapp.domain.analytics import business_analytics
-from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
+from bookingapp.domain.availability import GENERIC_SLOT_MINUTES
+from bookingapp.domain.availability_cache import cached_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
@@ -183,7 +184,7 @@ def availability(query: s.AvailabilityQuery):
             raise bad_request(f"A range may cover at most {MAX_RANGE_DAYS} days.", "to")
     else:
         raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if query.from_ is None else "to")
-    found = find_availability(db.session, biz, service, first, last, now=now(), staff_id=query.staff_id)
+    found = cached_availability(db.session, biz, service, first, last, now=now(), staff_id=query.staff_id)
     slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
 
     def slot(x):

@@ -5,7 +5,7 @@ import uuid
 from datetime import time
 from typing import Optional
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, SmallInteger, String, Text, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from bookingapp.domain.money import validate_currency
@@ -77,6 +77,10 @@ class Business(IdMixin, TimestampMixin, Base):
     sms_notifications: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # A completed visit's customer is asked once for a review.
     review_requests: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Counted up by every committed change that can change availability (a booking, time off,
+    # hours, staff, services, these settings): cached availability is keyed by it, so a cached
+    # answer is never older than the last committed change (domain.availability_cache).
+    availability_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
 
     hours: Mapped[list["BusinessHours"]] = relationship(
         back_populates="business", cascade="all, delete-orphan", order_by="(BusinessHours.weekday, BusinessHours.opens_at)"

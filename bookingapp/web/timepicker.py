@@ -7,7 +7,8 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bookingapp.domain.availability import available_days, find_availability, local_date_of
+from bookingapp.domain.availability import local_date_of
+from bookingapp.domain.availability_cache import cached_availability, cached_available_days, current_version
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Business, Service, Staff
@@ -77,7 +78,8 @@ def time_context(
 
     The calendar only needs to know which days have any free time, so it asks the engine's
     cheap `available_days`; only the chosen day's slots are computed in full (one day,
-    not the whole month). Both answers come from the same transaction's reads.
+    not the whole month). Both answers are for the same availability version (read once),
+    from the cache when another visitor asked the same this minute (domain.availability_cache).
 
     `with_calendar=False` is for the slots partial alone (a day clicked in the calendar):
     when the day asked for lies in the month shown, that day is the answer whether or not
@@ -92,19 +94,22 @@ def time_context(
     first_of_month = max(first_of_month, today.replace(day=1))
     first_of_month = min(first_of_month, horizon.replace(day=1))
     staff_id = staff.id if staff else None
+    version = current_version(db.session, business)
 
     def days_with_slots(first_of: date) -> set[date]:
         last_of = first_of.replace(day=calendar.monthrange(first_of.year, first_of.month)[1])
         first, last = max(first_of, today), min(last_of, horizon)
         if first > last:
             return set()
-        return available_days(
+        return cached_available_days(
             db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+            version=version,
         )
 
     if not with_calendar and chosen_day is not None and _same_month(chosen_day, first_of_month):
-        slots = find_availability(
+        slots = cached_availability(
             db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+            version=version,
         ).days.get(chosen_day, [])
         return dict(
             month=first_of_month, weeks=None, free_days=None, day=chosen_day, slots=slots,
@@ -122,8 +127,9 @@ def time_context(
     slots = []
     if chosen_day is not None and chosen_day in free:
         # A day the calendar shows as free: its times, computed for that day alone.
-        slots = find_availability(
+        slots = cached_availability(
             db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
+            version=version,
         ).days.get(chosen_day, [])
     prev_month = (first_of_month - timedelta(days=1)).replace(day=1)
     next_month = (first_of_month + timedelta(days=32)).replace(day=1)
