@@ -85,9 +85,9 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
 
 
 FORMS = ["new_booking", "profile", "hours", "booking_settings", "notifications", "new_service", "edit_service",
-         "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours", "review_reply",
-         "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "resend", "api_key",
-         "webhook"]
+         "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
+         "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "resend",
+         "api_key", "webhook"]
 
 
 @pytest.fixture
