@@ -53,5 +53,5 @@ def booking_messages(booking: Booking, *, error: str | None = None) -> dict:
     for the others: the panel then leaves the section out)."""
     if not allowed(current_user.role, PERMISSION):
         return {}
-    return {"booking_messages": notify.delivery_log(db.session, booking.business, booking_id=booking.id),
+    return {"booking_messages": notify.delivery_log(db.session, current_user.business, booking_id=booking.id),
             "messages_error": error, **log_words()}

@@ -40,10 +40,10 @@ def booked(session, salon, make_customer):
 def make_message(session):
     """A message as the worker leaves it (sent, failed with its reason, ...), for the log."""
     def make(business, booking=None, *, kind=notify.BOOKING_CONFIRMED, channel="email", status="sent",
-             recipient="ada@example.com", name="Ada Lovelace", error=None, created_at=NOW, **fields):
+             recipient="ada@example.com", name="Ada Lovelace", error=None, created_at=NOW, facts=None, **fields):
         message = Message(business_id=business.id, booking_id=booking.id if booking else None,
                           customer_id=booking.customer_id if booking else None, audience="customer", kind=kind,
-                          channel=channel, recipient=recipient, recipient_name=name, facts={}, status=status,
+                          channel=channel, recipient=recipient, recipient_name=name, facts=facts or {}, status=status,
                           created_at=created_at, due_at=created_at, attempts=1 if status != "pending" else 0,
                           sent_at=created_at if status in ("sent", "recorded") else None, last_error=error, **fields)
         session.add(message)
@@ -149,7 +149,7 @@ def test_messages_are_for_the_people_who_run_the_day(app, salon, booked, as_role
 # --------------------------------------------------------------------------- a booking's messages and Resend
 
 
-def test_booking_panel_lists_its_messages_and_resend_makes_a_new_pending_one(session, salon, booked, make_message,
+def test_booking_panel_lists_its_messages_and_resend_makes_a_new_pending_one(app, session, salon, booked, make_message,
                                                                              as_role):
     business = salon[0]
     other = booking_ops.create_booking(session, business, booked.service, at(MONDAY, 12), booked.customer,
@@ -162,6 +162,7 @@ def test_booking_panel_lists_its_messages_and_resend_makes_a_new_pending_one(ses
     assert str(sent.id) in section
     assert not any(str(m.id) in section for m in _messages_of(session, other))  # only this booking's
 
+    app.config["CLOCK"] = lambda: NOW + timedelta(hours=1)  # the customer phoned an hour later
     response = dash.post(f"/dashboard/messages/{sent.id}/resend", htmx=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
