@@ -194,7 +194,7 @@ def setup_booking():
 
 NOTIFICATION_SPECS = [
     Spec("sms_notifications", "Also text customers their confirmations, moves and cancellations", "bool",
-         help="To customers who gave a phone number. Reminders go by text only where a step below says so."),
+         help="To customers who gave a phone number. Reminders go by text only where a reminder above says so."),
     Spec("review_requests", "Ask for a review after each completed visit", "bool"),
 ]
 CADENCE_PARAM = re.compile(r"^reminder_cadence\[(\d+)\]")
