@@ -257,3 +257,25 @@ def test_approving_without_notifying_the_customer(session, make_business, make_s
     assert response.status_code == 200
     kinds = [m.kind for m in _messages_of(session, pending, "customer")]
     assert notify.BOOKING_PENDING in kinds and notify.BOOKING_APPROVED not in kinds
+
+
+def test_messages_page_does_not_query_per_row(app, session, salon, make_customer, make_message, as_role):
+    from tests.dashboard.test_queries import statements
+
+    business, service, alice, _ = salon
+
+    def count() -> int:
+        with statements(app) as seen:
+            assert dash.get("/dashboard/messages").status_code == 200
+        return len(seen)
+
+    dash = as_role(business, "owner")
+    first = booking_ops.create_booking(session, business, service, at(MONDAY, 9), make_customer(business),
+                                       staff=alice, now=NOW)
+    make_message(business, first)
+    one_booking = count()
+    for hour in (11, 13, 15, 17):
+        booking = booking_ops.create_booking(session, business, service, at(MONDAY, hour), make_customer(business),
+                                             staff=alice, now=NOW)
+        make_message(business, booking, status="failed", error="550")
+    assert count() == one_booking
