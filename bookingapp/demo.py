@@ -9,7 +9,7 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import booking as booking_ops
@@ -20,7 +20,7 @@ from bookingapp.domain.payments.online_checkout import confirm_checkout, start_c
 from bookingapp.domain.reviews import public_name
 from bookingapp.domain.clock import resolve_now
 from bookingapp.models import (
-    Business, BusinessHours, Product, Review, Service, ServiceCategory, Staff, StaffHours, TimeOff,
+    Business, BusinessHours, Message, Product, Review, Service, ServiceCategory, Staff, StaffHours, TimeOff,
 )
 from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
 
@@ -128,6 +128,9 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
         deposit_policy="service_deposit",
         free_cancellation_hours=24,
         assignment_policy="balanced",
+        # Reminders switched on: an email the day before, a text message two hours before.
+        reminder_cadence=[{"hours_before": 24, "email": True, "sms": False},
+                          {"hours_before": 2, "email": False, "sms": True}],
     )
     for weekday, windows in OPENING_HOURS.items():
         for opens, closes in windows:
@@ -156,6 +159,7 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
         member = Staff(
             business_id=business.id, name=name, role=role, bio=bio, sort_order=order,
             email=f"{first}@juniper-studio.example",
+            daily_agenda=order == 0,  # the owner reads her day's agenda each morning
             services=[s for s in services if categories_name(s, categories) in performs],
         )
         for weekday, windows in (weekly or {}).items():
@@ -201,6 +205,13 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
     _book_range(session, business, services, customers, rng, today - timedelta(days=30), today - timedelta(days=1), past=True)
     _book_range(session, business, services, customers, rng, today, today + timedelta(days=14), past=False, now=now)
     session.flush()
+    # The past weeks' messages read as the history they would be (recorded when they were
+    # due; no provider is configured for the demo); those of bookings made today wait for
+    # the worker, which writes them where ./scripts/run says.
+    session.execute(
+        update(Message).where(Message.business_id == business.id, Message.due_at < now)
+        .values(status="recorded", sent_at=Message.due_at, attempts=1)
+    )
     from bookingapp.auth.accounts import create_owner
 
     create_owner(session, DEMO_SLUG, DEMO_OWNER_EMAIL, DEMO_OWNER_PASSWORD)

@@ -23,3 +23,16 @@ def before(day: date = MONDAY, days: int = 1) -> datetime:
 def is_postgres() -> bool:
     """Whether this run of the suite is on PostgreSQL (DATABASE_URL set, as in .ci/run)."""
     return bool(os.environ.get("DATABASE_URL"))
+
+
+def customer_emails(session, booking_id=None) -> list:
+    """The emails recorded for customers (domain.notify), oldest first; those about one
+    booking with booking_id."""
+    from sqlalchemy import select
+
+    from bookingapp.models import Message
+
+    query = select(Message).where(Message.audience == "customer", Message.channel == "email")
+    if booking_id is not None:
+        query = query.where(Message.booking_id == booking_id)
+    return list(session.scalars(query.order_by(Message.created_at, Message.kind)))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
+from bookingapp.domain.ics import calendar_uid
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
@@ -209,6 +210,7 @@ def _place(
     note: str | None = None,
     moved_from: Booking | None = None,
     test: bool = False,
+    notify_customer: bool = True,
 ) -> Booking:
     """Insert a booking at `start`. A fresh one has its custom answers checked (all required
     ones present once it is a booking, not a hold) and its notes limited; a replacement
@@ -251,14 +253,22 @@ def _place(
         policy_starts_at=(moved_from.policy_starts_at or moved_from.starts_at) if moved_from is not None else start,
         # A test booking's replacement (a reschedule) is a test booking too.
         is_test=moved_from.is_test if moved_from is not None else bool(test),
+        # A hold or reservation made quietly stays quiet when it is booked (book()).
+        confirmation_silent=not notify_customer and status.value in PLACEHOLDER_STATUSES,
         created_at=now,
         updated_at=now,
     )
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates)
+    if moved_from is not None:
+        # The same appointment, moved: the same calendar event, one change later.
+        placed.calendar_uid = calendar_uid(moved_from)
+        placed.calendar_sequence = moved_from.calendar_sequence + 1
+    else:
+        placed.calendar_uid = calendar_uid(placed)
     if placed.status in UPCOMING_STATUSES and moved_from is None:
         _emit(session, placed, "booking.created", now=now)
-        notify.customer_email(session, placed, notify.booked_kind(placed), now=now)
+        notify.booking_changed(session, placed, notify.booked_kind(placed), now=now, notify_customer=notify_customer)
     return placed
 
 
@@ -276,12 +286,15 @@ def hold(
     custom_fields: dict[str, Any] | None = None,
     actor: str = "customer",
     test: bool = False,
+    notify_customer: bool = True,
 ) -> Booking:
     """Hold a slot for the business's hold length while the customer finishes.
-    staff=None means "anyone": the assignment policy picks."""
+    staff=None means "anyone": the assignment policy picks. notify_customer=False (the API's
+    skip_notifications) makes the booking this hold becomes a quiet one."""
     return _place(
         session, business, service, start, status=S.HELD, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
+        notify_customer=notify_customer,
     )
 
 
@@ -299,11 +312,13 @@ def reserve(
     custom_fields: dict[str, Any] | None = None,
     actor: str = "api",
     test: bool = False,
+    notify_customer: bool = True,
 ) -> Booking:
     """Hold a slot with no expiry, until it is booked or released."""
     return _place(
         session, business, service, start, status=S.RESERVED, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
+        notify_customer=notify_customer,
     )
 
 
@@ -323,16 +338,19 @@ def create_booking(
     price_cents: int | None = None,
     promo_code: str | None = None,
     test: bool = False,
+    notify_customer: bool = True,
 ) -> Booking:
     """Book in one step, with the customer known: pending or confirmed per the business.
-    A promotion code is applied to the booking (ValidationError param promo_code if bad)."""
+    A promotion code is applied to the booking (ValidationError param promo_code if bad).
+    notify_customer=False records no message to the customer (the staff member's and the
+    webhooks still go)."""
     if customer is None:
         raise ValidationError("A customer is required to book.", param="customer")
     now = _now(now)
     booking = _place(
         session, business, service, start, status=booked_status(business), now=now, staff=staff,
         customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
-        price_cents=price_cents, test=test,
+        price_cents=price_cents, test=test, notify_customer=notify_customer,
     )
     if pricing.normalise_code(promo_code):
         pricing.apply_promotion(session, booking, business, promo_code, now=now)
@@ -360,6 +378,7 @@ def book(
     custom_fields: dict[str, Any] | None = None,
     actor: str = "customer",
     check_answers: bool = True,
+    notify_customer: bool = True,
 ) -> Booking:
     """Turn a hold or reservation into a booking, keeping its time.
 
@@ -416,7 +435,8 @@ def book(
             raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
         raise
     _emit(session, booking, "booking.created", now=now)
-    notify.customer_email(session, booking, notify.booked_kind(booking), now=now)
+    notify.booking_changed(session, booking, notify.booked_kind(booking), now=now,
+                           notify_customer=notify_customer and not booking.confirmation_silent)
     _count_promotion_if_confirmed(session, booking, now=now)
     return booking
 
@@ -455,7 +475,8 @@ def _time_still_free(session: Session, booking: Booking, *, now: datetime) -> bo
     return time_off is None
 
 
-def confirm(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+def confirm(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff",
+            notify_customer: bool = True) -> Booking:
     now = _now(now)
     _lock(session, booking)
     if booking.status in (S.HELD.value, S.RESERVED.value, S.EXPIRED.value):
@@ -464,9 +485,10 @@ def confirm(session: Session, booking: Booking, *, now: datetime | None = None, 
         raise InvalidTransition(booking.status, S.CONFIRMED.value, manual_transitions(booking.status))
     _move(booking, S.CONFIRMED, now=now, actor=actor)
     booking.confirmed_at = now
+    booking.calendar_sequence += 1  # tentative -> confirmed in the customer's calendar
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
-    notify.customer_email(session, booking, notify.BOOKING_APPROVED, now=now)
+    notify.booking_changed(session, booking, notify.BOOKING_APPROVED, now=now, notify_customer=notify_customer)
     _count_promotion_if_confirmed(session, booking, now=now)
     return booking
 
@@ -506,7 +528,9 @@ def start(session: Session, booking: Booking, *, now: datetime | None = None, ac
     return booking
 
 
-def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff") -> Booking:
+def complete(session: Session, booking: Booking, *, now: datetime | None = None, actor: str = "staff",
+             notify_customer: bool = True) -> Booking:
+    """Mark a visit completed; its customer is asked for a review a little later (once)."""
     now = _now(now)
     _lock(session, booking)
     check_transition(booking.status, S.COMPLETED.value)
@@ -514,6 +538,8 @@ def complete(session: Session, booking: Booking, *, now: datetime | None = None,
     _move(booking, S.COMPLETED, now=now, actor=actor)
     session.flush()
     _emit(session, booking, "booking.updated", now=now)
+    if notify_customer:
+        notify.review_request(session, booking, now=now)
     return booking
 
 
@@ -530,25 +556,27 @@ def no_show(session: Session, booking: Booking, *, now: datetime | None = None, 
 
 def cancel(
     session: Session, booking: Booking, *, reason: str | None = None, now: datetime | None = None, actor: str = "customer",
-    notify_customer: bool = True,
+    notify_customer: bool = True, refund_facts: dict[str, Any] | None = None,
 ) -> Booking:
     """Cancel a booking, or release a hold or reservation (which was never announced as a
-    booking, so no booking.cancelled event or email is sent for it). The cancellation
-    command (domain.payments cancel_with_policy) passes notify_customer=False and records
-    the email itself, once it knows what was refunded."""
+    booking, so no booking.cancelled event or message is sent for it). The cancellation
+    command (domain.payments cancel_with_policy) passes what it refunds and keeps as
+    refund_facts, for the messages to say."""
     now = _now(now)
     _lock(session, booking)
     was_booked = booking.status not in PLACEHOLDER_STATUSES
     _move(booking, S.CANCELLED, now=now, actor=actor, note=reason)
     booking.cancelled_at = now
     booking.cancellation_reason = reason
+    if was_booked:
+        booking.calendar_sequence += 1
     session.flush()
     if was_booked:
         _emit(session, booking, "booking.cancelled", now=now)
-        if notify_customer:
-            notify.customer_email(session, booking, notify.BOOKING_CANCELLED, now=now, facts=notify.cancelled_facts(
-                by_customer=actor == "customer", refunded_cents=0, kept_cents=0, currency=booking.currency,
-            ))
+        facts = refund_facts or notify.cancelled_facts(
+            by_customer=actor == "customer", refunded_cents=0, kept_cents=0, currency=booking.currency)
+        notify.booking_changed(session, booking, notify.BOOKING_CANCELLED, now=now,
+                               notify_customer=notify_customer, facts=facts)
     return booking
 
 
@@ -570,6 +598,7 @@ def change_status(
     reason: str | None = None,
     now: datetime | None = None,
     actor: str = "staff",
+    notify_customer: bool = True,
 ) -> Booking:
     """Move a booking to a named status (the dashboard's buttons and the API's PATCH).
     Only moves a person may ask for by name (states.manual_transitions) are accepted."""
@@ -581,7 +610,9 @@ def change_status(
         raise InvalidTransition(booking.status, target, allowed)
     action = _MANUAL_ACTIONS[target]
     if target == S.CANCELLED.value:
-        return cancel(session, booking, reason=reason, now=now, actor=actor)
+        return cancel(session, booking, reason=reason, now=now, actor=actor, notify_customer=notify_customer)
+    if action in (confirm, complete):
+        return action(session, booking, now=now, actor=actor, notify_customer=notify_customer)
     return action(session, booking, now=now, actor=actor)
 
 
@@ -595,6 +626,7 @@ def reschedule(
     any_staff: bool = False,
     now: datetime | None = None,
     actor: str = "customer",
+    notify_customer: bool = True,
 ) -> Booking:
     """Move a booking to a new free slot.
 
@@ -640,8 +672,9 @@ def reschedule(
         session.flush()
         if previous_status.value in UPCOMING_STATUSES:
             _emit(session, replacement, "booking.rescheduled", now=now, previous_booking=booking_payload(booking))
-            notify.customer_email(session, replacement, notify.BOOKING_RESCHEDULED, now=now,
-                                  facts=notify.rescheduled_facts(booking))
+            notify.booking_changed(session, replacement, notify.BOOKING_RESCHEDULED, now=now,
+                                   notify_customer=notify_customer, facts=notify.rescheduled_facts(booking),
+                                   previous_staff_id=booking.staff_id)
     return replacement
 
 

@@ -39,9 +39,10 @@ def terms(session: Session, booking: Booking, business: Business, *, now: dateti
 
 def cancel(
     session: Session, provider, booking: Booking, *, actor: str, reason: str | None = None,
-    override: str = FOLLOW_POLICY, now: datetime | None = None,
+    override: str = FOLLOW_POLICY, now: datetime | None = None, notify_customer: bool = True,
 ) -> CancelOutcome:
-    """Cancel a booking and refund per the policy (or the business's override)."""
+    """Cancel a booking and refund per the policy (or the business's override).
+    notify_customer=False: no message to the customer (staff and webhooks still hear)."""
     if override not in OVERRIDES:
         raise ValidationError(f"Refund choice must be one of: {', '.join(OVERRIDES)}.", param="refund")
     if override != FOLLOW_POLICY and actor == "customer":
@@ -50,6 +51,7 @@ def cancel(
     outcome = payments.cancel_with_policy(
         session, provider, booking, reason=reason, now=now, actor=actor,
         refund_everything=override == REFUND_EVERYTHING, refund_nothing=override == KEEP_EVERYTHING,
+        notify_customer=notify_customer,
     )
     if override != FOLLOW_POLICY:
         # In the history (for the business), not in the reason the customer may read.

@@ -152,7 +152,8 @@ def _owned(obj, business: Business, what: str) -> None:
 
 # --------------------------------------------------------------------------- staff
 
-STAFF_FIELDS = ("name", "email", "phone", "role", "bio", "avatar_url", "sort_order", "is_active", "service_ids")
+STAFF_FIELDS = ("name", "email", "phone", "role", "bio", "avatar_url", "sort_order", "is_active", "service_ids",
+                "booking_emails", "daily_agenda")
 
 
 def _apply_staff(session: Session, business: Business, member: Staff, fields: dict[str, Any]) -> None:
@@ -175,10 +176,11 @@ def _apply_staff(session: Session, business: Business, member: Staff, fields: di
         member.avatar_url = _text(fields["avatar_url"], "avatar_url", 500)
     if "sort_order" in fields:
         member.sort_order = _int(fields["sort_order"], "sort_order", minimum=-1_000_000, maximum=1_000_000)
-    if "is_active" in fields:
-        if not isinstance(fields["is_active"], bool):
-            raise ValidationError("is_active must be true or false.", param="is_active")
-        member.is_active = fields["is_active"]
+    for flag in ("is_active", "booking_emails", "daily_agenda"):
+        if flag in fields:
+            if not isinstance(fields[flag], bool):
+                raise ValidationError(f"{flag} must be true or false.", param=flag)
+            setattr(member, flag, fields[flag])
     if "service_ids" in fields:
         # Looked up without flushing what was set above (checked, but not yet complete).
         with session.no_autoflush:

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
 
-from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import booking as booking_ops, notify
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.money import format_money_for
 from bookingapp.domain.payments import online_checkout
@@ -438,6 +438,7 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
     checkout.closed_by = actor[:200]
     checkout.updated_at = now
     session.flush()
+    notify.receipt(session, checkout, now=now)
     return checkout
 
 

@@ -39,6 +39,11 @@ def _utc(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def calendar_uid(booking: Booking) -> str:
+    """The booking's calendar event: kept across reschedules (Booking.calendar_uid)."""
+    return booking.calendar_uid or f"{booking.id}@bookingapp"
+
+
 def booking_ics(booking: Booking, business: Business, *, now: datetime, manage_url: str | None = None) -> str:
     tz = ZoneInfo(business.timezone)
     local_start = booking.starts_at.astimezone(tz)

@@ -1,50 +1,155 @@
-"""Messages to people, recorded by the domain in the outbox in the same transaction as the
-change that calls for them; the worker renders and sends them after commit
-(bookingapp/notifications/email.py). So every door (wizard, manage link, dashboard, API,
-payment events) gives the customer the same emails, and a rolled-back change sends none.
+"""Messages to people, recorded by the domain as `messages` rows in the same transaction as
+the change that calls for them; the worker renders and sends them after commit
+(notifications/delivery.py). So every door (wizard, manage link, dashboard, API, payment
+events) tells the customer and the staff member the same things, and a rolled-back change
+sends nothing.
 
-A message names its kind and its booking; what it says is decided when it is rendered,
-from the booking as it then is and the facts recorded here (the old time of a move, who
-cancelled, what was refunded)."""
+A message names its kind, its recipient and its booking; what it says is decided when it is
+rendered, from the booking as it then is and the facts recorded here (the old time of a
+move, who cancelled, what was refunded). Reminders and staff agendas are planned by the
+worker (domain/reminders.py), not by a change."""
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookingapp.domain.outbox import booking_payload, iso, record_event
-from bookingapp.models import Booking, OutboxEvent
+from bookingapp.domain.clock import resolve_now
+from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.outbox import iso
+from bookingapp.models import Booking, Business, Customer, Message, Staff
 
-CUSTOMER_EMAIL_TOPIC = "email.customer"
-
+# Customer messages.
 BOOKING_CONFIRMED = "booking_confirmed"
 BOOKING_PENDING = "booking_pending"        # made, waiting for the business's approval
 BOOKING_APPROVED = "booking_approved"      # a pending booking the business confirmed
 BOOKING_RESCHEDULED = "booking_rescheduled"
 BOOKING_CANCELLED = "booking_cancelled"
-CUSTOMER_KINDS = (BOOKING_CONFIRMED, BOOKING_PENDING, BOOKING_APPROVED, BOOKING_RESCHEDULED, BOOKING_CANCELLED)
+REMINDER = "reminder"
+REVIEW_REQUEST = "review_request"
+RECEIPT = "receipt"
+# Staff messages: to the staff member whose booking it is.
+STAFF_NEW_BOOKING = "staff_new_booking"
+STAFF_CANCELLED = "staff_cancelled"
+STAFF_RESCHEDULED = "staff_rescheduled"
+STAFF_AGENDA = "staff_agenda"
+
+BOOKING_KINDS = (BOOKING_CONFIRMED, BOOKING_PENDING, BOOKING_APPROVED, BOOKING_RESCHEDULED, BOOKING_CANCELLED)
+CUSTOMER_KINDS = (*BOOKING_KINDS, REMINDER, REVIEW_REQUEST, RECEIPT)
+STAFF_KINDS = (STAFF_NEW_BOOKING, STAFF_CANCELLED, STAFF_RESCHEDULED, STAFF_AGENDA)
+# What an unsubscribed customer no longer gets; everything else is about a booking they made.
+NON_TRANSACTIONAL = (REMINDER, REVIEW_REQUEST)
+# The staff member's counterpart of a customer message about a change.
+_STAFF_COUNTERPART = {
+    BOOKING_CONFIRMED: STAFF_NEW_BOOKING,
+    BOOKING_PENDING: STAFF_NEW_BOOKING,
+    BOOKING_RESCHEDULED: STAFF_RESCHEDULED,
+    BOOKING_CANCELLED: STAFF_CANCELLED,
+}
+# A completed visit's review request waits a little: the customer has just left.
+REVIEW_REQUEST_DELAY = timedelta(hours=3)
+
+KIND_LABELS = {
+    BOOKING_CONFIRMED: "Booking confirmed",
+    BOOKING_PENDING: "Booking request received",
+    BOOKING_APPROVED: "Booking approved",
+    BOOKING_RESCHEDULED: "Booking moved",
+    BOOKING_CANCELLED: "Booking cancelled",
+    REMINDER: "Reminder",
+    REVIEW_REQUEST: "Review request",
+    RECEIPT: "Receipt",
+    STAFF_NEW_BOOKING: "New booking (staff)",
+    STAFF_CANCELLED: "Cancellation (staff)",
+    STAFF_RESCHEDULED: "Booking moved (staff)",
+    STAFF_AGENDA: "Daily agenda (staff)",
+}
+STATUS_LABELS = {
+    "pending": "Waiting to be sent",
+    "sending": "Sending",
+    "sent": "Sent",
+    "recorded": "Recorded (no provider configured)",
+    "failed": "Failed",
+    "skipped": "Not sent",
+    "cancelled": "Withdrawn",
+}
 
 
-def customer_email(
-    session: Session, booking: Booking, kind: str, *, now: datetime, facts: dict[str, Any] | None = None,
-) -> OutboxEvent | None:
-    """Record one email to the booking's customer; None when there is nobody to write to
-    (a walk-in without an email address) or the booking is a test booking (made with a test
-    API key: an integrator's trial must never write to a real person)."""
-    if kind not in CUSTOMER_KINDS:
-        raise ValueError(f"unknown customer message {kind!r}")
+def new_message(
+    session: Session, *, business_id, kind: str, channel: str, recipient: str, recipient_name: str | None,
+    now: datetime, booking: Booking | None = None, customer_id=None, staff_id=None,
+    facts: dict[str, Any] | None = None, due_at: datetime | None = None, dedupe_key: str | None = None,
+) -> Message:
+    audience = "staff" if kind in STAFF_KINDS else "customer"
+    message = Message(
+        id=uuid.uuid4(), business_id=business_id, booking_id=booking.id if booking is not None else None,
+        customer_id=customer_id, staff_id=staff_id, audience=audience, kind=kind, channel=channel,
+        recipient=recipient, recipient_name=recipient_name, facts=dict(facts or {}),
+        transactional=kind not in NON_TRANSACTIONAL, dedupe_key=dedupe_key, status="pending",
+        created_at=now, due_at=due_at or now, attempts=0,
+    )
+    session.add(message)
+    return message
+
+
+def _to_customer(session: Session, booking: Booking, business: Business, kind: str, *, now: datetime,
+                 facts: dict[str, Any], sms: bool) -> list[Message]:
     customer = booking.customer
-    if customer is None or not customer.email or booking.is_test:
+    if customer is None:
+        return []
+    recorded = []
+    if customer.email:
+        recorded.append(new_message(session, business_id=business.id, kind=kind, channel="email",
+                                    recipient=customer.email, recipient_name=customer.name, now=now,
+                                    booking=booking, customer_id=customer.id, facts=facts))
+    if sms and customer.phone:
+        recorded.append(new_message(session, business_id=business.id, kind=kind, channel="sms",
+                                    recipient=customer.phone, recipient_name=customer.name, now=now,
+                                    booking=booking, customer_id=customer.id, facts=facts))
+    return recorded
+
+
+def _to_staff(session: Session, member: Staff | None, booking: Booking, kind: str, *, now: datetime,
+              facts: dict[str, Any]) -> Message | None:
+    if member is None or not member.email or not member.booking_emails or member.deleted_at is not None:
         return None
-    return record_event(session, booking.business_id, CUSTOMER_EMAIL_TOPIC, {
-        "kind": kind,
-        "booking_id": str(booking.id),
-        "to": customer.email,
-        "to_name": customer.name,
-        "booking": booking_payload(booking),
-        **(facts or {}),
-    }, now=now)
+    return new_message(session, business_id=booking.business_id, kind=kind, channel="email",
+                       recipient=member.email, recipient_name=member.name, now=now, booking=booking,
+                       staff_id=member.id, facts=facts)
+
+
+def booking_changed(
+    session: Session, booking: Booking, kind: str, *, now: datetime, notify_customer: bool = True,
+    facts: dict[str, Any] | None = None, previous_staff_id=None,
+) -> list[Message]:
+    """Record the messages a change to a booking calls for: the customer's (email, and a
+    text message when the business sends them and the customer gave a phone number) unless
+    the door asked not to notify the customer, and the staff member's. A test booking (made
+    with a test API key) writes to nobody: an integrator's trial must never reach a person.
+    previous_staff_id: a move to another staff member tells the one who lost it too."""
+    if kind not in BOOKING_KINDS:
+        raise ValueError(f"unknown booking message {kind!r}")
+    if booking.is_test:
+        return []
+    business = session.get(Business, booking.business_id)
+    facts = {**(facts or {}), "sequence": booking.calendar_sequence}
+    recorded: list[Message] = []
+    if notify_customer:
+        recorded += _to_customer(session, booking, business, kind, now=now, facts=facts,
+                                 sms=business.sms_notifications)
+    staff_kind = _STAFF_COUNTERPART.get(kind)
+    if staff_kind is not None:
+        staff_ids = [booking.staff_id]
+        if previous_staff_id is not None and previous_staff_id != booking.staff_id:
+            staff_ids.append(previous_staff_id)
+        for staff_id in staff_ids:
+            message = _to_staff(session, session.get(Staff, staff_id), booking, staff_kind, now=now, facts=facts)
+            if message is not None:
+                recorded.append(message)
+    session.flush()
+    return recorded
 
 
 def booked_kind(booking: Booking) -> str:
@@ -53,7 +158,11 @@ def booked_kind(booking: Booking) -> str:
 
 
 def rescheduled_facts(old: Booking) -> dict[str, Any]:
-    return {"previous_starts_at": iso(old.starts_at), "previous_booking_number": old.booking_number}
+    return {
+        "previous_starts_at": iso(old.starts_at),
+        "previous_booking_number": old.booking_number,
+        "previous_staff_name": old.staff.name if old.staff is not None else None,
+    }
 
 
 def cancelled_facts(*, by_customer: bool, refunded_cents: int, kept_cents: int, currency: str) -> dict[str, Any]:
@@ -63,3 +172,80 @@ def cancelled_facts(*, by_customer: bool, refunded_cents: int, kept_cents: int, 
         "kept_cents": kept_cents,
         "currency": currency,
     }
+
+
+def _exists(session: Session, dedupe_key: str) -> bool:
+    return session.scalar(select(Message.id).where(Message.dedupe_key == dedupe_key)) is not None
+
+
+def review_request(session: Session, booking: Booking, *, now: datetime) -> Message | None:
+    """Ask a completed visit's customer for a review, once, a little after the visit (the
+    dedupe key keeps it once even if the booking is completed again after a correction)."""
+    business = session.get(Business, booking.business_id)
+    customer = booking.customer
+    if booking.is_test or not business.review_requests or customer is None or not customer.email:
+        return None
+    key = f"review_request:{booking.id}"
+    if _exists(session, key):
+        return None
+    return new_message(session, business_id=business.id, kind=REVIEW_REQUEST, channel="email",
+                       recipient=customer.email, recipient_name=customer.name, now=now, booking=booking,
+                       customer_id=customer.id, facts={"sequence": booking.calendar_sequence},
+                       due_at=now + REVIEW_REQUEST_DELAY, dedupe_key=key)
+
+
+def receipt(session: Session, checkout, *, now: datetime) -> Message | None:
+    """The customer's receipt when a checkout closes: once per checkout."""
+    booking = checkout.booking
+    customer = booking.customer
+    if booking.is_test or customer is None or not customer.email:
+        return None
+    key = f"receipt:{checkout.id}"
+    if _exists(session, key):
+        return None
+    return new_message(session, business_id=booking.business_id, kind=RECEIPT, channel="email",
+                       recipient=customer.email, recipient_name=customer.name, now=now, booking=booking,
+                       customer_id=customer.id, facts={"checkout_id": str(checkout.id)}, dedupe_key=key)
+
+
+# --------------------------------------------------------------------------- the log
+
+
+def delivery_log(session: Session, business: Business, *, booking_id=None, status: str | None = None,
+                 channel: str | None = None, limit: int = 100, offset: int = 0) -> list[Message]:
+    """The business's messages, newest first; those of one booking with booking_id."""
+    query = select(Message).where(Message.business_id == business.id)
+    if booking_id is not None:
+        query = query.where(Message.booking_id == booking_id)
+    if status:
+        query = query.where(Message.status == status)
+    if channel:
+        query = query.where(Message.channel == channel)
+    return list(session.scalars(
+        query.order_by(Message.created_at.desc(), Message.id).limit(limit).offset(offset)
+    ))
+
+
+def resend(session: Session, message: Message, *, now: datetime | None = None) -> Message:
+    """Send a message again (the dashboard's resend button): a new message, due now, that
+    points at the one it repeats. It goes to the recipient's current address when the
+    customer or staff member has changed it since."""
+    now = resolve_now(now)
+    if message.status in ("pending", "sending"):
+        raise ValidationError("This message is still waiting to be sent.", param="message_id")
+    recipient = message.recipient
+    if message.customer_id is not None:
+        customer = session.get(Customer, message.customer_id)
+        if customer is not None:
+            recipient = (customer.email if message.channel == "email" else customer.phone) or recipient
+    elif message.staff_id is not None:
+        member = session.get(Staff, message.staff_id)
+        if member is not None and message.channel == "email" and member.email:
+            recipient = member.email
+    copy = new_message(session, business_id=message.business_id, kind=message.kind, channel=message.channel,
+                       recipient=recipient, recipient_name=message.recipient_name, now=now,
+                       booking=message.booking, customer_id=message.customer_id, staff_id=message.staff_id,
+                       facts=message.facts)
+    copy.resent_from_id = message.id
+    session.flush()
+    return copy

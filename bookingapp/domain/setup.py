@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.slugs import validate_slug
+from bookingapp.domain.reminders import clean_cadence
 from bookingapp.domain.states import ACTIVE_STATUSES
 from bookingapp.models import Booking, Business, BusinessHours, ServiceCategory, Staff, StaffHours, TimeOff
 from bookingapp.models.api import WebhookDelivery, WebhookEndpoint
@@ -97,6 +98,28 @@ def update_booking_settings(session: Session, business: Business, fields: dict[s
             raise ValidationError(f"Assignment policy must be one of: {', '.join(ASSIGNMENT_POLICIES)}.",
                                   param="assignment_policy")
         business.assignment_policy = fields["assignment_policy"]
+    business.updated_at = _now(now)
+    session.flush()
+    return business
+
+
+NOTIFICATION_FIELDS = ("reminder_cadence", "sms_notifications", "review_requests")
+
+
+def update_notification_settings(session: Session, business: Business, fields: dict[str, Any], *,
+                                 now: datetime | None = None) -> Business:
+    """The reminder cadence, text messages for booking changes, and review requests. Every
+    field is checked before any is set, so a refused change leaves all of them as they were."""
+    unknown = set(fields) - set(NOTIFICATION_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
+    cadence = clean_cadence(fields["reminder_cadence"]) if "reminder_cadence" in fields else None
+    flags = {name: _bool(fields[name], name, label) for name, label in
+             (("sms_notifications", "Text messages"), ("review_requests", "Review requests")) if name in fields}
+    if cadence is not None:
+        business.reminder_cadence = cadence
+    for name, value in flags.items():
+        setattr(business, name, value)
     business.updated_at = _now(now)
     session.flush()
     return business

@@ -22,9 +22,7 @@ from typing import Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bookingapp.domain.notify import CUSTOMER_EMAIL_TOPIC
 from bookingapp.models import OutboxEvent
-from bookingapp.notifications.messages import render_customer_email
 from bookingapp.domain.clock import resolve_now
 
 EMAIL_TOPIC_PREFIX = "email."
@@ -62,16 +60,9 @@ def _address(name: str | None, email: str) -> Address:
 def build_message(event: OutboxEvent, sender: str, *, session: Session | None = None,
                   now: datetime | None = None) -> EmailMessage | None:
     """The email for an outbox row; None when there is nothing to send any more."""
-    if event.topic == CUSTOMER_EMAIL_TOPIC:
-        rendered = render_customer_email(session, event, now=resolve_now(now))
-        if rendered is None:
-            return None
-        to, to_name, reply_to = rendered.to, rendered.to_name, rendered.reply_to
-        subject, text, ics = rendered.subject, rendered.text, rendered.ics
-    else:
-        payload = event.payload
-        to, to_name, reply_to = payload["to"], payload.get("to_name"), payload.get("reply_to")
-        subject, text, ics = payload["subject"], payload["text"], None
+    payload = event.payload
+    to, to_name, reply_to = payload["to"], payload.get("to_name"), payload.get("reply_to")
+    subject, text, ics = payload["subject"], payload["text"], None
     message = EmailMessage()
     message["From"] = sender
     message["To"] = _address(to_name, to)

@@ -17,7 +17,7 @@ from bookingapp.domain import payments
 from bookingapp.models import Booking, OutboxEvent, Product
 from bookingapp.models.payment import Payment
 from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
-from tests.helpers import MONDAY, at, before
+from tests.helpers import MONDAY, at, before, customer_emails
 
 START = at(MONDAY, 10)
 INSIDE_WINDOW = START - timedelta(days=3)    # the free-cancellation window (24 hours) is open
@@ -72,9 +72,8 @@ def _cancel(dash, booking, **form):
 
 
 def _cancellation_email(session, booking):
-    (event,) = [e for e in session.scalars(select(OutboxEvent).where(OutboxEvent.topic == "email.customer"))
-                if e.payload.get("kind") == "booking_cancelled" and e.payload.get("booking_id") == str(booking.id)]
-    return event.payload
+    (message,) = [m for m in customer_emails(session, booking.id) if m.kind == "booking_cancelled"]
+    return message.facts
 
 
 def test_a_deposit_cancelled_inside_the_window_is_refunded(session, salon, paid, as_role, clock):

@@ -11,7 +11,7 @@ from bookingapp.domain import booking as ops
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotUnavailable, ValidationError
 from bookingapp.models import Booking, Customer, OutboxEvent
-from tests.helpers import MONDAY, at, before
+from tests.helpers import MONDAY, at, before, customer_emails
 
 
 def topics(session):
@@ -22,8 +22,7 @@ def topics(session):
 
 def emails(session):
     """The customer emails recorded, as their kinds, oldest first."""
-    return [e.payload["kind"] for e in session.scalars(
-        select(OutboxEvent).where(OutboxEvent.topic == "email.customer").order_by(OutboxEvent.created_at))]
+    return [message.kind for message in customer_emails(session)]
 
 
 def test_hold_takes_the_slot_until_it_expires(session, salon):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as ops
-from bookingapp.models import Booking, CustomFieldDefinition, OutboxEvent
+from bookingapp.models import Booking, CustomFieldDefinition, Message, OutboxEvent
 from bookingapp.models.payment import Payment
 from bookingapp.web.links import manage_token
 from tests.api.conftest import Api
@@ -130,12 +130,13 @@ def snapshot(w: World, booking_id) -> dict:
     events = w.session.scalars(select(OutboxEvent).where(OutboxEvent.business_id == w.business.id)
                                .order_by(OutboxEvent.created_at)).all()
 
-    def event_row(event):
-        if event.topic == "email.customer":
-            facts = {k: v for k, v in event.payload.items()
-                     if k not in ("booking", "booking_id", *ACTOR_FACTS, *RANDOM_FACTS)}
-            return (event.topic, tuple(sorted(facts.items())))
-        return (event.topic, event.payload.get("status"))
+    messages = w.session.scalars(select(Message).where(Message.business_id == w.business.id)
+                                 .order_by(Message.created_at, Message.audience, Message.kind, Message.channel)).all()
+
+    def message_row(message):
+        facts = {k: v for k, v in message.facts.items() if k not in (*ACTOR_FACTS, *RANDOM_FACTS)}
+        return (message.audience, message.kind, message.channel, message.recipient, message.status,
+                tuple(sorted(facts.items())))
 
     return {
         "bookings": [(b.status, b.starts_at, b.ends_at, b.staff.name, b.price_cents, b.deposit_cents,
@@ -143,7 +144,8 @@ def snapshot(w: World, booking_id) -> dict:
                      for b in chain],
         "history": [[(e.from_status, e.to_status) for e in b.history] for b in chain],
         "payments": sorted((p.kind, p.status, p.amount_cents) for p in payments),
-        "outbox": [event_row(e) for e in events],
+        "outbox": [(e.topic, e.payload.get("status")) for e in events],
+        "messages": [message_row(m) for m in messages],
     }
 
 
@@ -232,8 +234,8 @@ def test_cancel_gives_the_same_result_through_every_door(make_world, prepare, cl
     result = results["api"]
     assert result["bookings"][0][0] == "cancelled"
     assert sum(amount for kind, status, amount in result["payments"] if kind == "refund") == refunded
-    (email,) = [facts for topic, facts in result["outbox"]
-                if topic == "email.customer" and ("kind", "booking_cancelled") in facts]
+    (email,) = [facts for audience, kind, channel, _, _, facts in result["messages"]
+                if (audience, kind, channel) == ("customer", "booking_cancelled", "email")]
     assert ("refunded_cents", refunded) in email
 
 
@@ -276,7 +278,7 @@ def test_status_changes_give_the_same_result_through_every_door(make_world, targ
                              lambda w, door, b: door(w, b, target))
     assert_same(results)
     assert results["api"]["bookings"][0][0] == target
-    kinds = [dict(facts)["kind"] for topic, facts in results["api"]["outbox"] if topic == "email.customer"]
+    kinds = [kind for audience, kind, channel, *_ in results["api"]["messages"] if audience == "customer"]
     # An owner's (or integrator's) approval of a pending booking tells the customer.
     assert kinds == (["booking_pending", "booking_approved"] if target == "confirmed" else ["booking_confirmed"])
 
@@ -334,7 +336,8 @@ def test_hold_then_book_with_answers_gives_the_same_booking_through_wizard_and_a
     booking = results["api"]["bookings"][0]
     assert booking[0] == "confirmed" and booking[8] == {"allergies": "latex", "source": "Friend"}
     assert results["api"]["history"] == [[(None, "held"), ("held", "confirmed")]]
-    assert [topic for topic, _ in results["api"]["outbox"]] == ["booking.created", "email.customer"]
+    assert [topic for topic, _ in results["api"]["outbox"]] == ["booking.created"]
+    assert [kind for audience, kind, *_ in results["api"]["messages"] if audience == "customer"] == ["booking_confirmed"]
 
 
 @pytest.mark.parametrize("answers", [
@@ -378,5 +381,4 @@ def test_a_booking_made_at_the_front_desk_or_through_the_api_is_the_same_and_ema
         results[name] = snapshot(w, the_only_booking(w).id)
     assert_same(results)
     assert results["api"]["history"] == [[(None, "confirmed")]]
-    emails = [dict(facts) for topic, facts in results["api"]["outbox"] if topic == "email.customer"]
-    assert [e["kind"] for e in emails] == ["booking_confirmed"]
+    assert [kind for audience, kind, *_ in results["api"]["messages"] if audience == "customer"] == ["booking_confirmed"]

@@ -221,6 +221,7 @@ def cancel_with_policy(
     actor: str = "customer",
     refund_everything: bool = False,
     refund_nothing: bool = False,
+    notify_customer: bool = True,
 ) -> CancelOutcome:
     """Cancel a booking and refund per the business's policy (cancellation_terms).
     refund_everything=True refunds all of it at any time, refund_nothing=True keeps it all
@@ -234,17 +235,16 @@ def cancel_with_policy(
         ensure_customer_may_change(booking, now, action="cancel")
     business = business_of(session, booking)
     terms = cancellation_terms(session, booking, business, now=now)
-    was_booked = booking.status not in PLACEHOLDER_STATUSES
-    booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor, notify_customer=False)
     within = terms.within_free_window
     amount = terms.paid_cents if refund_everything else 0 if refund_nothing else terms.refund_cents
+    # The refund below happens in this transaction or the cancellation does not: the
+    # messages may say what it will be.
+    booking_domain.cancel(session, booking, reason=reason, now=now, actor=actor, notify_customer=notify_customer,
+                          refund_facts=notify.cancelled_facts(
+                              by_customer=actor == "customer", refunded_cents=amount,
+                              kept_cents=max(terms.paid_cents - amount, 0), currency=terms.currency))
     refunds = []
     if amount > 0:
         why = "cancelled within the free-cancellation window" if within else "cancelled"
         refunds = refund(session, provider, booking, amount, reason=why if not reason else f"{why}: {reason}", now=now, actor=actor)
-    if was_booked:
-        notify.customer_email(session, booking, notify.BOOKING_CANCELLED, now=now, facts=notify.cancelled_facts(
-            by_customer=actor == "customer", refunded_cents=amount, kept_cents=max(terms.paid_cents - amount, 0),
-            currency=terms.currency,
-        ))
     return CancelOutcome(booking=booking, refunds=refunds, refunded_cents=amount, within_free_window=within)
