@@ -1,6 +1,7 @@
 """The delivery log's words and rows, shared by the Messages page (views_messages) and a
 booking's Messages section in its panel (views_day): the kind and channel of a message in
-words, and which messages the Resend button is offered for."""
+words (the kinds' words are domain.notify.KIND_LABELS), and which messages the Resend button
+is offered for."""
 from __future__ import annotations
 
 from flask_login import current_user
@@ -15,29 +16,16 @@ from bookingapp.models.message import MESSAGE_CHANNELS, Message
 # calls about a missing email; booking.manage is exactly them, and resending is managing.
 PERMISSION = "booking.manage"
 
-KIND_LABELS = {
-    notify.BOOKING_CONFIRMED: "Booking confirmed",
-    notify.BOOKING_PENDING: "Booking waiting for approval",
-    notify.BOOKING_APPROVED: "Booking approved",
-    notify.BOOKING_RESCHEDULED: "Booking moved",
-    notify.BOOKING_CANCELLED: "Booking cancelled",
-    notify.REMINDER: "Reminder",
-    notify.REVIEW_REQUEST: "Review request",
-    notify.RECEIPT: "Receipt",
-    notify.STAFF_NEW_BOOKING: "New booking (to staff)",
-    notify.STAFF_CANCELLED: "Cancellation (to staff)",
-    notify.STAFF_RESCHEDULED: "Move (to staff)",
-    notify.STAFF_AGENDA: "Daily agenda (to staff)",
-}
 CHANNEL_LABELS = {"email": "Email", "sms": "Text message"}
 assert set(CHANNEL_LABELS) == set(MESSAGE_CHANNELS)
-# A message still waiting to go (or being sent) cannot be sent again yet: notify.resend
-# refuses it, so no button is offered.
-NOT_RESENDABLE = ("pending", "sending")
+# Resend is offered for what has gone or was given up on. A message still waiting to go
+# (or being sent) cannot go again yet (notify.resend refuses it); a withdrawn one was
+# withdrawn because it no longer applies (a reminder of a moved booking).
+RESENDABLE = ("sent", "recorded", "failed", "skipped")
 
 
 def kind_label(message: Message) -> str:
-    label = KIND_LABELS.get(message.kind, message.kind.replace("_", " ").capitalize())
+    label = notify.KIND_LABELS.get(message.kind, message.kind.replace("_", " ").capitalize())
     hours = (message.facts or {}).get("hours_before") if isinstance(message.facts, dict) else None
     return f"{label} ({hours} h before)" if message.kind == notify.REMINDER and hours else label
 
@@ -45,7 +33,7 @@ def kind_label(message: Message) -> str:
 def log_words() -> dict:
     """What the log's table needs besides its rows."""
     return {"kind_label": kind_label, "channel_labels": CHANNEL_LABELS, "status_labels": notify.STATUS_LABELS,
-            "not_resendable": NOT_RESENDABLE}
+            "resendable": RESENDABLE}
 
 
 def booking_messages(booking: Booking, *, error: str | None = None) -> dict:
