@@ -279,3 +279,29 @@ def test_messages_page_does_not_query_per_row(app, session, salon, make_customer
                                              staff=alice, now=NOW)
         make_message(business, booking, status="failed", error="550")
     assert count() == one_booking
+
+
+def test_completing_without_notifying_the_customer_asks_for_no_review(app, session, salon, make_customer, as_role):
+    business, service, alice, _ = salon
+    quiet, asked = (booking_ops.create_booking(session, business, service, at(MONDAY, hour), make_customer(business),
+                                               staff=alice, now=NOW) for hour in (10, 12))
+    for booking in (quiet, asked):
+        booking_ops.start(session, booking, now=booking.starts_at)
+    session.commit()
+    app.config["CLOCK"] = lambda: at(MONDAY, 13)
+    dash = as_role(business, "owner")
+    panel = dash.get(f"/dashboard/bookings/{quiet.id}").get_data(as_text=True)
+    assert re.search(r'value="completed">\s*<label class="check small"><input type="checkbox" name="skip_notifications"',
+                     panel)
+    for booking, form in ((quiet, {"skip_notifications": "1"}), (asked, {})):
+        response = dash.post(f"/dashboard/bookings/{booking.id}/status", {"status": "completed", **form}, htmx=True)
+        assert response.status_code == 200
+    assert notify.REVIEW_REQUEST not in [m.kind for m in _messages_of(session, quiet, "customer")]
+    assert notify.REVIEW_REQUEST in [m.kind for m in _messages_of(session, asked, "customer")]
+
+
+def test_the_tick_box_is_unticked_on_the_new_booking_form(salon, as_role):
+    html = as_role(salon[0], "front_desk").get("/dashboard/bookings/new").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="skip_notifications"[^>]*>', html)
+    assert box and "checked" not in box.group(0)
+    assert "Don&#39;t notify the customer" in html or "Don't notify the customer" in html
