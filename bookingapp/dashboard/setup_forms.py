@@ -195,8 +195,7 @@ CADENCE_ROWS = 3  # domain.reminders.clean_cadence allows at most three steps
 def parse_cadence(form) -> tuple[list[dict], list[dict], bool]:
     """Rows step<n>_hours / step<n>_email / step<n>_sms -> (the steps for the domain, the
     rows as typed for the form, whether a row's shape is wrong). A row left wholly empty is
-    no step; a step with both boxes unticked is kept, switched off. Each typed row knows
-    its step's index (`step`), so a domain error about reminder_cadence[i] lands on it."""
+    no step; a step with both boxes unticked is kept, switched off."""
     steps: list[dict] = []
     rows: list[dict] = []
     wrong = False
@@ -206,14 +205,13 @@ def parse_cadence(form) -> tuple[list[dict], list[dict], bool]:
         email, sms = f"step{n}_email" in form, f"step{n}_sms" in form
         if not raw and not email and not sms:
             continue
-        row = {"hours": raw, "email": email, "sms": sms, "error": None, "step": None}
+        row = {"hours": raw, "email": email, "sms": sms, "error": None}
         rows.append(row)
         if not raw:
             row["error"] = "Say how many hours before the appointment."
         elif not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 9:
             row["error"] = "Enter a whole number of hours."
         else:
-            row["step"] = len(steps)
             steps.append({"hours_before": int(raw), "email": email, "sms": sms})
         wrong = wrong or row["error"] is not None
     return steps, rows, wrong
@@ -222,4 +220,4 @@ def parse_cadence(form) -> tuple[list[dict], list[dict], bool]:
 def cadence_rows(cadence) -> list[dict]:
     """A stored cadence as the form's rows."""
     return [{"hours": str(step.get("hours_before", "")), "email": bool(step.get("email")), "sms": bool(step.get("sms")),
-             "error": None, "step": index} for index, step in enumerate(cadence or [])][:CADENCE_ROWS]
+             "error": None} for step in (cadence or [])][:CADENCE_ROWS]

@@ -56,6 +56,7 @@ def notify_customer_chosen(form) -> bool:
     records no customer message (staff messages and webhooks still go)."""
     return QUIET_FIELD not in form
 
+
 # What an owner or a manager may choose when cancelling (the form field `refund`); the
 # front desk cancels by the policy only.
 REFUND_CHOICES = (

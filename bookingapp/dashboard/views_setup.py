@@ -9,7 +9,6 @@ typed (422, the form partial for htmx). Retiring is soft wherever bookings refer
 """
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -38,8 +37,8 @@ from bookingapp.models.staff import STAFF_ROLES
 NAV.append(("dashboard.setup", "Setup", "setup"))
 
 PAGES = [("business", "Business & hours"), ("booking", "Booking settings"), ("notifications", "Notifications"),
-         ("services", "Services"),
-         ("staff", "Staff"), ("products", "Products"), ("promotions", "Promotions"), ("fields", "Booking fields")]
+         ("services", "Services"), ("staff", "Staff"), ("products", "Products"), ("promotions", "Promotions"),
+         ("fields", "Booking fields")]
 
 
 def _business():
@@ -197,14 +196,13 @@ NOTIFICATION_SPECS = [
          help="To customers who gave a phone number. Reminders go by text only where a reminder above says so."),
     Spec("review_requests", "Ask for a review after each completed visit", "bool"),
 ]
-CADENCE_PARAM = re.compile(r"^reminder_cadence\[(\d+)\]")
 
 
 def _notification_form(*, rows=None, values=None, cadence_error=None, error=None) -> dict:
     business = _business()
     rows = cadence_rows(business.reminder_cadence) if rows is None else rows
     if len(rows) < CADENCE_ROWS:
-        rows = [*rows, {"hours": "", "email": False, "sms": False, "error": None, "step": None}]
+        rows = [*rows, {"hours": "", "email": False, "sms": False, "error": None}]
     return {"id": "notification-form", "action": url_for("dashboard.setup_notifications"), "title": "Notifications",
             "rows": rows, "specs": NOTIFICATION_SPECS,
             "values": values if values is not None else display(NOTIFICATION_SPECS, business, business),
@@ -232,18 +230,9 @@ def setup_notifications():
                 "reminder_cadence": steps, "sms_notifications": values["sms_notifications"],
                 "review_requests": values["review_requests"]}, now=now_utc())
     except DomainError as error:
-        # The domain names the step it refuses (reminder_cadence[1].hours_before): the
-        # message goes on that row; one about the whole cadence (too many steps, two
-        # alike) above the rows.
-        param = error.param or ""
-        at_step = CADENCE_PARAM.match(param)
-        row = next((r for r in rows if at_step and r["step"] == int(at_step.group(1))), None)
-        if row is not None:
-            row["error"] = error.message
-        elif param.startswith("reminder_cadence"):
-            form["cadence_error"] = error.message
-        else:
-            form["error"] = error.message
+        # domain.reminders.clean_cadence says what is wrong with the cadence as a whole
+        # (param reminder_cadence): shown above its rows, which keep what was typed.
+        form["cadence_error" if (error.param or "").startswith("reminder_cadence") else "error"] = error.message
         return _notifications_page(form, status=422)
     return _done("Notification settings saved.", url_for("dashboard.setup_notifications"))
 
