@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The app's instance folder holds the demo database and, without SMTP, the emails as files.
+DEFAULT_MAIL_RECORD_DIR = str(PROJECT_ROOT / "instance" / "mail")
 
 
 def _default_database_url() -> str:
@@ -51,13 +53,22 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATE_LIMITS": os.environ.get("API_RATE_LIMITS", "100 per minute;1000 per hour"),
         "API_MONTHLY_QUOTA": int(os.environ.get("API_MONTHLY_QUOTA", "10000")),
-        # Outgoing email (booking confirmations); without SMTP_HOST emails stay in the outbox.
+        # Outgoing email (notifications/delivery.py); without SMTP_HOST nothing is sent and each
+        # email is written to MAIL_RECORD_DIR as <message id>.eml instead (status "recorded").
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
         "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
         "SMTP_SENDER": os.environ.get("SMTP_SENDER", "bookings@localhost"),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", False),
+        "MAIL_RECORD_DIR": os.environ.get("MAIL_RECORD_DIR", DEFAULT_MAIL_RECORD_DIR),
+        # Text messages go through Twilio when all three are set; otherwise they are only
+        # recorded (logged, status "recorded"). TWILIO_API_BASE replaces https://api.twilio.com
+        # (tests: a local fake of Twilio's API).
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER", ""),
+        "TWILIO_API_BASE": os.environ.get("TWILIO_API_BASE", ""),
         # Where customers reach the site: the links in emails the worker sends are built on it.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),

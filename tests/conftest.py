@@ -78,12 +78,14 @@ def database_url(migrated_database, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(database_url):
+def app(database_url, tmp_path):
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
         "SERVER_NAME": "localhost",
+        # A worker run by a test writes its recorded emails here, not into the project.
+        "MAIL_RECORD_DIR": str(tmp_path / "mail"),
     })
     yield app
     with app.app_context():

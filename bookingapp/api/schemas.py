@@ -20,9 +20,12 @@ from bookingapp.api.schemas_types import (
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
+from bookingapp.domain.notify import CUSTOMER_KINDS, STAFF_KINDS, STATUS_LABELS
+from bookingapp.domain.reminders import MAX_HOURS, MAX_STEPS, MIN_HOURS
 from bookingapp.domain.review_replies import MAX_REPLY_LENGTH, SORTS
 from bookingapp.domain.states import ALL_STATUSES, manual_transitions
 from bookingapp.models import BOOKING_SOURCES, STAFF_ROLES
+from bookingapp.models.message import MESSAGE_AUDIENCES, MESSAGE_CHANNELS, MESSAGE_STATUSES
 from bookingapp.models.payment import PAYMENT_KINDS, PAYMENT_STATUSES
 from bookingapp.notifications.webhooks import EVENT_TYPES
 
@@ -129,13 +132,23 @@ class EmptyBody(Body):
     """No fields; the body may be left out."""
 
 
+SKIP_NOTIFICATIONS = ("Don't send the customer messages this request would cause (confirmation, approval, move, "
+                      "cancellation); webhooks and staff messages still go. On a hold or reservation it applies to "
+                      "its later booking.")
+
+
+class QuietBody(Body):
+    """A booking command's body: the caller may keep the customer from hearing of it."""
+    skip_notifications: bool = Field(False, description=SKIP_NOTIFICATIONS)
+
+
 class CustomerFields(Body):
     customer_name: Optional[Name] = None
     customer_email: Optional[Email] = None
     customer_phone: Optional[Phone] = None
 
 
-class BookBody(CustomerFields):
+class BookBody(CustomerFields, QuietBody):
     notes: Optional[text(MAX_NOTES_LENGTH)] = None
     custom_fields: Optional[JsonObject] = Field(None, description="Answers to the business's questions, by key")
 
@@ -152,13 +165,17 @@ class CreateBookingBody(PlacementBody):
     promo_code: Optional[text(PROMO_CODE_LENGTH)] = None
 
 
-class RescheduleBody(Body):
+class ConfirmBody(QuietBody):
+    """Only skip_notifications; the body may be left out."""
+
+
+class RescheduleBody(QuietBody):
     start_at: Instant
     staff_id: Optional[Id] = None
     any_staff: bool = Field(False, description="Any free staff member (not with staff_id)")
 
 
-class CancelBody(Body):
+class CancelBody(QuietBody):
     cancellation_reason: Optional[text(REASON_LENGTH)] = None
 
 
@@ -195,6 +212,8 @@ class StaffBody(Body):
     sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
     is_active: bool = None
     service_ids: list[Id] = Field(None, description="The services this person performs (replaces the list)")
+    booking_emails: bool = Field(None, description="Email this person about their new, moved and cancelled bookings")
+    daily_agenda: bool = Field(None, description="Email this person the day's agenda each morning")
 
 
 class CreateStaffBody(StaffBody):
@@ -236,6 +255,22 @@ class BusinessBody(Body):
     email: Optional[Email] = None
     website: Optional[text(WEBSITE_LENGTH)] = None
     address: Optional[AddressBody] = None
+
+
+class ReminderStepBody(Body):
+    hours_before: whole(MIN_HOURS, MAX_HOURS) = Field(description="How long before the appointment")
+    email: bool = Field(description="Send it by email")
+    sms: bool = Field(description="Send it by text message (to customers with a phone number); with email false "
+                      "too, the step is kept but switched off")
+
+
+class NotificationSettingsBody(Body):
+    reminder_cadence: list[ReminderStepBody] = Field(
+        None, max_length=MAX_STEPS,
+        description=f"The reminders before each appointment (replaces the list; at most {MAX_STEPS}, distinct "
+                    "hours_before; an empty list sends none)")
+    sms_notifications: bool = Field(None, description="Also tell customers of booking changes by text message")
+    review_requests: bool = Field(None, description="Ask customers for a review after a completed visit")
 
 
 class WebhookBody(Body):
@@ -382,6 +417,8 @@ class StaffOut(Out):
     created_at: Timestamp
     updated_at: Timestamp
     services: list[Ref]
+    booking_emails: bool
+    daily_agenda: bool
 
 
 class ProductOut(Out):
@@ -431,6 +468,18 @@ class AddressOut(Out):
     country: Optional[str]
 
 
+class ReminderStepOut(Out):
+    hours_before: int = Field(ge=MIN_HOURS, le=MAX_HOURS)
+    email: bool
+    sms: bool
+
+
+class NotificationSettingsOut(Out):
+    reminder_cadence: list[ReminderStepOut] = Field(max_length=MAX_STEPS)
+    sms_notifications: bool
+    review_requests: bool
+
+
 class BusinessOut(Out):
     id: UuidText
     name: str
@@ -450,6 +499,7 @@ class BusinessOut(Out):
     is_active: bool
     hours: dict[str, Any] = Field(description="monday..sunday: null (closed), {open, close}, or a list of them")
     booking_settings: dict[str, Any]
+    notification_settings: NotificationSettingsOut
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -527,6 +577,20 @@ class WebhookDeliveryOut(Out):
     error: Optional[str]
     created_at: Timestamp
     delivered_at: Optional[Timestamp]
+
+
+class MessageOut(Out):
+    id: UuidText
+    kind: one_of((*CUSTOMER_KINDS, *STAFF_KINDS)) = Field(description="What the message is about")
+    channel: one_of(MESSAGE_CHANNELS)
+    audience: one_of(MESSAGE_AUDIENCES)
+    recipient: str = Field(description="An email address, or a phone number in E.164 form")
+    status: one_of(MESSAGE_STATUSES) = Field(description="; ".join(f"{s}: {STATUS_LABELS[s]}" for s in MESSAGE_STATUSES))
+    created_at: Timestamp
+    due_at: Timestamp
+    sent_at: Optional[Timestamp]
+    attempts: int = Field(ge=0)
+    last_error: Optional[str] = Field(description="Why it failed or was skipped")
 
 
 class DeletedOut(Out):

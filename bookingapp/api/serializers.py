@@ -13,7 +13,7 @@ from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Business, Product, Review, Service, Staff
+from bookingapp.models import Booking, Business, Message, Product, Review, Service, Staff
 from bookingapp.models.checkout import Checkout
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -63,6 +63,8 @@ def staff(member: Staff, *, with_services: bool = True) -> dict[str, Any]:
         "sort_order": member.sort_order,
         "created_at": iso(member.created_at),
         "updated_at": iso(member.updated_at),
+        "booking_emails": member.booking_emails,
+        "daily_agenda": member.daily_agenda,
     }
     if with_services:
         data["services"] = [
@@ -230,6 +232,12 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
             "free_cancellation_hours": b.free_cancellation_hours,
             "early_start_minutes": b.early_start_minutes,
         },
+        "notification_settings": {
+            "reminder_cadence": [{"hours_before": step["hours_before"], "email": step["email"], "sms": step["sms"]}
+                                 for step in b.reminder_cadence],
+            "sms_notifications": b.sms_notifications,
+            "review_requests": b.review_requests,
+        },
         "created_at": iso(b.created_at),
         "updated_at": iso(b.updated_at),
     }
@@ -264,4 +272,20 @@ def webhook_delivery(d) -> dict[str, Any]:
         "error": d.error,
         "created_at": iso(d.created_at),
         "delivered_at": iso(d.delivered_at),
+    }
+
+
+def message(m: Message) -> dict[str, Any]:
+    return {
+        "id": str(m.id),
+        "kind": m.kind,
+        "channel": m.channel,
+        "audience": m.audience,
+        "recipient": m.recipient,
+        "status": m.status,
+        "created_at": iso(m.created_at),
+        "due_at": iso(m.due_at),
+        "sent_at": iso(m.sent_at),
+        "attempts": m.attempts,
+        "last_error": m.last_error,
     }

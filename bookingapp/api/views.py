@@ -24,7 +24,7 @@ from bookingapp.api.operations import Page, allowed_methods, malformed_id, match
 from bookingapp.api.pagination import paginate
 from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
-from bookingapp.domain import cancellation, catalog, clock, test_mode
+from bookingapp.domain import cancellation, catalog, clock, notify, setup, test_mode
 from bookingapp.domain.analytics import business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES, find_availability
 from bookingapp.domain.clients import list_clients
@@ -34,7 +34,9 @@ from bookingapp.domain.reviews import rating_summary
 from bookingapp.domain.review_replies import reply_to_review, review_query
 from bookingapp.domain.states import BookingStatus as S
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Customer, Product, Review, Service, Staff, WebhookDelivery, WebhookEndpoint
+from bookingapp.models import (
+    Booking, Customer, Message, Product, Review, Service, Staff, WebhookDelivery, WebhookEndpoint,
+)
 from bookingapp.notifications import webhooks
 from bookingapp.payments import current_provider
 
@@ -328,7 +330,7 @@ def create_booking(body: s.CreateBookingBody, query):
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), promo_code=body.promo_code,
-        test=is_test_key(),
+        test=is_test_key(), notify_customer=not body.skip_notifications,
     )
     return out.booking_detail(created)
 
@@ -352,7 +354,8 @@ def _keep_time(command, body: s.PlacementBody) -> Booking:
     service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
     return command(db.session, business(), service, start, staff=staff, customer=customer, now=now(), source="api",
-                   notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), test=is_test_key())
+                   notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), test=is_test_key(),
+                   notify_customer=not body.skip_notifications)
 
 
 @operation("POST", "/bookings/{booking_id}/book", "bookBooking", "Turn a hold or reservation into a booking",
@@ -363,16 +366,18 @@ def book_booking(booking_id, body: s.BookBody, query):
     booking = _booking(booking_id)
     customer = _customer_from(body, required=False)
     booking_domain.book(db.session, booking, business(), customer=customer, now=now(), notes=body.notes,
-                        custom_fields=body.custom_fields, actor=api_actor())
+                        custom_fields=body.custom_fields, actor=api_actor(),
+                        notify_customer=not body.skip_notifications)
     return out.booking_detail(booking)
 
 
 @operation("POST", "/bookings/{booking_id}/confirm", "confirmBooking", "Confirm a pending booking",
-           tag="Bookings", body=s.EmptyBody, body_required=False, response=s.BookingDetailOut, idempotent_key=True,
+           tag="Bookings", body=s.ConfirmBody, body_required=False, response=s.BookingDetailOut, idempotent_key=True,
            rules="Only a pending booking can be confirmed (400 naming status).")
-def confirm_booking(booking_id, body, query):
+def confirm_booking(booking_id, body: s.ConfirmBody, query):
     booking = _booking(booking_id)
-    booking_domain.confirm(db.session, booking, now=now(), actor=api_actor())
+    booking_domain.confirm(db.session, booking, now=now(), actor=api_actor(),
+                           notify_customer=not body.skip_notifications)
     return out.booking_detail(booking)
 
 
@@ -386,7 +391,8 @@ def reschedule_booking(booking_id, body: s.RescheduleBody, query):
     if staff is not None and body.any_staff:
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
     replacement = booking_domain.reschedule(db.session, booking, business(), body.start_at, staff=staff,
-                                            any_staff=body.any_staff, now=now(), actor=api_actor())
+                                            any_staff=body.any_staff, now=now(), actor=api_actor(),
+                                            notify_customer=not body.skip_notifications)
     return out.booking_detail(replacement)
 
 
@@ -397,7 +403,7 @@ def reschedule_booking(booking_id, body: s.RescheduleBody, query):
 def cancel_booking(booking_id, body: s.CancelBody, query):
     booking = _booking(booking_id)
     cancellation.cancel(db.session, current_provider(), booking, reason=body.cancellation_reason, now=now(),
-                        actor=api_actor())
+                        actor=api_actor(), notify_customer=not body.skip_notifications)
     return out.booking_detail(booking)
 
 
@@ -410,11 +416,22 @@ def update_booking_status(booking_id, body: s.StatusBody, query):
     if body.status == S.CANCELLED.value:
         # Same refunds as POST /cancel and the manage page, not a bare status change.
         cancellation.cancel(db.session, current_provider(), booking, reason=body.cancellation_reason, now=now(),
-                            actor=api_actor())
+                            actor=api_actor(), notify_customer=not body.skip_notifications)
     else:
         booking_domain.change_status(db.session, booking, body.status, reason=body.cancellation_reason, now=now(),
-                                     actor=api_actor())
+                                     actor=api_actor(), notify_customer=not body.skip_notifications)
     return out.booking_detail(booking)
+
+
+@operation("GET", "/bookings/{booking_id}/messages", "listBookingMessages",
+           "The messages this booking caused (to the customer and to staff), newest first: the delivery log",
+           tag="Bookings", query=s.PageQuery, response=list[s.MessageOut], meta=s.PageMeta)
+def list_booking_messages(booking_id, query: s.PageQuery):
+    booking = _booking(booking_id)
+    found = notify.delivery_log(db.session, business(), booking_id=booking.id, limit=query.limit,
+                                offset=(query.page - 1) * query.limit)
+    total = db.session.scalar(select(func.count()).select_from(Message).where(Message.booking_id == booking.id))
+    return Page([out.message(m) for m in found], {"page": query.page, "limit": query.limit, "total": total})
 
 
 @operation("DELETE", "/bookings/{booking_id}", "deleteBooking", "Release a hold or a reservation",
@@ -626,6 +643,15 @@ def get_business(query):
            rules="email, phone and website must be valid; address.country is a two-letter country code.")
 def update_business(body: s.BusinessBody, query):
     catalog.update_business_profile(db.session, business(), _fields(body), now=now())
+    return _business_data()
+
+
+@operation("PATCH", "/business/notifications", "updateNotificationSettings",
+           "Set the reminder cadence, text messages and review requests (only the fields sent)", tag="Business",
+           body=s.NotificationSettingsBody, response=s.BusinessOut,
+           rules="The reminders' hours_before must be distinct.")
+def update_notification_settings(body: s.NotificationSettingsBody, query):
+    setup.update_notification_settings(db.session, business(), _fields(body), now=now())
     return _business_data()
 
 

@@ -1,87 +1,110 @@
-"""An iCalendar (RFC 5545) file for one booking.
+"""The iCalendar (RFC 5545) file of one booking, built with the `icalendar` library.
 
-Times are written in UTC ("Z" form, RFC 5545 3.3.5 form #2): every calendar places them
-correctly in the reader's own zone with no VTIMEZONE block to get wrong; the business's
-local time and zone are repeated in the description for humans."""
+One booking is one calendar event for its whole life: a reschedule's replacement keeps the
+UID (`calendar_uid`) and counts SEQUENCE up, so a calendar that imported the first file
+moves its event instead of keeping a second one, and METHOD:CANCEL removes it (RFC 5546).
+Times are written as local wall-clock times with the business's TZID and a VTIMEZONE
+describing that zone, so the appointment stays at 10:00 in London whatever zone the
+reader's calendar is in."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, vCalAddress
 
 from bookingapp.models import Booking, Business
 
-
-def _escape(text: str) -> str:
-    # RFC 5545 3.3.11: backslash, semicolon, comma and newlines are escaped in TEXT values.
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-        .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-    )
-
-
-def _fold(line: str) -> str:
-    """Fold a content line to 75 octets (RFC 5545 3.1), never splitting a UTF-8 character."""
-    out: list[str] = []
-    current = ""
-    limit = 75
-    for char in line:
-        if len((current + char).encode("utf-8")) > limit:
-            out.append(current)
-            current = " " + char
-            limit = 75
-        else:
-            current += char
-    out.append(current)
-    return "\r\n".join(out)
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+METHODS = ("REQUEST", "CANCEL", "PUBLISH")
+PRODID = "-//bookingapp//booking//EN"
+# A booking in one of these is no longer on the customer's calendar. A booking that was
+# moved ("rescheduled") is left behind by its replacement, which carries the event on.
+GONE_STATUSES = ("cancelled", "rescheduled", "expired")
 
 
 def calendar_uid(booking: Booking) -> str:
-    """The booking's calendar event: kept across reschedules (Booking.calendar_uid)."""
+    """The booking's event UID; rows made before calendar_uid existed use their own id."""
     return booking.calendar_uid or f"{booking.id}@bookingapp"
 
 
-def booking_ics(booking: Booking, business: Business, *, now: datetime, manage_url: str | None = None) -> str:
+def event_status(booking: Booking, method: str) -> str:
+    if method == "CANCEL" or booking.status in GONE_STATUSES:
+        return "CANCELLED"
+    return "TENTATIVE" if booking.status == "pending" else "CONFIRMED"
+
+
+def location(business: Business) -> str:
+    return ", ".join(part for part in (
+        business.name, business.address_street, business.address_city, business.address_zip,
+    ) if part)
+
+
+def _mailbox(email: str, name: str | None, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = name
+    address.params.update(params)
+    return address
+
+
+def booking_ics(
+    booking: Booking,
+    business: Business,
+    *,
+    now: datetime,
+    manage_url: str | None = None,
+    method: str = "PUBLISH",
+    first_reminder_hours: int | None = None,
+    organizer_email: str | None = None,
+) -> str:
+    """The .ics text. `method` is REQUEST for a new or changed booking sent by email, CANCEL
+    for a cancelled one, PUBLISH for a plain download. `organizer_email` stands in for the
+    business's own address when it has none (REQUEST and CANCEL need an ORGANIZER)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown calendar method {method!r}")
     tz = ZoneInfo(business.timezone)
-    local_start = booking.starts_at.astimezone(tz)
+    start = booking.starts_at.astimezone(tz)
     service_name = booking.service.name if booking.service else "Appointment"
     staff_name = booking.staff.name if booking.staff else ""
-    description = [
-        f"Booking {booking.booking_number}",
-        f"{service_name}" + (f" with {staff_name}" if staff_name else ""),
-        f"{local_start:%A %d %B %Y, %H:%M} ({business.timezone})",
-    ]
+    summary = f"{service_name} at {business.name}"
+
+    event = Event()
+    event.add("uid", calendar_uid(booking))
+    event.add("sequence", booking.calendar_sequence or 0)
+    event.add("dtstamp", now.astimezone(timezone.utc))
+    event.add("dtstart", start)
+    event.add("dtend", booking.ends_at.astimezone(tz))
+    event.add("summary", summary)
+    description = [f"Booking {booking.booking_number}",
+                   service_name + (f" with {staff_name}" if staff_name else "")]
     if manage_url:
-        description.append(f"Manage or cancel: {manage_url}")
-    location = ", ".join(
-        part for part in (business.name, business.address_street, business.address_city, business.address_zip) if part
-    )
-    # A booking that was moved is replaced by a new booking (its own UID): a calendar
-    # that imported the old one must drop it, exactly as for a cancellation.
-    if booking.status in ("cancelled", "rescheduled", "expired"):
-        status = "CANCELLED"
-    else:
-        status = "TENTATIVE" if booking.status == "pending" else "CONFIRMED"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//bookingapp//booking//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "BEGIN:VEVENT",
-        f"UID:{booking.id}@bookingapp",
-        f"DTSTAMP:{_utc(now)}",
-        f"DTSTART:{_utc(booking.starts_at)}",
-        f"DTEND:{_utc(booking.ends_at)}",
-        f"SUMMARY:{_escape(f'{service_name} at {business.name}')}",
-        f"DESCRIPTION:{_escape(chr(10).join(description))}",
-        f"LOCATION:{_escape(location)}",
-        f"STATUS:{status}",
-    ]
-    if manage_url:
-        lines.append(f"URL:{manage_url}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        description.append(f"See, change or cancel your booking: {manage_url}")
+        event.add("url", manage_url)
+    event.add("description", "\n".join(description))
+    where = location(business)
+    if where:
+        event.add("location", where)
+    event.add("status", event_status(booking, method))
+    organizer = business.email or organizer_email
+    if organizer:
+        event.add("organizer", _mailbox(organizer, business.name))
+    customer = booking.customer
+    if customer is not None and customer.email:
+        event.add("attendee", _mailbox(customer.email, customer.name, ROLE="REQ-PARTICIPANT",
+                                       PARTSTAT="ACCEPTED", RSVP="FALSE"))
+    if first_reminder_hours and method != "CANCEL":
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", f"Reminder: {summary}")
+        alarm.add("trigger", timedelta(hours=-first_reminder_hours))
+        event.add_component(alarm)
+
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(event)
+    # The zone's rules around the appointment only: a VTIMEZONE from 1970 would be long.
+    calendar.add_missing_timezones(first_date=date(start.year - 1, 1, 1), last_date=date(start.year + 2, 1, 1))
+    return calendar.to_ical().decode("utf-8")

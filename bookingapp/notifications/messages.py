@@ -1,45 +1,97 @@
-"""Rendering the customer emails the domain recorded (domain/notify.py), at send time, in
-the worker: the subject, the plain text and the calendar attachment, from the booking as
-it now is and the facts recorded with the message.
+"""Rendering the messages the domain recorded (domain/notify.py), at send time, in the
+worker: an email (subject, plain text, HTML, the calendar file) or a text message, from the
+booking as it now is and the facts recorded with the message (the old time of a move, who
+cancelled, what was refunded, which reminder step).
+
+What a message says is written once per kind, as a `Content` (heading, paragraphs, the
+facts as label/value rows, an optional table, buttons); templates/emails/message.html and
+message.txt lay the same content out, so the text alternative always says what the HTML
+says. Text messages are built from the same facts, short.
 
 Links point at PUBLIC_URL (the address customers reach the site at), built from the app's
 own routes, so the worker needs no request."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Callable
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import notify
-from bookingapp.domain.ics import booking_ics
-from bookingapp.domain.payments import money
-from bookingapp.models import Booking, Business, OutboxEvent
-from bookingapp.web.links import manage_token
+from bookingapp.domain.availability import local_day_bounds
+from bookingapp.domain.checkout import totals
+from bookingapp.domain.ics import booking_ics, location
+from bookingapp.domain.reminders import first_reminder_hours
+from bookingapp.domain.money import format_money_for
+from bookingapp.domain.states import BookingStatus
+from bookingapp.models import Booking, Business, Checkout, Customer, Message, Staff
+from bookingapp.web.links import manage_token, unsubscribe_token
 
-SUBJECTS = {
-    notify.BOOKING_CONFIRMED: "Booking confirmed: {service} on {day}",
-    notify.BOOKING_PENDING: "Booking request received: {service} on {day}",
-    notify.BOOKING_APPROVED: "Booking approved: {service} on {day}",
-    notify.BOOKING_RESCHEDULED: "Booking moved: {service} now on {day}",
-    notify.BOOKING_CANCELLED: "Booking cancelled: {service} on {day}",
+# Business has no colour of its own yet: every business's emails wear this neutral slate.
+DEFAULT_BRAND_COLOUR = "#334155"
+SMS_MAX_CHARS = 320
+# A text message names the business in at most this many characters, so the time and the
+# links always fit.
+SMS_NAME_CHARS = 30
+# The manage page's review form (templates/web/_manage.html).
+REVIEW_ANCHOR = "review-heading"
+# What a staff member's day holds: booked appointments, not holds still being filled in.
+AGENDA_STATUSES = (BookingStatus.RESERVED.value, BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value,
+                   BookingStatus.IN_PROGRESS.value)
+CALENDAR_METHODS = {
+    notify.BOOKING_CONFIRMED: "REQUEST",
+    notify.BOOKING_PENDING: "REQUEST",
+    notify.BOOKING_APPROVED: "REQUEST",
+    notify.BOOKING_RESCHEDULED: "REQUEST",
+    notify.BOOKING_CANCELLED: "CANCEL",
 }
-WITH_CALENDAR = (notify.BOOKING_CONFIRMED, notify.BOOKING_PENDING, notify.BOOKING_APPROVED,
-                 notify.BOOKING_RESCHEDULED, notify.BOOKING_CANCELLED)
 
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    to: str
-    to_name: str
-    reply_to: str | None
     subject: str
     text: str
+    html: str
+    reply_to: str | None
     ics: str | None
+    ics_method: str | None
+    unsubscribe_url: str | None
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    body: str
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    totals: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    heading: str
+    paragraphs: list[str]
+    sms: str                      # the text message's words; its links follow, whole
+    sms_links: list[tuple[str, str]] = field(default_factory=list)  # (label, url)
+    details: list[tuple[str, str]] = field(default_factory=list)
+    table: Table | None = None
+    buttons: list[Button] = field(default_factory=list)
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -48,44 +100,406 @@ def public_url(endpoint: str, **values) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _render(name: str, context: dict) -> str:
+class Facts:
+    """One message's business, booking, people and links, as the builders read them."""
+
+    def __init__(self, session: Session, message: Message):
+        self.session, self.message = session, message
+        self.facts = message.facts or {}
+        self.business: Business = session.get(Business, message.business_id)
+        self.tz = ZoneInfo(self.business.timezone)
+        self.booking: Booking | None = message.booking
+
+    # -- words
+    def long_time(self, instant: datetime) -> str:
+        """"Monday 6 July 2026, 10:00", in the business's zone."""
+        local = instant.astimezone(self.tz)
+        return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+
+    def short_time(self, instant: datetime) -> str:
+        local = instant.astimezone(self.tz)
+        return f"{local:%a} {local.day} {local:%b, %H:%M}"
+
+    def clock(self, instant: datetime) -> str:
+        return f"{instant.astimezone(self.tz):%H:%M}"
+
+    def money(self, cents: int, currency: str | None = None) -> str:
+        return format_money_for(self.business, cents, currency)
+
+    def instant(self, key: str) -> datetime | None:
+        value = self.facts.get(key)
+        return datetime.fromisoformat(value) if value else None
+
+    @property
+    def where(self) -> str:
+        return location(self.business)
+
+    @property
+    def address(self) -> str:
+        """The business's street address, without its name (the email's footer)."""
+        business = self.business
+        return ", ".join(part for part in (business.address_street, business.address_city, business.address_zip) if part)
+
+    @property
+    def sms_name(self) -> str:
+        return _shorten(self.business.name, SMS_NAME_CHARS)
+
+    @property
+    def service(self) -> str:
+        return self.booking.service.name if self.booking.service else "Appointment"
+
+    @property
+    def what(self) -> str:
+        staff = self.booking.staff.name if self.booking.staff else None
+        return f"{self.service} with {staff}" if staff else self.service
+
+    @property
+    def customer(self) -> Customer | None:
+        if self.message.customer_id:
+            return self.session.get(Customer, self.message.customer_id)
+        return self.booking.customer if self.booking else None
+
+    @property
+    def customer_name(self) -> str:
+        customer = self.booking.customer if self.booking else None
+        return customer.name if customer else "Walk-in"
+
+    @property
+    def greeting(self) -> str:
+        return f"Hello {self.message.recipient_name}," if self.message.recipient_name else "Hello,"
+
+    # -- links
+    @property
+    def manage_url(self) -> str:
+        return public_url("web.manage", slug=self.business.slug, token=manage_token(self.booking.id))
+
+    @property
+    def calendar_url(self) -> str:
+        return public_url("web.booking_calendar", slug=self.business.slug, token=manage_token(self.booking.id))
+
+    @property
+    def book_again_url(self) -> str:
+        return public_url("web.landing", slug=self.business.slug)
+
+    @property
+    def dashboard_url(self) -> str:
+        return public_url("dashboard.booking_panel", booking_id=self.booking.id)
+
+    def unsubscribe_url(self) -> str | None:
+        customer = self.customer
+        if customer is None:
+            return None
+        return public_url("web.unsubscribe_page", slug=self.business.slug, token=unsubscribe_token(customer.id))
+
+    # -- rows shared by several kinds
+    def booking_rows(self) -> list[tuple[str, str]]:
+        rows = [("What", self.what), ("When", self.long_time(self.booking.starts_at))]
+        if self.where:
+            rows.append(("Where", self.where))
+        rows.append(("Booking number", self.booking.booking_number))
+        return rows
+
+    def staff_rows(self) -> list[tuple[str, str]]:
+        customer = self.booking.customer
+        rows = [("Client", self.customer_name)]
+        if customer is not None and customer.email:
+            rows.append(("Email", customer.email))
+        if customer is not None and customer.phone:
+            rows.append(("Phone", customer.phone))
+        rows += [("What", self.what), ("When", self.long_time(self.booking.starts_at)),
+                 ("Booking number", self.booking.booking_number)]
+        if self.booking.notes:
+            rows.append(("Notes", self.booking.notes))
+        return rows
+
+    def cancellation_words(self) -> tuple[str, list[str]]:
+        """Who cancelled, and what happened to the money, in sentences."""
+        by_customer = self.facts.get("cancelled_by") == "customer"
+        currency = self.facts.get("currency")
+        money_lines = []
+        if self.facts.get("refunded_cents"):
+            money_lines.append(f"{self.money(self.facts['refunded_cents'], currency)} is refunded to the card it was paid with.")
+        if self.facts.get("kept_cents"):
+            money_lines.append(f"{self.money(self.facts['kept_cents'], currency)} is kept under the cancellation policy.")
+        return ("customer" if by_customer else "business"), money_lines
+
+    def previous(self) -> str:
+        """The time (and person, when it changed) the booking moved from."""
+        old = self.instant("previous_starts_at")
+        text = self.long_time(old) if old else "its earlier time"
+        old_staff = self.facts.get("previous_staff_name")
+        if old_staff and self.booking.staff and old_staff != self.booking.staff.name:
+            text += f" with {old_staff}"
+        return text
+
+
+# --------------------------------------------------------------------------- customer kinds
+
+
+def _booked(f: Facts, *, subject: str, heading: str, lead: str, sms: str) -> Content:
+    return Content(
+        subject=f"{subject}: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
+        heading=heading, paragraphs=[f.greeting, lead], details=f.booking_rows(),
+        buttons=[Button("See, change or cancel your booking", f.manage_url), Button("Add to your calendar", f.calendar_url)],
+        sms=sms, sms_links=[("Manage:", f.manage_url)],
+    )
+
+
+def booking_confirmed(f: Facts) -> Content:
+    return _booked(f, subject="Booking confirmed", heading="You're booked",
+                   lead=f"Your booking at {f.business.name} is confirmed. See you on {f.long_time(f.booking.starts_at)}.",
+                   sms=f"{f.sms_name}: you're booked for {f.short_time(f.booking.starts_at)}, {f.service}.")
+
+
+def booking_pending(f: Facts) -> Content:
+    return _booked(f, subject="Booking request received", heading="We have your booking request",
+                   lead=f"{f.business.name} will confirm your booking shortly; we'll email you as soon as they do.",
+                   sms=f"{f.sms_name}: we have your request for {f.short_time(f.booking.starts_at)}, {f.service}, "
+                       f"and will confirm it soon.")
+
+
+def booking_approved(f: Facts) -> Content:
+    return _booked(f, subject="Booking approved", heading="Your booking is confirmed",
+                   lead=f"{f.business.name} has confirmed your booking for {f.long_time(f.booking.starts_at)}.",
+                   sms=f"{f.sms_name}: your booking for {f.short_time(f.booking.starts_at)} is confirmed, {f.service}.")
+
+
+def booking_rescheduled(f: Facts) -> Content:
+    old, new = f.previous(), f.long_time(f.booking.starts_at)
+    rows = [("Was", old), ("Now", new)] + [row for row in f.booking_rows() if row[0] != "When"]
+    old_instant = f.instant("previous_starts_at")
+    old_short = f.short_time(old_instant) if old_instant else "its earlier time"
+    return Content(
+        subject=f"Booking moved: {f.service}, now {f.short_time(f.booking.starts_at)} ({f.business.name})",
+        heading="Your booking has moved",
+        paragraphs=[f.greeting, f"Your booking at {f.business.name} has moved from {old} to {new}."],
+        details=rows,
+        buttons=[Button("See, change or cancel your booking", f.manage_url), Button("Add to your calendar", f.calendar_url)],
+        sms=f"{f.sms_name}: your booking has moved from {old_short} to {f.short_time(f.booking.starts_at)}, {f.service}.",
+        sms_links=[("Manage:", f.manage_url)],
+    )
+
+
+def booking_cancelled(f: Facts) -> Content:
+    who, money_lines = f.cancellation_words()
+    lead = ("You cancelled your booking" if who == "customer" else f"{f.business.name} cancelled your booking")
+    lead += f" for {f.long_time(f.booking.starts_at)}."
+    return Content(
+        subject=f"Booking cancelled: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
+        heading="Your booking is cancelled",
+        paragraphs=[f.greeting, lead, *money_lines],
+        details=f.booking_rows(),
+        buttons=[Button("Book again", f.book_again_url)],
+        sms=" ".join([f"{f.sms_name}: your booking for {f.short_time(f.booking.starts_at)} ({f.service}) is cancelled"
+                      + (" (by you)." if who == "customer" else "."), *money_lines]),
+        sms_links=[("Book again:", f.book_again_url)],
+    )
+
+
+def reminder(f: Facts) -> Content:
+    when = f.long_time(f.booking.starts_at)
+    return Content(
+        subject=f"Reminder: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
+        heading="See you soon",
+        paragraphs=[f.greeting, f"A reminder of your appointment at {f.business.name} on {when}.",
+                    "Can't make it? Change or cancel your booking from the link below, so someone else can have the time."],
+        details=f.booking_rows(),
+        buttons=[Button("See, change or cancel your booking", f.manage_url)],
+        sms=f"{f.sms_name}: reminder, {f.short_time(f.booking.starts_at)}"
+            + (f" at {f.business.address_street}" if f.business.address_street else "") + f", {f.service}.",
+        sms_links=[("Manage:", f.manage_url)],
+    )
+
+
+def review_request(f: Facts) -> Content:
+    review_url = f"{f.manage_url}#{REVIEW_ANCHOR}"
+    return Content(
+        subject=f"How was your visit to {f.business.name}?",
+        heading="How was your visit?",
+        paragraphs=[f.greeting, f"Thank you for visiting {f.business.name} for your {f.service} on "
+                                f"{f.long_time(f.booking.starts_at)}. Would you tell us how it went? It takes a minute."],
+        buttons=[Button("Leave a review", review_url)],
+        sms=f"{f.sms_name}: thank you for your visit. How was it?",
+        sms_links=[("Leave a review:", review_url)],
+    )
+
+
+def receipt(f: Facts) -> Content:
+    checkout = f.session.get(Checkout, uuid.UUID(f.facts["checkout_id"]))
+    f.booking = f.booking or checkout.booking
+    sums = totals(f.session, checkout)
+    currency = sums.currency
+    rows = [(line.name, str(line.quantity),
+             ("-" if line.type == "discount" else "") + f.money(line.amount_cents, currency))
+            for line in checkout.line_items]
+    total_rows = [("Total", f.money(sums.total_cents, currency))]
+    if sums.refunded_after_close_cents:
+        total_rows += [("Refunded after the sale", "-" + f.money(sums.refunded_after_close_cents, currency)),
+                       ("Total after refunds", f.money(sums.total_after_refunds_cents, currency))]
+    total_rows.append(("Paid", f.money(sums.paid_cents, currency)))
+    balance = sums.balance_cents
+    if balance:
+        total_rows.append(("Still due" if balance > 0 else "To give back", f.money(abs(balance), currency)))
+    return Content(
+        subject=f"Your receipt from {f.business.name}: {f.booking.booking_number}",
+        heading="Your receipt",
+        paragraphs=[f.greeting, f"Thank you for your visit on {f.long_time(f.booking.starts_at)}. Here is your receipt."],
+        details=[("Booking number", f.booking.booking_number), ("What", f.what)],
+        table=Table(("Item", "Qty", "Amount"), rows, total_rows),
+        buttons=[Button("Book again", f.book_again_url)],
+        sms=f"{f.sms_name}: receipt for {f.booking.booking_number}: total {f.money(sums.total_cents, currency)}, "
+            f"paid {f.money(sums.paid_cents, currency)}.",
+    )
+
+
+# --------------------------------------------------------------------------- staff kinds
+
+
+def staff_new_booking(f: Facts) -> Content:
+    pending = f.booking.status == BookingStatus.PENDING.value
+    return Content(
+        subject=f"New booking: {f.customer_name}, {f.service}, {f.short_time(f.booking.starts_at)}",
+        heading="New booking" + (" (waiting for approval)" if pending else ""),
+        paragraphs=[f.greeting, f"{f.customer_name} booked {f.service} with you on {f.long_time(f.booking.starts_at)}."
+                    + (" It waits for approval in the dashboard." if pending else "")],
+        details=f.staff_rows(),
+        buttons=[Button("Open the booking", f.dashboard_url)],
+        sms=f"{f.sms_name}: new booking {f.short_time(f.booking.starts_at)}, {f.customer_name}, {f.service}.",
+        sms_links=[("Open:", f.dashboard_url)],
+    )
+
+
+def staff_cancelled(f: Facts) -> Content:
+    who, money_lines = f.cancellation_words()
+    by = f"{f.customer_name} cancelled" if who == "customer" else "The booking was cancelled by the business"
+    return Content(
+        subject=f"Cancelled: {f.customer_name}, {f.service}, {f.short_time(f.booking.starts_at)}",
+        heading="Booking cancelled",
+        paragraphs=[f.greeting, f"{by}: {f.service} on {f.long_time(f.booking.starts_at)}. The time is free again.",
+                    *money_lines],
+        details=f.staff_rows(),
+        buttons=[Button("Open the booking", f.dashboard_url)],
+        sms=f"{f.sms_name}: cancelled {f.short_time(f.booking.starts_at)}, {f.customer_name}, {f.service}.",
+        sms_links=[("Open:", f.dashboard_url)],
+    )
+
+
+def staff_rescheduled(f: Facts) -> Content:
+    old, new = f.previous(), f.long_time(f.booking.starts_at)
+    rows = [("Was", old), ("Now", new)] + [row for row in f.staff_rows() if row[0] != "When"]
+    return Content(
+        subject=f"Moved: {f.customer_name}, {f.service}, now {f.short_time(f.booking.starts_at)}",
+        heading="Booking moved",
+        paragraphs=[f.greeting, f"{f.customer_name}'s {f.service} has moved from {old} to {new}."],
+        details=rows,
+        buttons=[Button("Open the booking", f.dashboard_url)],
+        sms=f"{f.sms_name}: moved to {f.short_time(f.booking.starts_at)}, {f.customer_name}, {f.service}.",
+        sms_links=[("Open:", f.dashboard_url)],
+    )
+
+
+def agenda_bookings(session: Session, business: Business, staff_id: uuid.UUID, day: date) -> list[Booking]:
+    """The staff member's booked appointments starting on a local day, in order."""
+    day_start, day_end = local_day_bounds(day, ZoneInfo(business.timezone))
+    return list(session.scalars(
+        select(Booking)
+        .where(Booking.business_id == business.id, Booking.staff_id == staff_id,
+               Booking.status.in_(AGENDA_STATUSES), Booking.is_test.is_(False),
+               Booking.starts_at >= day_start, Booking.starts_at < day_end)
+        .order_by(Booking.starts_at)
+    ))
+
+
+def staff_agenda(f: Facts) -> Content:
+    day = date.fromisoformat(f.facts["day"])
+    staff = f.session.get(Staff, f.message.staff_id)
+    bookings = agenda_bookings(f.session, f.business, staff.id, day)
+    day_words = f"{day:%A} {day.day} {day:%B %Y}"
+    rows = [(f"{f.clock(b.starts_at)}–{f.clock(b.ends_at)}", b.service.name,
+             b.customer.name if b.customer else "Walk-in",
+             "Waiting for approval" if b.status == BookingStatus.PENDING.value else (b.notes or ""))
+            for b in bookings]
+    count = f"{len(bookings)} appointment{'s' if len(bookings) != 1 else ''}"
+    day_url = public_url("dashboard.day", date=day.isoformat())
+    first = f", first at {f.clock(bookings[0].starts_at)}" if bookings else ""
+    return Content(
+        subject=f"Your day, {day_words}: {count}",
+        heading=f"Your day: {day_words}",
+        paragraphs=[f"Hello {staff.name},",
+                    f"You have {count} at {f.business.name}{first}." if bookings else
+                    f"You have no appointments at {f.business.name} that day."],
+        table=Table(("Time", "Service", "Client", "Note"), rows) if rows else None,
+        buttons=[Button("Open the day in the dashboard", day_url)],
+        sms=f"{f.sms_name}: {count} on {day:%a} {day.day} {day:%b}{first}.",
+        sms_links=[("Open:", day_url)],
+    )
+
+
+BUILDERS: dict[str, Callable[[Facts], Content]] = {
+    notify.BOOKING_CONFIRMED: booking_confirmed,
+    notify.BOOKING_PENDING: booking_pending,
+    notify.BOOKING_APPROVED: booking_approved,
+    notify.BOOKING_RESCHEDULED: booking_rescheduled,
+    notify.BOOKING_CANCELLED: booking_cancelled,
+    notify.REMINDER: reminder,
+    notify.REVIEW_REQUEST: review_request,
+    notify.RECEIPT: receipt,
+    notify.STAFF_NEW_BOOKING: staff_new_booking,
+    notify.STAFF_CANCELLED: staff_cancelled,
+    notify.STAFF_RESCHEDULED: staff_rescheduled,
+    notify.STAFF_AGENDA: staff_agenda,
+}
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def sms_body(text: str, links: list[tuple[str, str]], *, limit: int = SMS_MAX_CHARS) -> str:
+    """The words and then the labelled links, whole; the words are shortened to fit."""
+    tail = "".join(f" {label} {url}" for label, url in links)
+    room = limit - len(tail)
+    return _shorten(text, max(room, 1)) + tail
+
+
+def _template(name: str, context: dict) -> str:
     # The app's Jinja environment without request context processors: there is no request.
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def _local(instant: datetime, business: Business) -> str:
-    return instant.astimezone(ZoneInfo(business.timezone)).strftime("%A %d %B %Y, %H:%M")
+def render(session: Session, message: Message, *, now: datetime) -> RenderedEmail | RenderedSms:
+    builder = BUILDERS.get(message.kind)
+    if builder is None:
+        raise ValueError(f"unknown message kind {message.kind!r}")
+    facts = Facts(session, message)
+    if facts.booking is None and message.kind not in (notify.STAFF_AGENDA, notify.RECEIPT):
+        raise ValueError(f"message {message.id} ({message.kind}) has no booking")
+    content = builder(facts)
+    unsubscribe_url = facts.unsubscribe_url() if message.kind in notify.NON_TRANSACTIONAL else None
 
+    if message.channel == "sms":
+        links = content.sms_links + ([("Opt out:", unsubscribe_url)] if unsubscribe_url else [])
+        return RenderedSms(sms_body(content.sms, links))
 
-def render_customer_email(session: Session, event: OutboxEvent, *, now: datetime) -> RenderedEmail | None:
-    """None when the booking is gone (nothing to tell)."""
-    payload = event.payload
-    booking = session.get(Booking, uuid.UUID(payload["booking_id"]))
-    if booking is None:
-        return None
-    business = session.get(Business, booking.business_id)
-    kind = payload["kind"]
-    token = manage_token(booking.id)
-    manage_url = public_url("web.manage", slug=business.slug, token=token)
-    previous = payload.get("previous_starts_at")
-    context = {
-        "kind": kind,
-        "booking": booking,
-        "business": business,
-        "customer_name": payload.get("to_name") or "there",
-        "when": _local(booking.starts_at, business),
-        "previous_start": _local(datetime.fromisoformat(previous.replace("Z", "+00:00")), business) if previous else None,
-        "cancelled_by": payload.get("cancelled_by"),
-        "refunded": money(payload["refunded_cents"], payload["currency"]) if payload.get("refunded_cents") else None,
-        "kept": money(payload["kept_cents"], payload["currency"]) if payload.get("kept_cents") else None,
-        "manage_url": manage_url,
-        "ics_url": public_url("web.booking_calendar", slug=business.slug, token=token),
-        "book_again_url": public_url("web.landing", slug=business.slug),
-    }
-    subject = SUBJECTS[kind].format(service=booking.service.name,
-                                    day=booking.starts_at.astimezone(ZoneInfo(business.timezone)).strftime("%a %d %b, %H:%M"))
-    ics = booking_ics(booking, business, now=now, manage_url=manage_url) if kind in WITH_CALENDAR else None
+    business = facts.business
+    context = {"content": content, "business": business, "address": facts.address,
+               "brand_colour": DEFAULT_BRAND_COLOUR, "unsubscribe_url": unsubscribe_url}
+    method = CALENDAR_METHODS.get(message.kind)
+    ics = None
+    if method:
+        ics = booking_ics(facts.booking, business, now=now, manage_url=facts.manage_url, method=method,
+                          first_reminder_hours=first_reminder_hours(business),
+                          organizer_email=current_app.config.get("SMTP_SENDER"))
+    staff_reply_to = facts.booking.customer.email if (
+        message.audience == "staff" and facts.booking is not None and facts.booking.customer is not None) else None
     return RenderedEmail(
-        to=payload["to"], to_name=payload.get("to_name") or "", reply_to=business.email,
-        subject=f"{subject} ({business.name})", text=_render("emails/customer.txt", context), ics=ics,
+        subject=content.subject,
+        text=_template("emails/message.txt", context),
+        html=_template("emails/message.html", context),
+        reply_to=staff_reply_to or business.email,
+        ics=ics, ics_method=method if ics else None,
+        unsubscribe_url=unsubscribe_url,
     )

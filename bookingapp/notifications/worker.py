@@ -1,5 +1,6 @@
-"""The worker loop behind `flask --app app worker`: delivers webhooks, expires stale holds,
-and forgets old idempotency records. Safe to run several at once (see webhooks.py)."""
+"""The worker loop behind `flask --app app worker`: delivers webhooks, plans due reminders and
+sends the messages that are due (delivery.py), expires stale holds, and forgets old
+idempotency records. Safe to run several at once (see webhooks.py and delivery.py)."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +10,9 @@ from datetime import timedelta
 from flask import current_app
 
 from bookingapp.extensions import db
-from bookingapp.notifications.email import send_pending_emails, smtp_settings
+from bookingapp.notifications.delivery import channels_from_config, send_due_messages
 from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
+from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +39,16 @@ def housekeeping() -> None:
 
 def run(*, once: bool = False, interval: float = 2.0) -> None:
     settings = settings_from_config()
-    smtp = smtp_settings(current_app.config)
+    channels = channels_from_config(current_app.config)
     http = delivery_session()  # HTTPS pinned to the address each delivery vetted
     last_housekeeping = 0.0
     while True:
         try:
             stats = run_once(db.session, settings, http=http)
-            if smtp is not None:
-                stats["emails_sent"] = send_pending_emails(db.session, smtp)
+            stats["reminders_planned"] = plan_due(db.session)
+            db.session.commit()
+            sent = send_due_messages(db.session, channels)
+            stats.update({f"messages_{outcome}": count for outcome, count in sent.items()})
             if time.monotonic() - last_housekeeping > 60 or once:
                 housekeeping()
                 last_housekeeping = time.monotonic()

@@ -1,0 +1,1 @@
+from bookingapp.web import unsubscribe  # noqa: F401,E402  (its routes register on the web blueprint)

@@ -7,13 +7,15 @@ SECRET_KEY (itsdangerous, HMAC-SHA1 over the payload); they do not expire becaus
 customer keeps the manage link in their confirmation email."""
 from __future__ import annotations
 
+import base64
 import uuid
 
 from flask import current_app, url_for
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 WIZARD_SALT = "bookingapp.wizard-link"
 MANAGE_SALT = "bookingapp.manage-link"
+UNSUBSCRIBE_SALT = "bookingapp.unsubscribe-link"
 
 
 def _serializer(salt: str) -> URLSafeSerializer:
@@ -50,3 +52,19 @@ def manage_url(business, booking) -> str:
 
 def ics_url(business, booking) -> str:
     return url_for("web.booking_calendar", slug=business.slug, token=manage_token(booking.id), _external=True)
+
+
+def unsubscribe_token(customer_id: uuid.UUID) -> str:
+    """The customer's opt-out link (reminders, review requests): its own salt, so neither
+    a manage link nor a wizard link can be replayed as one. Compact (the id's 16 bytes and
+    a signature), so a text message has room for it beside the manage link."""
+    packed = base64.urlsafe_b64encode(customer_id.bytes).rstrip(b"=")
+    return Signer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).sign(packed).decode()
+
+
+def read_unsubscribe_token(token: str) -> uuid.UUID | None:
+    try:
+        packed = Signer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).unsign(token)
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(packed + b"=" * (-len(packed) % 4)))
+    except (BadSignature, TypeError, ValueError):
+        return None

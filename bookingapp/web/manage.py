@@ -21,6 +21,7 @@ from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.ics import booking_ics
+from bookingapp.domain.reminders import first_reminder_hours
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.domain.reviews import can_review, leave_review, review_of
 from bookingapp.extensions import db
@@ -63,7 +64,8 @@ def manage(slug: str, token: str):
 def booking_calendar(slug: str, token: str):
     business = business_or_404(slug)
     booking = _managed_booking(business, token)
-    body = booking_ics(booking, business, now=clock.now(), manage_url=manage_url(business, booking))
+    body = booking_ics(booking, business, now=clock.now(), manage_url=manage_url(business, booking),
+                       first_reminder_hours=first_reminder_hours(business))
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{booking.booking_number}.ics"'
