@@ -119,6 +119,7 @@ def localtime(instant: datetime, tz: str, fmt: str = "%H:%M") -> str:
 from bookingapp.dashboard import views_day  # noqa: E402,F401  (routes register on bp)
 from bookingapp.dashboard import views_checkout  # noqa: E402,F401
 from bookingapp.dashboard import views_reviews  # noqa: E402,F401
+from bookingapp.dashboard import views_messages  # noqa: E402,F401
 from bookingapp.dashboard import views_setup  # noqa: E402,F401
 from bookingapp.dashboard import views_clients  # noqa: E402,F401
 from bookingapp.dashboard import views_analytics  # noqa: E402,F401

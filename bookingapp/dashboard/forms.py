@@ -3,7 +3,7 @@ are the domain's, whose errors the views put back on the form."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
@@ -23,6 +23,8 @@ class NewBookingForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=32)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    # Ticked: the customer gets no confirmation (staff messages and webhooks still go).
+    skip_notifications = BooleanField("Don't notify the customer")
 
 
 class ReasonForm(FlaskForm):

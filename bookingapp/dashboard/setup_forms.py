@@ -185,3 +185,39 @@ def week_values(rows, start_attr: str, end_attr: str) -> dict[str, str]:
         shown[f"h{row.weekday}_{n}_from"] = getattr(row, start_attr).strftime("%H:%M")
         shown[f"h{row.weekday}_{n}_to"] = getattr(row, end_attr).strftime("%H:%M")
     return shown
+
+
+# --------------------------------------------------------------------------- reminder cadence
+
+CADENCE_ROWS = 3  # domain.reminders.clean_cadence allows at most three steps
+
+
+def parse_cadence(form) -> tuple[list[dict], list[dict], bool]:
+    """Rows step<n>_hours / step<n>_email / step<n>_sms -> (the steps for the domain, the
+    rows as typed for the form, whether a row's shape is wrong). A row left wholly empty is
+    no step; a step with both boxes unticked is kept, switched off."""
+    steps: list[dict] = []
+    rows: list[dict] = []
+    wrong = False
+    for n in range(CADENCE_ROWS):
+        raw = form.get(f"step{n}_hours", "")
+        raw = raw.strip() if isinstance(raw, str) else ""
+        email, sms = f"step{n}_email" in form, f"step{n}_sms" in form
+        if not raw and not email and not sms:
+            continue
+        row = {"hours": raw, "email": email, "sms": sms, "error": None}
+        rows.append(row)
+        if not raw:
+            row["error"] = "Say how many hours before the appointment."
+        elif not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 9:
+            row["error"] = "Enter a whole number of hours."
+        else:
+            steps.append({"hours_before": int(raw), "email": email, "sms": sms})
+        wrong = wrong or row["error"] is not None
+    return steps, rows, wrong
+
+
+def cadence_rows(cadence) -> list[dict]:
+    """A stored cadence as the form's rows."""
+    return [{"hours": str(step.get("hours_before", "")), "email": bool(step.get("email")), "sms": bool(step.get("sms")),
+             "error": None} for step in (cadence or [])][:CADENCE_ROWS]

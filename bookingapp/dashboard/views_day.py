@@ -17,6 +17,7 @@ from bookingapp.auth import require
 from bookingapp.auth.roles import allowed, sees_everyone
 from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
+from bookingapp.dashboard.message_log import booking_messages
 from bookingapp.dashboard.panels import panel_extras
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import cancellation, test_mode
@@ -42,6 +43,19 @@ BUTTON_LABELS = {
 }
 
 CANCELLED = "cancelled"
+
+# The moves that message the customer (approval, cancellation, the review request after a
+# visit): their buttons carry the "Don't notify the customer" tick box. The others
+# (start, no-show) send the customer nothing, so a tick box there would promise nothing.
+TELLS_THE_CUSTOMER = ("confirmed", "cancelled", "completed")
+QUIET_FIELD = "skip_notifications"
+
+
+def notify_customer_chosen(form) -> bool:
+    """False when the "Don't notify the customer" box is ticked: the domain command then
+    records no customer message (staff messages and webhooks still go)."""
+    return QUIET_FIELD not in form
+
 
 # What an owner or a manager may choose when cancelling (the form field `refund`); the
 # front desk cancels by the policy only.
@@ -134,8 +148,8 @@ def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
         }
     return render(
         "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=business,
-        booking=booking, buttons=buttons, error=error, cancel=cancel,
-        summary=money_summary(db.session, booking, business), **panel_extras(booking),
+        booking=booking, buttons=buttons, error=error, cancel=cancel, tells_the_customer=TELLS_THE_CUSTOMER,
+        summary=money_summary(db.session, booking, business), **panel_extras(booking), **booking_messages(booking),
     )
 
 
@@ -162,15 +176,17 @@ def booking_status(booking_id):
     target = request.form.get("status", "")
     reason = (request.form.get("reason") or "").strip() or None
     choice = _refund_choice() if target == CANCELLED else None
+    notify_customer = notify_customer_chosen(request.form)
     try:
         with all_or_nothing():
             if target == CANCELLED:
                 # The one cancel command: refunds per the policy (or the override), records
                 # the choice in the history and the customer's cancellation email.
                 cancellation.cancel(db.session, current_provider(), booking, actor=actor(), reason=reason,
-                                    override=choice, now=now_utc())
+                                    override=choice, now=now_utc(), notify_customer=notify_customer)
             else:
-                booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor())
+                booking_ops.change_status(db.session, booking, target, reason=reason, now=now_utc(), actor=actor(),
+                                          notify_customer=notify_customer)
     except DomainError as error:
         return _panel(db.session.get(Booking, booking_id), error=error.message, status=422)
     response, status = _panel(booking)
@@ -277,6 +293,7 @@ def create_booking():
             booking = booking_ops.create_booking(
                 db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
                 notes=(form.notes.data or "").strip() or None, actor=actor(),
+                notify_customer=not form.skip_notifications.data,
             )
     except DomainError as error:
         field = {"email": form.email, "name": form.name, "phone": form.phone}.get(error.param, form.start)

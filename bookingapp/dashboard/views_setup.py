@@ -1,4 +1,5 @@
-"""Setup (owner and manager): the business profile and hours, booking settings, categories,
+"""Setup (owner and manager): the business profile and hours, booking settings, notifications
+(reminder cadence, text messages, review requests), categories,
 services, staff (services, working hours, time off), products, promotions and custom
 booking fields.
 
@@ -20,7 +21,8 @@ from bookingapp.auth import require
 from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, money, now_utc, render
 from bookingapp.dashboard.panels import access_context
 from bookingapp.dashboard.setup_forms import (
-    FormErrors, Spec, display, field_of, parse, parse_week, typed, week_values,
+    CADENCE_ROWS, FormErrors, Spec, cadence_rows, display, field_of, parse, parse_cadence, parse_week, typed,
+    week_values,
 )
 from bookingapp.domain import catalog
 from bookingapp.domain import setup as setup_domain
@@ -34,8 +36,9 @@ from bookingapp.models.staff import STAFF_ROLES
 
 NAV.append(("dashboard.setup", "Setup", "setup"))
 
-PAGES = [("business", "Business & hours"), ("booking", "Booking settings"), ("services", "Services"),
-         ("staff", "Staff"), ("products", "Products"), ("promotions", "Promotions"), ("fields", "Booking fields")]
+PAGES = [("business", "Business & hours"), ("booking", "Booking settings"), ("notifications", "Notifications"),
+         ("services", "Services"), ("staff", "Staff"), ("products", "Products"), ("promotions", "Promotions"),
+         ("fields", "Booking fields")]
 
 
 def _business():
@@ -186,6 +189,54 @@ def setup_booking():
                   current_page="booking", pages=PAGES, **ctx)
 
 
+# --------------------------------------------------------------------------- notifications
+
+NOTIFICATION_SPECS = [
+    Spec("sms_notifications", "Also text customers their confirmations, moves and cancellations", "bool",
+         help="To customers who gave a phone number. Reminders go by text only where a reminder above says so."),
+    Spec("review_requests", "Ask for a review after each completed visit", "bool"),
+]
+
+
+def _notification_form(*, rows=None, values=None, cadence_error=None, error=None) -> dict:
+    business = _business()
+    rows = cadence_rows(business.reminder_cadence) if rows is None else rows
+    if len(rows) < CADENCE_ROWS:
+        rows = [*rows, {"hours": "", "email": False, "sms": False, "error": None}]
+    return {"id": "notification-form", "action": url_for("dashboard.setup_notifications"), "title": "Notifications",
+            "rows": rows, "specs": NOTIFICATION_SPECS,
+            "values": values if values is not None else display(NOTIFICATION_SPECS, business, business),
+            "cadence_error": cadence_error, "error": error}
+
+
+def _notifications_page(form: dict, status: int = 200):
+    return render("dashboard/_notification_form.html", "dashboard/setup_notifications.html", status=status,
+                  business=_business(), current_page="notifications", pages=PAGES, form=form)
+
+
+@bp.route("/setup/notifications", methods=["GET", "POST"])
+@require("setup")
+def setup_notifications():
+    if request.method == "GET":
+        return _notifications_page(_notification_form())
+    steps, rows, wrong = parse_cadence(request.form)
+    values = typed(NOTIFICATION_SPECS, request.form)
+    form = _notification_form(rows=rows, values=values)
+    if wrong:
+        return _notifications_page(form, status=422)
+    try:
+        with all_or_nothing():
+            setup_domain.update_notification_settings(db.session, _business(), {
+                "reminder_cadence": steps, "sms_notifications": values["sms_notifications"],
+                "review_requests": values["review_requests"]}, now=now_utc())
+    except DomainError as error:
+        # domain.reminders.clean_cadence says what is wrong with the cadence as a whole
+        # (param reminder_cadence): shown above its rows, which keep what was typed.
+        form["cadence_error" if (error.param or "").startswith("reminder_cadence") else "error"] = error.message
+        return _notifications_page(form, status=422)
+    return _done("Notification settings saved.", url_for("dashboard.setup_notifications"))
+
+
 # --------------------------------------------------------------------------- the catalogue-like sections
 
 
@@ -286,7 +337,10 @@ SECTIONS: dict[str, Section] = {
               help="The role of their dashboard account, if they have one."),
          Spec("bio", "Bio", "textarea"), Spec("sort_order", "Position", "int"),
          Spec("is_active", "Takes bookings", "bool"),
-         Spec("service_ids", "Services performed", "multi_uuid", choices=_service_choices, attr="services")],
+         Spec("service_ids", "Services performed", "multi_uuid", choices=_service_choices, attr="services"),
+         Spec("booking_emails", "Email me about my bookings", "bool",
+              help="Each new booking, cancellation and move of theirs, to the email above."),
+         Spec("daily_agenda", "Send me my agenda each morning", "bool")],
         _listing(Staff, Staff.sort_order, Staff.name, retired=Staff.deleted_at),
         _staff_create, _staff_update, _staff_retire,
         "Remove", lambda m: m.deleted_at is not None,
@@ -336,7 +390,7 @@ SECTIONS: dict[str, Section] = {
 PAGE_OF_SECTION = {"categories": "services"}
 NEW_DEFAULTS = {"is_active": True, "sort_order": "0", "duration_minutes": "60", "deposit_cents": "0",
                 "buffer_before_minutes": "0", "buffer_minutes": "0", "role": "staff", "kind": "percent",
-                "field_type": "text"}
+                "field_type": "text", "booking_emails": True}
 
 
 def _section(key: str) -> Section:

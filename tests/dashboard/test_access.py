@@ -15,6 +15,7 @@ from bookingapp.auth.accounts import create_account
 from bookingapp.domain.reviews import leave_review
 from bookingapp.notifications import webhooks
 from bookingapp.models import Product, TimeOff
+from bookingapp.models.message import Message
 from tests.helpers import MONDAY, at, before
 
 ALL = {"owner", "manager", "front_desk", "staff"}
@@ -47,6 +48,7 @@ ROUTES = {
     "dashboard.setup_business": ("GET", "/dashboard/setup/business", MANAGERS),
     "dashboard.setup_hours": ("POST", "/dashboard/setup/business/hours", MANAGERS),
     "dashboard.setup_booking": ("GET", "/dashboard/setup/booking", MANAGERS),
+    "dashboard.setup_notifications": ("GET", "/dashboard/setup/notifications", MANAGERS),
     "dashboard.setup_list": ("GET", "/dashboard/setup/services", MANAGERS),
     "dashboard.setup_create": ("POST", "/dashboard/setup/products", MANAGERS),
     "dashboard.setup_edit": ("GET", "/dashboard/setup/staff/{staff_id}", MANAGERS),
@@ -57,6 +59,8 @@ ROUTES = {
     "dashboard.clients": ("GET", "/dashboard/clients", MANAGERS),
     "dashboard.client": ("GET", "/dashboard/clients/{customer}", MANAGERS),
     "dashboard.analytics": ("GET", "/dashboard/analytics?period=7d", MANAGERS),
+    "dashboard.messages": ("GET", "/dashboard/messages", DESK),
+    "dashboard.resend_message": ("POST", "/dashboard/messages/{message}/resend", DESK),
     "dashboard.developer": ("GET", "/dashboard/developer", MANAGERS),
     "dashboard.developer_create_key": ("POST", "/dashboard/developer/keys", MANAGERS),
     "dashboard.developer_revoke_key": ("POST", "/dashboard/developer/keys/{api_key}/revoke", MANAGERS),
@@ -105,7 +109,8 @@ def world(session, salon, make_customer):
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
             "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
-            "with_account": bob.id}
+            "with_account": bob.id,
+            "message": session.scalar(select(Message).where(Message.booking_id == booking.id).limit(1)).id}
 
 
 def test_every_dashboard_route_is_in_the_table(app):

@@ -1,17 +1,19 @@
 """Property-based fuzz of the dashboard's forms, signed in as the owner: new booking,
-setup (profile, hours, booking settings, every catalogue section, time off), review
-reply, checkout (lines, tip, refund, payment) and a booking's status. Any field values
-get the form's own answer (a redirect or the form re-rendered), never a 500, and a
-refusal writes nothing."""
+setup (profile, hours, booking settings, notifications, every catalogue section, time off),
+review reply, checkout (lines, tip, refund, payment), a booking's status and a message's
+resend. Any field values get the form's own answer (a redirect or the form re-rendered),
+never a 500, and a refusal writes nothing."""
 from __future__ import annotations
 
 import pytest
 from hypothesis import given
+from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
 from bookingapp.domain.reviews import leave_review
 from bookingapp.models import Product, ServiceCategory
+from bookingapp.models.message import Message
 from tests.fuzz.conftest import FUZZ, assert_answer, database_snapshot, encode_form, form_values
 from tests.helpers import MONDAY, at, before
 
@@ -19,13 +21,13 @@ WEEK = {f"h{d}_{n}_{end}": ("09:00" if end == "from" else "17:00") if n == 0 els
         for d in range(7) for n in range(2) for end in ("from", "to")}
 
 
-def _forms(business, service, alice, category, checkout, review, booking):
+def _forms(business, service, alice, category, checkout, review, booking, message):
     """(url, the valid values of its fields) for each dashboard form fuzzed."""
     return {
         "new_booking": ("/dashboard/bookings/new", {
             "service_id": str(service.id), "staff_id": str(alice.id), "day": MONDAY.isoformat(),
             "start": at(MONDAY, 14).isoformat(), "name": "Walk In", "email": "walk@example.com", "phone": "",
-            "notes": "At the desk"}),
+            "notes": "At the desk", "skip_notifications": "y"}),
         "profile": ("/dashboard/setup/business", {
             "name": "Studio", "slug": business.slug, "description": "", "email": "hi@example.com", "phone": "",
             "website": "https://example.com", "address_street": "1 High St", "address_city": "Leeds",
@@ -35,6 +37,9 @@ def _forms(business, service, alice, category, checkout, review, booking):
             "slot_interval_minutes": "15", "min_notice_minutes": "0", "max_advance_days": "365",
             "hold_seconds": "10", "auto_confirm": "y", "deposit_policy": "none", "free_cancellation_hours": "24",
             "early_start_minutes": "15", "assignment_policy": "fixed_order"}),
+        "notifications": ("/dashboard/setup/notifications", {
+            "step0_hours": "24", "step0_email": "on", "step1_hours": "2", "step1_sms": "on", "step2_hours": "",
+            "sms_notifications": "on", "review_requests": "on"}),
         "new_service": ("/dashboard/setup/services", {
             "name": "Colour", "category_id": str(category.id), "description": "", "duration_minutes": "90",
             "price_cents": "80.00", "deposit_cents": "20.00", "buffer_before_minutes": "0", "buffer_minutes": "15",
@@ -46,7 +51,8 @@ def _forms(business, service, alice, category, checkout, review, booking):
         "new_category": ("/dashboard/setup/categories", {"name": "Nails", "sort_order": "1"}),
         "new_staff": ("/dashboard/setup/staff", {
             "name": "Carol", "email": "carol@example.com", "phone": "", "role": "staff", "bio": "",
-            "sort_order": "2", "is_active": "on", "service_ids": str(service.id)}),
+            "sort_order": "2", "is_active": "on", "service_ids": str(service.id), "booking_emails": "on",
+            "daily_agenda": "on"}),
         "new_product": ("/dashboard/setup/products", {
             "name": "Shampoo", "description": "", "price_cents": "12.50", "category": "Hair", "sku": "SH-1",
             "inventory_count": "3", "sort_order": "0", "is_active": "on"}),
@@ -69,16 +75,19 @@ def _forms(business, service, alice, category, checkout, review, booking):
             "amount": "1.00", "method": "cash", "reason": "Goodwill"}),
         "checkout_pay": (f"/dashboard/checkout/{checkout.id}/pay", {"method": "cash"}),
         "booking_status": (f"/dashboard/bookings/{booking.id}/status", {
-            "status": "cancelled", "reason": "Asked to", "refund": "policy"}),
+            "status": "cancelled", "reason": "Asked to", "refund": "policy", "skip_notifications": "1"}),
+        "resend": (f"/dashboard/messages/{message.id}/resend", {
+            "from": "log", "status": "failed", "channel": "email", "page": "1"}),
         "api_key": ("/dashboard/developer/keys", {"name": "Zapier", "mode": "live"}),
         "webhook": ("/dashboard/developer/webhooks", {
             "url": "https://hooks.example.com/in", "description": "", "events": "booking.created"}),
     }
 
 
-FORMS = ["new_booking", "profile", "hours", "booking_settings", "new_service", "edit_service", "new_category",
-         "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours", "review_reply",
-         "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "api_key", "webhook"]
+FORMS = ["new_booking", "profile", "hours", "booking_settings", "notifications", "new_service", "edit_service",
+         "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
+         "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "resend",
+         "api_key", "webhook"]
 
 
 @pytest.fixture
@@ -96,9 +105,12 @@ def scene(app, session, salon, served, make_customer, as_role):
     later = booking_ops.create_booking(session, business, service, at(MONDAY, 16), make_customer(business),
                                        staff=alice, now=before())
     checkout = co.open_checkout(session, served)
+    # A message the worker has sent (so it may be sent again), for the resend form.
+    message = session.scalars(select(Message).where(Message.booking_id == later.id)).first()
+    message.status, message.sent_at = "sent", before()
     session.commit()
     dash = as_role(business, "owner")
-    return dash, _forms(business, service, alice, category, checkout, review, later)
+    return dash, _forms(business, service, alice, category, checkout, review, later, message)
 
 
 def test_fuzz_every_dashboard_form(scene):
