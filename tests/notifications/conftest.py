@@ -15,11 +15,23 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import delete
 
 from bookingapp.models import Message
-from bookingapp.notifications.email import SmtpSettings
+from bookingapp.notifications.delivery import Channels
+from bookingapp.notifications.email import SmtpEmail, SmtpSettings
+from bookingapp.notifications.sms import RecordingSms
 from tests.helpers import MONDAY, at, before
 from tests.notifications.twilio_fake import TwilioFake
 
 NON_TRANSACTIONAL_KINDS = ("reminder", "review_request")
+
+
+def smtp_channels(settings: SmtpSettings) -> Channels:
+    """Email over the test SMTP server; text messages only recorded."""
+    return Channels(email=SmtpEmail(settings), sms=RecordingSms())
+
+
+def reloaded(session, message: Message) -> Message:
+    session.expire_all()
+    return session.get(Message, message.id)
 
 
 def free_port() -> int:

@@ -19,16 +19,7 @@ from bookingapp.notifications.delivery import (
 from bookingapp.notifications.email import EmailError, SmtpEmail, SmtpSettings
 from bookingapp.notifications.sms import RecordingSms
 from tests.helpers import before
-from tests.notifications.conftest import free_port
-
-
-def smtp_channels(settings: SmtpSettings) -> Channels:
-    return Channels(email=SmtpEmail(settings), sms=RecordingSms())
-
-
-def reloaded(session, message: Message) -> Message:
-    session.expire_all()
-    return session.get(Message, message.id)
+from tests.notifications.conftest import free_port, reloaded, smtp_channels
 
 
 def test_a_message_is_claimed_by_one_worker_only(session, smtp_server, make_message, now):

@@ -16,19 +16,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bookingapp.models import Message
-from bookingapp.notifications.delivery import Channels, channels_from_config, retry_delay, send_due_messages
+from bookingapp.notifications.delivery import channels_from_config, retry_delay, send_due_messages
 from bookingapp.notifications.email import EmlFileEmail, SmtpEmail, SmtpSettings, build_email
 from bookingapp.notifications.sms import RecordingSms
-from tests.notifications.conftest import Inbox, free_port
-
-
-def smtp_channels(settings: SmtpSettings) -> Channels:
-    return Channels(email=SmtpEmail(settings), sms=RecordingSms())
-
-
-def reloaded(session, message: Message) -> Message:
-    session.expire_all()
-    return session.get(Message, message.id)
+from tests.notifications.conftest import Inbox, free_port, reloaded, smtp_channels
 
 
 def test_a_due_email_is_sent_once_and_logged_as_sent(session, smtp_server, make_message, now):
