@@ -30,7 +30,7 @@ from bookingapp.domain.payments.payment_states import INCOMING_KINDS, move_payme
 from bookingapp.domain.payments.providers import provider_for_payment
 from bookingapp.domain import notify
 from bookingapp.domain.policy import free_cancellation_deadline
-from bookingapp.domain.states import PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus
+from bookingapp.domain.states import UPCOMING_STATUSES, BookingStatus
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
 from bookingapp.payments.base import PaymentProvider, ProviderRejected, ProviderUnavailable
