@@ -232,7 +232,9 @@ def _place(
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, source=source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
+    booking_id = uuid.uuid4()
     booking = Booking(
+        id=booking_id,
         business_id=business.id,
         booking_number=new_booking_number(),
         service_id=service.id,
@@ -255,17 +257,14 @@ def _place(
         is_test=moved_from.is_test if moved_from is not None else bool(test),
         # A hold or reservation made quietly stays quiet when it is booked (book()).
         confirmation_silent=not notify_customer and status.value in PLACEHOLDER_STATUSES,
+        # The same appointment, moved, is the same calendar event, one change later.
+        calendar_uid=calendar_uid(moved_from) if moved_from is not None else f"{booking_id}@bookingapp",
+        calendar_sequence=moved_from.calendar_sequence + 1 if moved_from is not None else 0,
         created_at=now,
         updated_at=now,
     )
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates)
-    if moved_from is not None:
-        # The same appointment, moved: the same calendar event, one change later.
-        placed.calendar_uid = calendar_uid(moved_from)
-        placed.calendar_sequence = moved_from.calendar_sequence + 1
-    else:
-        placed.calendar_uid = calendar_uid(placed)
     if placed.status in UPCOMING_STATUSES and moved_from is None:
         _emit(session, placed, "booking.created", now=now)
         notify.booking_changed(session, placed, notify.booked_kind(placed), now=now, notify_customer=notify_customer)

@@ -125,45 +125,47 @@ def reminder_key(booking_id, hours: int, channel: str) -> str:
 
 
 def _plan_reminders(session: Session, now: datetime) -> int:
-    businesses = [b for b in session.scalars(select(Business).where(Business.is_active.is_(True)))
-                  if enabled_steps(b)]
-    planned = 0
-    for business in businesses:
-        steps = enabled_steps(business)
-        horizon = now + timedelta(hours=max(step["hours_before"] for step in steps))
-        bookings = session.execute(
-            select(Booking, Customer)
-            .join(Customer, Customer.id == Booking.customer_id)
-            .where(Booking.business_id == business.id, Booking.status == S.CONFIRMED.value,
-                   Booking.is_test.is_(False), Booking.starts_at > now, Booking.starts_at <= horizon)
-        ).all()
-        if not bookings:
-            continue
-        known = set(session.scalars(select(Message.dedupe_key).where(
-            Message.booking_id.in_([booking.id for booking, _ in bookings]), Message.kind == notify.REMINDER)))
-        rows = []
-        for booking, customer in bookings:
-            latest = _latest_due_hours(booking, steps, now)
-            if latest is None:
+    """Three reads whatever the number of businesses: the businesses with reminders on, the
+    confirmed bookings within the longest of their cadences, the reminders already planned
+    for those; then one insert."""
+    steps_of = {business.id: enabled_steps(business)
+                for business in session.scalars(select(Business).where(Business.is_active.is_(True)))}
+    steps_of = {business_id: steps for business_id, steps in steps_of.items() if steps}
+    if not steps_of:
+        return 0
+    longest = max(step["hours_before"] for steps in steps_of.values() for step in steps)
+    bookings = session.execute(
+        select(Booking, Customer)
+        .join(Customer, Customer.id == Booking.customer_id)
+        .where(Booking.business_id.in_(list(steps_of)), Booking.status == S.CONFIRMED.value,
+               Booking.is_test.is_(False), Booking.starts_at > now,
+               Booking.starts_at <= now + timedelta(hours=longest))
+    ).all()
+    due = [(booking, customer, latest) for booking, customer in bookings
+           if (latest := _latest_due_hours(booking, steps_of[booking.business_id], now)) is not None]
+    if not due:
+        return 0
+    known = set(session.scalars(select(Message.dedupe_key).where(
+        Message.booking_id.in_([booking.id for booking, _, _ in due]), Message.kind == notify.REMINDER)))
+    rows = []
+    for booking, customer, latest in due:
+        for step in steps_of[booking.business_id]:
+            hours = step["hours_before"]
+            if not _plannable(booking, hours) or _step_time(booking, hours) > now:
                 continue
-            for step in steps:
-                hours = step["hours_before"]
-                if not _plannable(booking, hours) or _step_time(booking, hours) > now:
+            superseded = hours != latest
+            for channel, address in (("email", customer.email), ("sms", customer.phone)):
+                key = reminder_key(booking.id, hours, channel)
+                if not step.get(channel) or not address or key in known:
                     continue
-                superseded = hours != latest
-                for channel, address in (("email", customer.email), ("sms", customer.phone)):
-                    key = reminder_key(booking.id, hours, channel)
-                    if not step.get(channel) or not address or key in known:
-                        continue
-                    rows.append(_row(
-                        business_id=business.id, booking_id=booking.id, kind=notify.REMINDER, channel=channel,
-                        recipient=address, name=customer.name, customer_id=customer.id,
-                        facts={"hours_before": hours, "sequence": booking.calendar_sequence}, now=now, key=key,
-                        status="skipped" if superseded else "pending",
-                        reason="A later reminder was due by the time this one could be sent." if superseded else None,
-                    ))
-        planned += _insert_once(session, rows)
-    return planned
+                rows.append(_row(
+                    business_id=booking.business_id, booking_id=booking.id, kind=notify.REMINDER, channel=channel,
+                    recipient=address, name=customer.name, customer_id=customer.id,
+                    facts={"hours_before": hours, "sequence": booking.calendar_sequence}, now=now, key=key,
+                    status="skipped" if superseded else "pending",
+                    reason="A later reminder was due by the time this one could be sent." if superseded else None,
+                ))
+    return _insert_once(session, rows)
 
 
 def agenda_key(staff_id, day: date) -> str:
