@@ -96,7 +96,14 @@ def register_commands(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
     def worker_command(once: bool, interval: float) -> None:
-        """Deliver webhooks from the outbox (signed, with retries), expire stale holds."""
+        """Deliver webhooks from the outbox (signed, with retries), expire stale holds.
+        SIGTERM lets the delivery in hand finish, then exits."""
+        from flask import current_app
+
+        from bookingapp.logs import configure_logging
         from bookingapp.notifications.worker import run
+
+        if str(current_app.config.get("LOG_FORMAT", "text")).lower() == "json":
+            configure_logging(str(current_app.config.get("LOG_LEVEL", "INFO")), process_role="worker")
 
         run(once=once, interval=interval)

@@ -1,17 +1,24 @@
 """The worker loop behind `flask --app app worker`: delivers webhooks, plans due reminders and
 sends the messages that are due (delivery.py), expires stale holds, and forgets old
-idempotency records. Safe to run several at once (see webhooks.py and delivery.py)."""
+idempotency records. Safe to run several at once (see webhooks.py and delivery.py).
+
+SIGTERM (systemd's stop, `scripts/fleet stop`) and SIGINT ask the loop to stop: the delivery in
+hand finishes and is recorded, no new step of the pass begins, and the loop exits without
+waiting out its sleep. A second signal changes nothing; the unit's stop timeout is the backstop."""
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from datetime import timedelta
 
 from flask import current_app
 
+from bookingapp import metrics
 from bookingapp.extensions import db
-from bookingapp.notifications.delivery import channels_from_config, send_due_messages
-from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
+from bookingapp.notifications.delivery import OUTCOMES, channels_from_config, send_due_messages
+from bookingapp.notifications.webhooks import MAX_SENDS_PER_PASS, DeliverySettings, delivery_session, run_once
 from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
@@ -37,30 +44,107 @@ def housekeeping() -> None:
     db.session.commit()
 
 
-def run(*, once: bool = False, interval: float = 2.0) -> None:
+# Sends per step while a stop may come: a stop waits for at most this many deliveries. A pass
+# still sends at most as much as before steps existed (webhooks' MAX_SENDS_PER_PASS, 50 messages).
+SENDS_PER_STEP = 10
+MESSAGES_PER_PASS = 50
+
+
+class StopRequest:
+    """Set by SIGTERM/SIGINT; the loop checks it between deliveries and sleeps on it."""
+
+    def __init__(self):
+        self._event = threading.Event()
+
+    def __call__(self, signum=None, _frame=None) -> None:
+        if not self._event.is_set():
+            log.info("worker: stop requested (signal %s); finishing the delivery in hand", signum)
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+
+def install_stop_signals(stop: StopRequest) -> None:
+    """Only the main thread may install signal handlers (tests run the loop in threads)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def _count(stats: dict) -> None:
+    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(stats.get("fanned_out", 0))
+    metrics.WEBHOOK_ATTEMPTS.labels("succeeded").inc(stats.get("succeeded", 0))
+    metrics.WEBHOOK_ATTEMPTS.labels("failed").inc(stats.get("failed_attempts", 0))
+    metrics.REMINDERS_PLANNED.inc(stats.get("reminders_planned", 0))
+    for outcome in OUTCOMES:
+        metrics.MESSAGES.labels(outcome).inc(stats.get(f"messages_{outcome}", 0))
+
+
+def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> dict[str, int]:
+    """Webhooks, reminders, messages, in steps of at most SENDS_PER_STEP sends, stopping
+    between steps once a stop is requested."""
+    totals: dict[str, int] = {}
+
+    def add(found: dict) -> int:
+        for name, count in found.items():
+            totals[name] = totals.get(name, 0) + count
+        return sum(found.values())
+
+    webhook_sends = 0
+    while not stop.requested and webhook_sends < MAX_SENDS_PER_PASS:
+        step = run_once(db.session, settings, http=http, max_sends=SENDS_PER_STEP)
+        add(step)
+        webhook_sends += step["succeeded"] + step["failed_attempts"]
+        if step["succeeded"] + step["failed_attempts"] < SENDS_PER_STEP:
+            break
+    if stop.requested:
+        return totals
+    totals["reminders_planned"] = plan_due(db.session)
+    db.session.commit()
+    messages = 0
+    while not stop.requested and messages < MESSAGES_PER_PASS:
+        sent = send_due_messages(db.session, channels, batch=SENDS_PER_STEP)
+        messages += add({f"messages_{outcome}": count for outcome, count in sent.items()})
+        if sum(sent.values()) < SENDS_PER_STEP:
+            break
+    return totals
+
+
+def run(*, once: bool = False, interval: float = 2.0, stop: StopRequest | None = None) -> None:
     settings = settings_from_config()
     channels = channels_from_config(current_app.config)
     http = delivery_session()  # HTTPS pinned to the address each delivery vetted
+    if stop is None:
+        stop = StopRequest()
+        if not once:
+            install_stop_signals(stop)
     last_housekeeping = 0.0
-    while True:
+    while not stop.requested:
+        started = time.perf_counter()
         try:
-            stats = run_once(db.session, settings, http=http)
-            stats["reminders_planned"] = plan_due(db.session)
-            db.session.commit()
-            sent = send_due_messages(db.session, channels)
-            stats.update({f"messages_{outcome}": count for outcome, count in sent.items()})
-            if time.monotonic() - last_housekeeping > 60 or once:
+            stats = one_pass(settings, channels, http, stop)
+            if (time.monotonic() - last_housekeeping > 60 or once) and not stop.requested:
                 housekeeping()
                 last_housekeeping = time.monotonic()
+            _count(stats)
+            metrics.WORKER_PASSES.labels("ok").inc()
             if any(stats.values()):
                 log.info("worker pass: %s", stats)
         except Exception:
             db.session.rollback()
+            metrics.WORKER_PASSES.labels("failed").inc()
             if once:
                 raise
             log.exception("worker pass failed; retrying")
         finally:
             db.session.remove()
+            metrics.WORKER_PASS_SECONDS.observe(time.perf_counter() - started)
         if once:
             return
-        time.sleep(interval)
+        stop.wait(interval)
+    log.info("worker: stopped")
