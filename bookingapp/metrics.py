@@ -194,6 +194,8 @@ def _note_changes(session: Session, _flush_context, _instances) -> None:
 
 
 def _count_committed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: its rows await the real commit
+        return
     for _savepoints, item in session.info.pop(_PENDING, []):
         if item[0] == "booking":
             BOOKING_TRANSITIONS.labels(item[1], item[2]).inc()
