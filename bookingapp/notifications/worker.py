@@ -18,7 +18,10 @@ from flask import current_app
 from bookingapp import metrics
 from bookingapp.extensions import db
 from bookingapp.notifications.delivery import OUTCOMES, channels_from_config, send_due_messages
-from bookingapp.notifications.webhooks import MAX_SENDS_PER_PASS, DeliverySettings, delivery_session, run_once
+from bookingapp.notifications.webhooks import (
+    MAX_SENDS_PER_PASS, DeliverySettings, attempt, claim_next, delivery_session, fail_disabled_endpoints_pending,
+    fan_out,
+)
 from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
@@ -44,9 +47,6 @@ def housekeeping() -> None:
     db.session.commit()
 
 
-# Sends per step while a stop may come: a stop waits for at most this many deliveries. A pass
-# still sends at most as much as before steps existed (webhooks' MAX_SENDS_PER_PASS, 50 messages).
-SENDS_PER_STEP = 10
 MESSAGES_PER_PASS = 50
 
 
@@ -85,34 +85,47 @@ def _count(stats: dict) -> None:
         metrics.MESSAGES.labels(outcome).inc(stats.get(f"messages_{outcome}", 0))
 
 
-def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> dict[str, int]:
-    """Webhooks, reminders, messages, in steps of at most SENDS_PER_STEP sends, stopping
-    between steps once a stop is requested."""
-    totals: dict[str, int] = {}
-
-    def add(found: dict) -> int:
-        for name, count in found.items():
-            totals[name] = totals.get(name, 0) + count
-        return sum(found.values())
-
-    webhook_sends = 0
-    while not stop.requested and webhook_sends < MAX_SENDS_PER_PASS:
-        step = run_once(db.session, settings, http=http, max_sends=SENDS_PER_STEP)
-        add(step)
-        webhook_sends += step["succeeded"] + step["failed_attempts"]
-        if step["succeeded"] + step["failed_attempts"] < SENDS_PER_STEP:
-            break
-    if stop.requested:
-        return totals
-    totals["reminders_planned"] = plan_due(db.session)
+def deliver_webhooks(settings: DeliverySettings, http, stop: StopRequest) -> dict[str, int]:
+    """webhooks.run_once's steps (fan out, then one claim and send at a time), with a look at
+    the stop request before each claim: a stop lets the send in hand finish and be recorded."""
+    fanned = fan_out(db.session)
+    fail_disabled_endpoints_pending(db.session)
     db.session.commit()
-    messages = 0
-    while not stop.requested and messages < MESSAGES_PER_PASS:
-        sent = send_due_messages(db.session, channels, batch=SENDS_PER_STEP)
-        messages += add({f"messages_{outcome}": count for outcome, count in sent.items()})
-        if sum(sent.values()) < SENDS_PER_STEP:
+    sent = failed = 0
+    for _ in range(MAX_SENDS_PER_PASS):
+        if stop.requested:
             break
-    return totals
+        claim = claim_next(db.session, settings)
+        if claim is None:
+            break
+        delivery = attempt(db.session, claim, settings, http=http)
+        if delivery is None:
+            continue
+        if delivery.status == "succeeded":
+            sent += 1
+        else:
+            failed += 1
+        db.session.commit()
+    return {"fanned_out": fanned, "succeeded": sent, "failed_attempts": failed}
+
+
+def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> dict[str, int]:
+    """Webhooks, reminders, messages (one at a time), stopping between deliveries once a stop
+    is requested."""
+    stats = deliver_webhooks(settings, http, stop)
+    if stop.requested:
+        return stats
+    stats["reminders_planned"] = plan_due(db.session)
+    db.session.commit()
+    for _ in range(MESSAGES_PER_PASS):
+        if stop.requested:
+            break
+        sent = send_due_messages(db.session, channels, batch=1)
+        for outcome, count in sent.items():
+            stats[f"messages_{outcome}"] = stats.get(f"messages_{outcome}", 0) + count
+        if not any(sent.values()):
+            break
+    return stats
 
 
 def run(*, once: bool = False, interval: float = 2.0, stop: StopRequest | None = None) -> None:
