@@ -38,6 +38,9 @@ if os.environ.get("LOG_FORMAT", "json" if os.environ.get("APP_ENV") == "producti
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "bookingapp.logs.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        # The app puts its own JSON handler (with the request id, business, actor) on the root
+        # logger; gunicorn's default would add a second one there and print every line twice.
+        "root": {"level": loglevel.upper(), "handlers": []},
         "loggers": {
             "gunicorn.error": {"level": loglevel.upper(), "handlers": ["console"], "propagate": False},
             "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
