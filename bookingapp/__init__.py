@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     logs.init_app(app)
     metrics.init_app(app)
     unit_of_work.init_app(app)
+    app.after_request(logs.remember_who)  # runs before the commit (after_request runs last first)
 
     from bookingapp.web.health import bp as health_bp
     from bookingapp.web.views import bp as web_bp

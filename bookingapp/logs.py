@@ -6,7 +6,8 @@ sent back in the answer's `X-Request-ID`, so a customer's complaint, nginx's acc
 app's lines meet on it.
 
 With LOG_FORMAT=json (the default when APP_ENV=production) every log line is one JSON object
-with the time, level, logger, message, and, inside a request, its id, business (slug) and actor
+with the time, level, logger, message, and, inside a request, its id, business (slug, or id where
+only the id is at hand without a query) and actor
 (`api_key:<prefix>`, `account:<id>` or `anonymous`); one `bookingapp.access` line per request
 adds method, path, endpoint, status and duration. The worker's lines carry `"process": "worker"`.
 """
@@ -49,6 +50,26 @@ def _business_and_actor() -> tuple[str | None, str]:
     return (request.view_args or {}).get("slug") if request.view_args else None, "anonymous"
 
 
+_WHO = "logs_business_and_actor"
+
+
+def _who() -> tuple[str | None, str]:
+    """Business and actor: as remembered before the commit, else worked out now."""
+    remembered = g.get(_WHO)
+    return remembered if remembered is not None else _business_and_actor()
+
+
+def remember_who(response):
+    """Runs before the unit of work commits (registered after it: Flask runs after_request
+    hooks last-registered first): the commit expires the loaded rows, and reading them after
+    it would cost a query per request."""
+    try:
+        g.setdefault(_WHO, _business_and_actor())
+    except Exception:  # never fail a request over its log line
+        pass
+    return response
+
+
 class RequestContextFilter(logging.Filter):
     """Adds request_id, business and actor to each record made inside a request."""
 
@@ -61,7 +82,7 @@ class RequestContextFilter(logging.Filter):
         if has_request_context():
             record.request_id = g.get("request_id")
             try:
-                record.business, record.actor = _business_and_actor()
+                record.business, record.actor = _who()
             except Exception:  # never lose a log line over its decoration
                 record.business, record.actor = None, "unknown"
         return True

@@ -93,3 +93,18 @@ def test_a_worker_line_outside_a_request_says_which_process(caplog):
     entry = json.loads(stream.getvalue())
     assert entry["process"] == "worker" and entry["message"] == "pass done" and entry["sent"] == 3
     assert "request_id" not in entry
+
+
+def test_a_dashboard_request_names_the_account_and_its_business(app, client, log_lines, session, salon):
+    from bookingapp.auth.accounts import create_owner
+
+    business = salon[0]
+    account = create_owner(session, business.slug, "owner@example.com", "a-long-enough-password")
+    session.commit()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = str(account.id)
+        cookie["_fresh"] = True
+    client.get("/dashboard/day")
+    (line,) = [entry for entry in log_lines() if entry.get("path") == "/dashboard/day"]
+    assert line["actor"] == f"account:{account.id}"
+    assert line["business"] in (business.slug, str(business.id))
