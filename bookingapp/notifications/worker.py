@@ -17,7 +17,7 @@ from flask import current_app
 
 from bookingapp import metrics
 from bookingapp.extensions import db
-from bookingapp.notifications.delivery import OUTCOMES, channels_from_config, send_due_messages
+from bookingapp.notifications.delivery import channels_from_config, send_due_messages
 from bookingapp.notifications.webhooks import (
     MAX_SENDS_PER_PASS, DeliverySettings, attempt, claim_next, delivery_session, fail_disabled_endpoints_pending,
     fan_out,
@@ -76,21 +76,13 @@ def install_stop_signals(stop: StopRequest) -> None:
         signal.signal(signal.SIGINT, stop)
 
 
-def _count(stats: dict) -> None:
-    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(stats.get("fanned_out", 0))
-    metrics.WEBHOOK_ATTEMPTS.labels("succeeded").inc(stats.get("succeeded", 0))
-    metrics.WEBHOOK_ATTEMPTS.labels("failed").inc(stats.get("failed_attempts", 0))
-    metrics.REMINDERS_PLANNED.inc(stats.get("reminders_planned", 0))
-    for outcome in OUTCOMES:
-        metrics.MESSAGES.labels(outcome).inc(stats.get(f"messages_{outcome}", 0))
-
-
 def deliver_webhooks(settings: DeliverySettings, http, stop: StopRequest) -> dict[str, int]:
     """webhooks.run_once's steps (fan out, then one claim and send at a time), with a look at
     the stop request before each claim: a stop lets the send in hand finish and be recorded."""
     fanned = fan_out(db.session)
     fail_disabled_endpoints_pending(db.session)
     db.session.commit()
+    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(fanned)
     sent = failed = 0
     for _ in range(MAX_SENDS_PER_PASS):
         if stop.requested:
@@ -101,11 +93,14 @@ def deliver_webhooks(settings: DeliverySettings, http, stop: StopRequest) -> dic
         delivery = attempt(db.session, claim, settings, http=http)
         if delivery is None:
             continue
-        if delivery.status == "succeeded":
+        succeeded = delivery.status == "succeeded"
+        db.session.commit()
+        # Counted as each send is recorded, so a worker killed later loses none of its counts.
+        metrics.WEBHOOK_ATTEMPTS.labels("succeeded" if succeeded else "failed").inc()
+        if succeeded:
             sent += 1
         else:
             failed += 1
-        db.session.commit()
     return {"fanned_out": fanned, "succeeded": sent, "failed_attempts": failed}
 
 
@@ -117,12 +112,14 @@ def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> d
         return stats
     stats["reminders_planned"] = plan_due(db.session)
     db.session.commit()
+    metrics.REMINDERS_PLANNED.inc(stats["reminders_planned"])
     for _ in range(MESSAGES_PER_PASS):
         if stop.requested:
             break
         sent = send_due_messages(db.session, channels, batch=1)
         for outcome, count in sent.items():
             stats[f"messages_{outcome}"] = stats.get(f"messages_{outcome}", 0) + count
+            metrics.MESSAGES.labels(outcome).inc(count)
         if not any(sent.values()):
             break
     return stats
@@ -144,7 +141,6 @@ def run(*, once: bool = False, interval: float = 2.0, stop: StopRequest | None =
             if (time.monotonic() - last_housekeeping > 60 or once) and not stop.requested:
                 housekeeping()
                 last_housekeeping = time.monotonic()
-            _count(stats)
             metrics.WORKER_PASSES.labels("ok").inc()
             if any(stats.values()):
                 log.info("worker pass: %s", stats)

@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from bookingapp.domain.outbox import record_event
@@ -70,6 +71,7 @@ def test_a_stop_during_a_send_lets_it_finish_and_sends_nothing_more(app, session
     app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = True
     stop = worker.StopRequest()
     receiver = SlowReceiver(delay=0.3, on_arrival=stop)
+    succeeded_before = REGISTRY.get_sample_value("bookingapp_webhook_attempts_total", {"result": "succeeded"}) or 0
     try:
         three_events_for(session, salon[0], receiver.url)
         with app.app_context():
@@ -78,6 +80,7 @@ def test_a_stop_during_a_send_lets_it_finish_and_sends_nothing_more(app, session
         receiver.close()
     assert receiver.count == 1
     assert statuses(session) == ["pending", "pending", "succeeded"]
+    assert REGISTRY.get_sample_value("bookingapp_webhook_attempts_total", {"result": "succeeded"}) == succeeded_before + 1
 
 
 @pytest.mark.slow
