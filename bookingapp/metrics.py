@@ -181,12 +181,13 @@ def _note_changes(session: Session, _flush_context, _instances) -> None:
         if isinstance(instance, BookingEvent):
             if instance.from_status != instance.to_status:  # same-status rows are notes (payments)
                 noted.append(("booking", instance.from_status or "none", instance.to_status))
-        elif isinstance(instance, Payment) and instance.status:
-            noted.append(("payment", instance.status))
+        elif isinstance(instance, Payment):
+            noted.append(("payment", instance.status or "created"))  # the column's default
     for instance in session.dirty:
         if isinstance(instance, Payment):
             history = inspect(instance).attrs.status.history
-            if history.added and history.deleted and history.added[0] != history.deleted[0]:
+            # deleted is empty when the old value was not loaded (expired by a commit): a change.
+            if history.added and history.added[0] not in (history.deleted or ()):
                 noted.append(("payment", history.added[0]))
     if noted:
         savepoints = _open_savepoints(session)

@@ -97,3 +97,23 @@ def test_metrics_can_be_turned_off(database_url):
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "METRICS_ENABLED": False})
     assert app.test_client().get("/metrics").status_code == 404
+
+
+def test_payments_are_counted_by_the_status_they_commit_in(session, salon):
+    from bookingapp.models import Payment
+
+    business, service, alice, _bob = salon
+    held = booking_ops.hold(session, business, service, TOMORROW_10, staff=alice, now=NOW)
+    created = sample("bookingapp_payments_total", status="created")
+    succeeded = sample("bookingapp_payments_total", status="succeeded")
+    payment = Payment(business_id=business.id, booking_id=held.id, kind="deposit", amount_cents=1000,
+                      currency="GBP", provider="sandbox")
+    session.add(payment)
+    session.commit()
+    assert sample("bookingapp_payments_total", status="created") == created + 1
+    payment.status = "succeeded"
+    session.commit()
+    assert sample("bookingapp_payments_total", status="succeeded") == succeeded + 1
+    payment.failure_reason = "nothing about the status"
+    session.commit()
+    assert sample("bookingapp_payments_total", status="succeeded") == succeeded + 1
