@@ -94,6 +94,7 @@ def environment(state: dict) -> dict:
         "SECRET_KEY": state["secret_key"],
         "DATABASE_URL": state["database_url"],
         "RATELIMIT_STORAGE_URI": state["redis_url"],
+        "RATELIMIT_KEY_PREFIX": state["redis_prefix"],  # this fleet's counts, deleted by stop
         # The load test is many clients from one address and one API key: limits far above it.
         "API_RATE_LIMITS": "1000000 per minute",
         "API_MONTHLY_QUOTA": "1000000000",
@@ -287,6 +288,7 @@ def start(args) -> None:
         "database_url": database_url,
         "redis_url": os.environ.get("FLEET_REDIS_URL") or DEFAULT_REDIS_URL,
         "secret_key": secrets.token_urlsafe(48),
+        "redis_prefix": f"bookingapp-fleet-{secrets.token_hex(4)}",
         "ports": ports,
         "pids": {},
         "nginx_binary": ensure_nginx(),
@@ -319,7 +321,25 @@ def stop(_args=None) -> None:
     for name in ("nginx", *APP_SERVERS, *WORKERS):
         if name in state.get("pids", {}):
             stop_process(name, state)
+    forget_rate_limit_counts(state)
     say("stopped")
+
+
+def forget_rate_limit_counts(state: dict) -> None:
+    """The monthly quota's keys live a month: a fleet that is gone leaves none behind."""
+    prefix = state.get("redis_prefix")
+    if not prefix:
+        return
+    try:
+        import redis
+
+        client = redis.Redis.from_url(state["redis_url"], socket_timeout=2)
+        keys = list(client.scan_iter(match=f"*{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    except Exception as error:  # Redis gone: nothing to tidy, and nothing to stop for
+        say(f"rate-limit keys not removed ({error})")
 
 
 def status(_args=None) -> None:
