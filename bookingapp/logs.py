@@ -1,7 +1,8 @@
 """Request ids and structured logs.
 
 Every request carries an id: the one the load balancer sent in `X-Request-ID` (nginx's
-`$request_id`, see deploy/nginx/bookingapp.conf) when it looks like one, else a new one. It is
+`$request_id`, see deploy/nginx/bookingapp.conf) when it is safe (letters, digits and `._:-`, at
+most 100), else a new `req_<hex>`; the same id the API puts in its error bodies. It is
 sent back in the answer's `X-Request-ID`, so a customer's complaint, nginx's access log and the
 app's lines meet on it.
 
@@ -15,16 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
-import uuid
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _STARTED = "logs_started"
 access_log = logging.getLogger("bookingapp.access")
 # Attributes every LogRecord has; anything else on a record was passed in `extra=` and is kept.
@@ -137,13 +135,16 @@ def init_app(app: Flask) -> None:
 
 
 def _begin() -> None:
-    offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if _ACCEPTABLE_ID.match(offered) else uuid.uuid4().hex
+    # One id per request for the whole app: the API's (api/errors.py), which its error bodies
+    # and idempotent replays already carry: the offered one when it is safe, else "req_<hex>".
+    from bookingapp.api.errors import request_id as api_request_id
+
+    g.request_id = api_request_id()
     g.setdefault(_STARTED, time.perf_counter())
 
 
 def _finish(response):
-    if g.get("request_id"):
+    if g.get("request_id") and REQUEST_ID_HEADER not in response.headers:
         response.headers[REQUEST_ID_HEADER] = g.request_id
     from flask import current_app
 

@@ -34,12 +34,21 @@ def test_the_load_balancers_request_id_is_kept_and_sent_back(client):
     assert response.headers["X-Request-ID"] == "3f2a9c0d4e5b6a7f8091a2b3c4d5e6f7"
 
 
-@pytest.mark.parametrize("offered", [None, "short", "has spaces in it", "x" * 65, "quote\"injected-value"])
+@pytest.mark.parametrize("offered", [None, "", "has spaces in it", "x" * 101, "quote\"injected-value"])
 def test_a_missing_or_odd_request_id_is_replaced_by_a_new_one(client, offered):
     headers = {"X-Request-ID": offered} if offered is not None else {}
     answered = client.get("/healthz", headers=headers).headers["X-Request-ID"]
     assert answered != offered
-    assert len(answered) == 32 and answered.isalnum()
+    assert answered.startswith("req_") and len(answered) == 36
+
+
+def test_the_api_error_body_and_the_log_line_carry_the_same_request_id(client, log_lines):
+    response = client.get("/api/v1/services", headers={"X-Request-ID": "nginx-0123456789abcdef"})
+    assert response.status_code == 401
+    assert response.get_json()["meta"]["request_id"] == "nginx-0123456789abcdef"
+    assert response.headers["X-Request-ID"] == "nginx-0123456789abcdef"
+    (line,) = [entry for entry in log_lines() if entry.get("path") == "/api/v1/services"]
+    assert line["request_id"] == "nginx-0123456789abcdef"
 
 
 def test_each_request_writes_one_json_access_line_with_its_id(client, log_lines, salon):
