@@ -21,6 +21,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_mapping(config_module.from_environment())
     if config:
         app.config.update(config)
+    # APP_ENV=production: refuse the development secret, SQLite and per-process rate limits.
+    config_module.check_production(app.config)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
@@ -40,9 +42,13 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
-    from bookingapp import unit_of_work
+    from bookingapp import logs, metrics, unit_of_work
 
+    # Request id first (every later hook and log line has it), metrics' timer next.
+    logs.init_app(app)
+    metrics.init_app(app)
     unit_of_work.init_app(app)
+    app.after_request(logs.remember_who)  # runs before the commit (after_request runs last first)
 
     from bookingapp.web.health import bp as health_bp
     from bookingapp.web.views import bp as web_bp

@@ -92,11 +92,33 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Created {key.mode} API key {key.prefix}... for {business.name!r}. It is shown only now:")
         click.echo(raw)
 
+    @app.cli.command("prune-outbox")
+    @click.option("--days", default=30, show_default=True, help="Keep events dispatched within this many days.")
+    def prune_outbox_command(days: int) -> None:
+        """Delete delivered outbox events (and their webhook deliveries) older than --days."""
+        from bookingapp.retention import prune_outbox
+
+        total = 0
+        while True:
+            pruned = prune_outbox(db.session, days=days)
+            db.session.commit()
+            total += pruned
+            if not pruned:
+                break
+        click.echo(f"Deleted {total} outbox event(s) dispatched more than {days} day(s) ago.")
+
     @app.cli.command("worker")
     @click.option("--once", is_flag=True, help="Run one pass and exit (cron, tests).")
     @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
     def worker_command(once: bool, interval: float) -> None:
-        """Deliver webhooks from the outbox (signed, with retries), expire stale holds."""
+        """Deliver webhooks from the outbox (signed, with retries), expire stale holds.
+        SIGTERM lets the delivery in hand finish, then exits."""
+        from flask import current_app
+
+        from bookingapp.logs import configure_logging
         from bookingapp.notifications.worker import run
+
+        if str(current_app.config.get("LOG_FORMAT", "text")).lower() == "json":
+            configure_logging(str(current_app.config.get("LOG_LEVEL", "INFO")), process_role="worker")
 
         run(once=once, interval=interval)

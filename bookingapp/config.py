@@ -36,9 +36,53 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+# APP_ENV names the kind of deployment. "production" turns on the refusals below and JSON logs;
+# anything else (the default "development", or "testing") runs with the demo's defaults.
+APP_ENVIRONMENTS = ("development", "testing", "production")
+
+
+class UnsafeProductionSettings(RuntimeError):
+    """APP_ENV=production with a setting that is only fit for a laptop: the app refuses to start
+    rather than run with a forgeable session key, a per-process database or per-process limits."""
+
+
+def production_problems(config) -> list[str]:
+    """What APP_ENV=production refuses, each naming the variable to set; empty when fine."""
+    problems = []
+    secret = str(config.get("SECRET_KEY") or "")
+    if not secret or secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY is the development value or shorter than 32 characters: set SECRET_KEY to a "
+                        "long random value (python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    if str(config.get("SQLALCHEMY_DATABASE_URI") or "").startswith("sqlite"):
+        problems.append("The database is SQLite, which serialises every writer on one machine: set DATABASE_URL "
+                        "to PostgreSQL (postgresql://user@host:5432/name).")
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        problems.append("Rate limits are counted in each process's memory (every gunicorn worker would grant the "
+                        "full allowance, and the monthly quota restarts with it): set RATELIMIT_STORAGE_URI to "
+                        "Redis (redis://host:6379/0).")
+    return problems
+
+
+def check_production(config) -> None:
+    """Raise UnsafeProductionSettings when APP_ENV=production and a setting is unsafe."""
+    environment = str(config.get("APP_ENV") or "development")
+    if environment not in APP_ENVIRONMENTS:
+        raise UnsafeProductionSettings(
+            f"APP_ENV={environment!r} is not one of {', '.join(APP_ENVIRONMENTS)}.")
+    if environment != "production":
+        return
+    problems = production_problems(config)
+    if problems:
+        raise UnsafeProductionSettings(
+            "APP_ENV=production refuses to start:\n" + "\n".join(f"- {problem}" for problem in problems))
+
+
 def from_environment() -> dict:
+    environment = os.environ.get("APP_ENV", "development").strip().lower() or "development"
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "APP_ENV": environment,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             os.environ.get("DATABASE_URL") or _default_database_url()
         ),
@@ -51,6 +95,8 @@ def from_environment() -> dict:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         # The integrators' API (README "## API"): limits per API key, shared storage for the counts.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Put before every rate-limit key: apps (or fleets) sharing one Redis keep their counts apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         "API_RATE_LIMITS": os.environ.get("API_RATE_LIMITS", "100 per minute;1000 per hour"),
         "API_MONTHLY_QUOTA": int(os.environ.get("API_MONTHLY_QUOTA", "10000")),
         # Outgoing email (notifications/delivery.py); without SMTP_HOST nothing is sent and each
@@ -86,4 +132,11 @@ def from_environment() -> dict:
         # before it is parsed (a plain page on the HTML doors, the error envelope on the
         # API). No form or API body comes near it; Stripe's events are a few KB.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # Logs (bookingapp/logs.py): "json" is one JSON object a line with the request id,
+        # business and actor; "text" leaves logging as Flask and the server set it up.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json" if environment == "production" else "text"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Prometheus metrics at /metrics (bookingapp/metrics.py). Under gunicorn, set
+        # PROMETHEUS_MULTIPROC_DIR (an empty folder per machine) so every process's counts add up.
+        "METRICS_ENABLED": _bool("METRICS_ENABLED", True),
     }

@@ -22,6 +22,7 @@ from typing import Mapping
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from bookingapp import metrics
 from bookingapp.config import DEFAULT_MAIL_RECORD_DIR
 from bookingapp.domain.clock import resolve_now
 from bookingapp.models import Business, Message
@@ -159,6 +160,7 @@ def deliver(session: Session, channels: Channels, message_id: uuid.UUID, *, now:
         log.exception("message %s could not be rendered or sent", message_id)
         return _retry_or_fail(session, message_id, attempt, f"{type(error).__name__}: {error}", now=now)
     log.info("message %s %s by %s (%s)", message_id, channel.outcome, channel.name, reference or "no reference")
+    metrics.MESSAGE_SENDS.labels(channel.name, channel.outcome).inc()
     _record(session, message_id, attempt, status=channel.outcome, sent_at=now, provider_ref=reference or None,
             last_error=None)
     return channel.outcome

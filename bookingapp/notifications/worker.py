@@ -1,17 +1,27 @@
 """The worker loop behind `flask --app app worker`: delivers webhooks, plans due reminders and
 sends the messages that are due (delivery.py), expires stale holds, and forgets old
-idempotency records. Safe to run several at once (see webhooks.py and delivery.py)."""
+idempotency records. Safe to run several at once (see webhooks.py and delivery.py).
+
+SIGTERM (systemd's stop, `scripts/fleet stop`) and SIGINT ask the loop to stop: the delivery in
+hand finishes and is recorded, no new step of the pass begins, and the loop exits without
+waiting out its sleep. A second signal changes nothing; the unit's stop timeout is the backstop."""
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from datetime import timedelta
 
 from flask import current_app
 
+from bookingapp import metrics
 from bookingapp.extensions import db
 from bookingapp.notifications.delivery import channels_from_config, send_due_messages
-from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
+from bookingapp.notifications.webhooks import (
+    MAX_SENDS_PER_PASS, DeliverySettings, attempt, claim_next, delivery_session, fail_disabled_endpoints_pending,
+    fan_out,
+)
 from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
@@ -37,30 +47,113 @@ def housekeeping() -> None:
     db.session.commit()
 
 
-def run(*, once: bool = False, interval: float = 2.0) -> None:
+MESSAGES_PER_PASS = 50
+
+
+class StopRequest:
+    """Set by SIGTERM/SIGINT; the loop checks it between deliveries and sleeps on it."""
+
+    def __init__(self):
+        self._event = threading.Event()
+
+    def __call__(self, signum=None, _frame=None) -> None:
+        if not self._event.is_set():
+            log.info("worker: stop requested (signal %s); finishing the delivery in hand", signum)
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        return self._event.wait(seconds)
+
+
+def install_stop_signals(stop: StopRequest) -> None:
+    """Only the main thread may install signal handlers (tests run the loop in threads)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+
+
+def deliver_webhooks(settings: DeliverySettings, http, stop: StopRequest) -> dict[str, int]:
+    """webhooks.run_once's steps (fan out, then one claim and send at a time), with a look at
+    the stop request before each claim: a stop lets the send in hand finish and be recorded."""
+    fanned = fan_out(db.session)
+    fail_disabled_endpoints_pending(db.session)
+    db.session.commit()
+    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(fanned)
+    sent = failed = 0
+    for _ in range(MAX_SENDS_PER_PASS):
+        if stop.requested:
+            break
+        claim = claim_next(db.session, settings)
+        if claim is None:
+            break
+        delivery = attempt(db.session, claim, settings, http=http)
+        if delivery is None:
+            continue
+        succeeded = delivery.status == "succeeded"
+        db.session.commit()
+        # Counted as each send is recorded, so a worker killed later loses none of its counts.
+        metrics.WEBHOOK_ATTEMPTS.labels("succeeded" if succeeded else "failed").inc()
+        if succeeded:
+            sent += 1
+        else:
+            failed += 1
+    return {"fanned_out": fanned, "succeeded": sent, "failed_attempts": failed}
+
+
+def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> dict[str, int]:
+    """Webhooks, reminders, messages (one at a time), stopping between deliveries once a stop
+    is requested."""
+    stats = deliver_webhooks(settings, http, stop)
+    if stop.requested:
+        return stats
+    stats["reminders_planned"] = plan_due(db.session)
+    db.session.commit()
+    metrics.REMINDERS_PLANNED.inc(stats["reminders_planned"])
+    for _ in range(MESSAGES_PER_PASS):
+        if stop.requested:
+            break
+        sent = send_due_messages(db.session, channels, batch=1)
+        for outcome, count in sent.items():
+            stats[f"messages_{outcome}"] = stats.get(f"messages_{outcome}", 0) + count
+            metrics.MESSAGES.labels(outcome).inc(count)
+        if not any(sent.values()):
+            break
+    return stats
+
+
+def run(*, once: bool = False, interval: float = 2.0, stop: StopRequest | None = None) -> None:
     settings = settings_from_config()
     channels = channels_from_config(current_app.config)
     http = delivery_session()  # HTTPS pinned to the address each delivery vetted
+    if stop is None:
+        stop = StopRequest()
+        if not once:
+            install_stop_signals(stop)
     last_housekeeping = 0.0
-    while True:
+    while not stop.requested:
+        started = time.perf_counter()
         try:
-            stats = run_once(db.session, settings, http=http)
-            stats["reminders_planned"] = plan_due(db.session)
-            db.session.commit()
-            sent = send_due_messages(db.session, channels)
-            stats.update({f"messages_{outcome}": count for outcome, count in sent.items()})
-            if time.monotonic() - last_housekeeping > 60 or once:
+            stats = one_pass(settings, channels, http, stop)
+            if (time.monotonic() - last_housekeeping > 60 or once) and not stop.requested:
                 housekeeping()
                 last_housekeeping = time.monotonic()
+            metrics.WORKER_PASSES.labels("ok").inc()
             if any(stats.values()):
                 log.info("worker pass: %s", stats)
         except Exception:
             db.session.rollback()
+            metrics.WORKER_PASSES.labels("failed").inc()
             if once:
                 raise
             log.exception("worker pass failed; retrying")
         finally:
             db.session.remove()
+            metrics.WORKER_PASS_SECONDS.observe(time.perf_counter() - started)
         if once:
             return
-        time.sleep(interval)
+        stop.wait(interval)
+    log.info("worker: stopped")
