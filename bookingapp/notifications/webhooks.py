@@ -36,7 +36,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import requests
@@ -557,24 +557,31 @@ def attempt(session: Session, claim: Claim, settings: DeliverySettings, *, http:
 
 
 def run_once(session: Session, settings: DeliverySettings, *, http: requests.Session | None = None,
-             now: datetime | None = None, max_sends: int = MAX_SENDS_PER_PASS) -> dict[str, int]:
+             now: datetime | None = None, max_sends: int = MAX_SENDS_PER_PASS,
+             should_stop: Callable[[], bool] = lambda: False,
+             on_sent: Callable[[bool], None] = lambda succeeded: None) -> dict[str, int]:
     """One pass of the worker: fan out, then deliver what is due, one claim at a time.
-    Commits as it goes."""
+    Commits as it goes. `should_stop` is asked before each claim (a worker told to stop lets
+    the send in hand finish and be recorded); `on_sent(succeeded)` hears of each recorded send."""
     http = http or delivery_session()
     fanned = fan_out(session, now=now)
     fail_disabled_endpoints_pending(session)
     session.commit()
     sent = failed = 0
     for _ in range(max_sends):
+        if should_stop():
+            break
         claim = claim_next(session, settings, now=now)
         if claim is None:
             break
         delivery = attempt(session, claim, settings, http=http, now=now)
         if delivery is None:
             continue
-        if delivery.status == "succeeded":
+        succeeded = delivery.status == "succeeded"
+        session.commit()
+        on_sent(succeeded)
+        if succeeded:
             sent += 1
         else:
             failed += 1
-        session.commit()
     return {"fanned_out": fanned, "succeeded": sent, "failed_attempts": failed}

@@ -18,10 +18,7 @@ from flask import current_app
 from bookingapp import metrics
 from bookingapp.extensions import db
 from bookingapp.notifications.delivery import channels_from_config, send_due_messages
-from bookingapp.notifications.webhooks import (
-    MAX_SENDS_PER_PASS, DeliverySettings, attempt, claim_next, delivery_session, fail_disabled_endpoints_pending,
-    fan_out,
-)
+from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
 from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
@@ -76,38 +73,14 @@ def install_stop_signals(stop: StopRequest) -> None:
         signal.signal(signal.SIGINT, stop)
 
 
-def deliver_webhooks(settings: DeliverySettings, http, stop: StopRequest) -> dict[str, int]:
-    """webhooks.run_once's steps (fan out, then one claim and send at a time), with a look at
-    the stop request before each claim: a stop lets the send in hand finish and be recorded."""
-    fanned = fan_out(db.session)
-    fail_disabled_endpoints_pending(db.session)
-    db.session.commit()
-    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(fanned)
-    sent = failed = 0
-    for _ in range(MAX_SENDS_PER_PASS):
-        if stop.requested:
-            break
-        claim = claim_next(db.session, settings)
-        if claim is None:
-            break
-        delivery = attempt(db.session, claim, settings, http=http)
-        if delivery is None:
-            continue
-        succeeded = delivery.status == "succeeded"
-        db.session.commit()
-        # Counted as each send is recorded, so a worker killed later loses none of its counts.
-        metrics.WEBHOOK_ATTEMPTS.labels("succeeded" if succeeded else "failed").inc()
-        if succeeded:
-            sent += 1
-        else:
-            failed += 1
-    return {"fanned_out": fanned, "succeeded": sent, "failed_attempts": failed}
-
-
 def one_pass(settings: DeliverySettings, channels, http, stop: StopRequest) -> dict[str, int]:
     """Webhooks, reminders, messages (one at a time), stopping between deliveries once a stop
     is requested."""
-    stats = deliver_webhooks(settings, http, stop)
+    stats = run_once(db.session, settings, http=http, should_stop=lambda: stop.requested,
+                     # Counted as each send is recorded, so a worker killed later loses none.
+                     on_sent=lambda succeeded: metrics.WEBHOOK_ATTEMPTS.labels(
+                         "succeeded" if succeeded else "failed").inc())
+    metrics.WEBHOOK_EVENTS_FANNED_OUT.inc(stats["fanned_out"])
     if stop.requested:
         return stats
     stats["reminders_planned"] = plan_due(db.session)
