@@ -232,9 +232,7 @@ def _place(
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, source=source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
-    booking_id = uuid.uuid4()
     booking = Booking(
-        id=booking_id,
         business_id=business.id,
         booking_number=new_booking_number(),
         service_id=service.id,
@@ -258,11 +256,14 @@ def _place(
         # A hold or reservation made quietly stays quiet when it is booked (book()).
         confirmation_silent=not notify_customer and status.value in PLACEHOLDER_STATUSES,
         # The same appointment, moved, is the same calendar event, one change later.
-        calendar_uid=calendar_uid(moved_from) if moved_from is not None else f"{booking_id}@bookingapp",
         calendar_sequence=moved_from.calendar_sequence + 1 if moved_from is not None else 0,
         created_at=now,
         updated_at=now,
     )
+    # The id is known before the insert (unless something gave it one already), so the calendar
+    # UID is written with the row.
+    booking.id = booking.id or uuid.uuid4()
+    booking.calendar_uid = calendar_uid(moved_from if moved_from is not None else booking)
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates)
     if placed.status in UPCOMING_STATUSES and moved_from is None:
