@@ -61,7 +61,7 @@ class Operation:
     errors: tuple[str, ...]
     idempotent: bool
     rules: str | None              # business rules answered with 400/409, for the document
-    scope: str = "full"            # the API-key scope it needs (api/scopes.py)
+    scope: str = "full"            # the API-key scope it needs (api/scopes.py); unset, fail closed
     public: bool = False
     endpoint: str | None = None    # the Flask endpoint, once the view is registered
     adapter: TypeAdapter = field(init=False, repr=False)
