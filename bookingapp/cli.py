@@ -73,12 +73,18 @@ def register_commands(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created the {role} account {account.email} for {business_slug}; sign in at /dashboard/sign-in.")
 
+    from bookingapp.models.api import API_KEY_SCOPES
+
     @app.cli.command("create-api-key")
     @click.argument("business_slug")
     @click.option("--test", "test_mode", is_flag=True, help="A test key (bo_test_) instead of a live one (bo_live_).")
     @click.option("--name", default="API key", help="A label to recognise the key by.")
-    def create_api_key_command(business_slug: str, test_mode: bool, name: str) -> None:
-        """Create an API key for a business; prints the key (shown only this once) alone on the last line."""
+    @click.option("--scope", type=click.Choice(API_KEY_SCOPES), default="full", show_default=True,
+                  help="What the key may do: read (every read but webhooks), bookings (read + bookings and "
+                       "review replies), catalog (read + services, staff, products, business settings), full.")
+    def create_api_key_command(business_slug: str, test_mode: bool, name: str, scope: str) -> None:
+        """Create an API key for a business; prints the key (shown only this once) alone on the last line.
+        Without --scope the key is full, as every key was before scopes, so scripts keep working."""
         from sqlalchemy import select
 
         from bookingapp.api.keys import create_api_key
@@ -87,9 +93,10 @@ def register_commands(app: Flask) -> None:
         business = db.session.scalars(select(Business).where(Business.slug == business_slug)).one_or_none()
         if business is None:
             raise click.ClickException(f"No business with the slug {business_slug!r}.")
-        key, raw = create_api_key(db.session, business, mode="test" if test_mode else "live", name=name)
+        key, raw = create_api_key(db.session, business, mode="test" if test_mode else "live", name=name, scope=scope)
         db.session.commit()
-        click.echo(f"Created {key.mode} API key {key.prefix}... for {business.name!r}. It is shown only now:")
+        click.echo(f"Created {key.mode} API key {key.prefix}... of scope {key.scope} for {business.name!r}. "
+                   "It is shown only now:")
         click.echo(raw)
 
     @app.cli.command("prune-outbox")

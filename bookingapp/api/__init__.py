@@ -14,7 +14,7 @@ def init_app(app) -> None:
     """Register the API: its routes, error handling, per-key rate limits, CSRF exemption."""
     from bookingapp.api import views  # noqa: F401  (routes attach to bp on import)
     from bookingapp.api.views import answer_options, test_keys_change_only_bookings
-    from bookingapp.api.auth import authenticate, install_limits, rate_limit_headers
+    from bookingapp.api.auth import authenticate, enforce_scope, install_limits, rate_limit_headers
     from bookingapp.api.errors import install
     from bookingapp.api.params import refuse_bad_text
     from bookingapp.extensions import csrf, db, limiter
@@ -24,6 +24,8 @@ def init_app(app) -> None:
         # OPTIONS first: it describes a path and needs no key (a CORS preflight sends none).
         bp.before_request(answer_options)
         bp.before_request(authenticate)
+        # Then the key's scope, then a test key's sandbox rule: each may only narrow.
+        bp.before_request(enforce_scope)
         bp.before_request(test_keys_change_only_bookings)
         bp.before_request(refuse_bad_text)
         install_limits(bp, limiter)

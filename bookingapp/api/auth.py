@@ -2,7 +2,11 @@
 
 The key comes as `Authorization: Bearer <key>` or `X-Api-Key: <key>`. A request's business
 is the key's business, and every lookup in the views is scoped to it, so another
-business's object is simply not found (404), never forbidden: its existence is not leaked."""
+business's object is simply not found (404), never forbidden: its existence is not leaked.
+
+Then the key's scope (api/scopes.py) must allow the operation (the scope it needs is
+declared with it in the registry, api/operations.py), or the request is a 403 `forbidden`
+before the view runs: before any lookup, so a narrow key learns nothing from the answer."""
 from __future__ import annotations
 
 import math
@@ -14,6 +18,8 @@ from limits import parse_many
 
 from bookingapp.api.errors import ApiError
 from bookingapp.api.keys import digest, find_active_key
+from bookingapp.api.operations import BY_ENDPOINT
+from bookingapp.api.scopes import allows, refusal_message
 from bookingapp.api.rate_limits import WINDOW_SUFFIXES, Window, closest_to_running_out
 from bookingapp.extensions import db
 from bookingapp.models import Business
@@ -52,6 +58,18 @@ def authenticate() -> None:
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         key.last_used_at = now
         db.session.commit()
+
+
+def enforce_scope() -> None:
+    """Registered right after authenticate (api/__init__): the operation this request
+    routes to must be allowed by the key's scope. Public routes and paths no operation
+    took (the 404/405 catch-all; OPTIONS was answered earlier) have no scope to check."""
+    key = g.get("api_key")
+    op = BY_ENDPOINT.get(request.endpoint or "")
+    if key is None or op is None or allows(key.scope, op.scope):
+        return
+    raise ApiError("forbidden", refusal_message(key.scope, op.scope, f"{op.operation_id} ({op.label})"),
+                   details={"key_scope": key.scope, "required_scope": op.scope})
 
 
 def rate_limit_key() -> str:

@@ -1,7 +1,8 @@
 """API keys: made here (CLI, and the dashboard later), shown once, stored as a digest.
 
 Live keys start `bo_live_`, test keys `bo_test_`, so a leaked key is recognisable and a
-test key is never mistaken for a production one. Free of Flask so the dashboard can reuse it."""
+test key is never mistaken for a production one. A key's scope (api/scopes.py) is chosen
+here, once. Free of Flask so the dashboard can reuse it."""
 from __future__ import annotations
 
 import hashlib
@@ -11,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bookingapp.api.scopes import FULL, ensure_scope
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import ApiKey, Business
 from bookingapp.domain.clock import resolve_now
@@ -22,12 +24,16 @@ def digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
 
 
-def create_api_key(session: Session, business: Business, *, mode: str = "live", name: str = "API key") -> tuple[ApiKey, str]:
-    """A new key; returns the row and the secret, which is never stored nor shown again."""
+def create_api_key(session: Session, business: Business, *, mode: str = "live", name: str = "API key",
+                   scope: str = FULL) -> tuple[ApiKey, str]:
+    """A new key; returns the row and the secret, which is never stored nor shown again.
+    `scope` defaults to full, what every key could do before scopes: the doors that people
+    use (dashboard, CLI) make the choice explicit."""
     if mode not in PREFIXES:
         raise ValidationError("Key mode must be live or test.", param="mode")
+    scope = ensure_scope(scope)
     raw = PREFIXES[mode] + secrets.token_urlsafe(32)
-    key = ApiKey(business_id=business.id, mode=mode, name=name, prefix=raw[:12], key_hash=digest(raw))
+    key = ApiKey(business_id=business.id, mode=mode, name=name, scope=scope, prefix=raw[:12], key_hash=digest(raw))
     session.add(key)
     session.flush()
     return key, raw

@@ -19,6 +19,7 @@ from bookingapp.api.operations import REGISTRY, Operation
 from bookingapp.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from bookingapp.api.rate_limits import DESCRIPTION as RATE_LIMITS_DESCRIPTION, RATE_LIMIT_HEADERS
 from bookingapp.api.schemas_types import TEXT_RULE
+from bookingapp.api.scopes import DESCRIPTIONS as SCOPE_DESCRIPTIONS, scopes_allowing
 from bookingapp.notifications.webhooks import EVENT_TYPES, SIGNATURE_HEADER
 
 REF = "#/components/schemas/{model}"
@@ -55,7 +56,8 @@ RATE_HEADERS = {name: {"description": text, "schema": STR} for name, text in RAT
 ERRORS = {
     "400": "validation_error: a missing or invalid field, parameter or body, or an unknown one (see error.param)",
     "401": "unauthorized: the API key is missing, invalid or revoked",
-    "403": "forbidden: the key's business is not active",
+    "403": "forbidden: the key's scope does not allow this operation, a test key tried to change live settings, "
+           "or the key's business is not active",
     "404": "not_found: no such object in your business (a malformed id included)",
     "409": "slot_unavailable, hold_expired or idempotency_conflict",
     "413": "payload_too_large: the request body is over the size limit",
@@ -156,9 +158,15 @@ def _operation(op: Operation, components: _Components) -> dict:
         description = ERRORS[code]
         if op.rules and code == "400":
             description += f". Business rules: {op.rules}"
+        if code == "403":
+            description += f". This operation needs the `{op.scope}` scope"
         responses[code] = {"description": description, "headers": _headers(),
                            "content": {"application/json": {"schema": ref("Error")}}}
-    document = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
+    allowed = [f"`{scope}`" for scope in scopes_allowing(op.scope)]
+    allowed = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+    document = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
+                "description": f"Required scope: `{op.scope}` (keys of scope {allowed}).",
+                "x-required-scope": op.scope}
     parameters = _parameters(op, components)
     if parameters:
         document["parameters"] = parameters
@@ -180,11 +188,22 @@ def paths(components: _Components) -> dict:
     return result
 
 
+SCOPES_LIST = "\n".join(f"- `{scope}`: {says}" for scope, says in SCOPE_DESCRIPTIONS.items())
+
 DESCRIPTION = f"""The booking API for integrators. JSON in and out; every list is paginated with
 `page`/`limit` (default {DEFAULT_LIMIT}, max {MAX_LIMIT}) and answers `{{"data": [...], "meta": {{"page", "limit", "total"}}}}`.
 
 **Authentication**: `Authorization: Bearer <key>` or `X-Api-Key: <key>`. Live keys start `bo_live_`,
 test keys `bo_test_`. A key sees only its own business; any other object is a 404.
+
+**Scopes**: each key has one, chosen when it is made; each operation names the one it needs
+(`x-required-scope`, and its description). A request the key's scope does not allow is a 403 `forbidden`
+whose message names both, with `details: {{"key_scope", "required_scope"}}`.
+
+{SCOPES_LIST}
+
+Keys made before scopes existed are `full`. A test key keeps its sandbox rule whatever its scope: it never
+changes live settings.
 
 **Errors**: `{{"error": {{"code", "message", "param"?, "details"?}}, "meta": {{"request_id"}}}}`; every response carries
 `X-Request-Id`.

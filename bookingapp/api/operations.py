@@ -7,6 +7,8 @@
   path: `address.street`, `service_ids[0]`);
 - serializes what the view returns through the response model (and meta model) into
   {"data": ..., "meta": ...}.
+It also records the API-key scope the operation needs (`scope=`, or derived from its method
+and tag: bookingapp/api/scopes.py), which api/auth.py enforces before the view runs.
 The OpenAPI document (bookingapp/api/openapi.py) walks the same registry, so what is
 validated, what is answered and what is documented cannot drift apart."""
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from bookingapp.api.errors import ApiError, bad_request
 from bookingapp.api.idempotency import idempotent
 from bookingapp.api.schemas import NoQuery
+from bookingapp.api.scopes import SCOPES, required_scope
 from bookingapp.textguard import MAX_DEPTH, BadText
 
 # The resource a path id names, for the 404 of an unknown or malformed id.
@@ -58,7 +61,9 @@ class Operation:
     errors: tuple[str, ...]
     idempotent: bool
     rules: str | None              # business rules answered with 400/409, for the document
+    scope: str = "full"            # the API-key scope it needs (api/scopes.py); unset, fail closed
     public: bool = False
+    endpoint: str | None = None    # the Flask endpoint, once the view is registered
     adapter: TypeAdapter = field(init=False, repr=False)
     meta_adapter: TypeAdapter | None = field(init=False, repr=False)
 
@@ -76,6 +81,9 @@ class Operation:
 
 
 REGISTRY: list[Operation] = []
+# The registered operations by Flask endpoint ("api.create_booking"), for the checks that
+# run before a view (api/auth.py: the key's scope).
+BY_ENDPOINT: dict[str, Operation] = {}
 # Routes outside the registry (the document itself).
 EXTRA_PATHS = {"/openapi.json": ["GET"]}
 
@@ -83,17 +91,24 @@ EXTRA_PATHS = {"/openapi.json": ["GET"]}
 def operation(method: str, path: str, operation_id: str, summary: str, *, tag: str, response: Any,
               query: type[BaseModel] = NoQuery, body: type[BaseModel] | None = None, body_required: bool = True,
               meta: Any = None, status: int = 200, errors: tuple[str, ...] = DEFAULT_ERRORS,
-              idempotent_key: bool = False, rules: str | None = None, public: bool = False):
+              idempotent_key: bool = False, rules: str | None = None, public: bool = False,
+              scope: str | None = None):
     """Declare and route one operation; the view receives path ids (UUIDs) and `query` /
-    `body` (validated models) as keyword arguments and returns data or a Page."""
+    `body` (validated models) as keyword arguments and returns data or a Page.
+
+    `scope` is the API-key scope it needs; left out, a GET needs `read` and a write the
+    scope of its tag (scopes.WRITE_SCOPE_OF_TAG)."""
     from bookingapp.api import bp
 
     if idempotent_key and "409" not in errors:
         errors = (*errors, "409")
     if body is not None and "413" not in errors:
         errors = (*errors, "413")
+    scope = scope or required_scope(method, tag)
+    if scope not in SCOPES:
+        raise ValueError(f"{operation_id}: unknown scope {scope!r} (one of {', '.join(SCOPES)}).")
     op = Operation(method.upper(), path, operation_id, summary, tag, query, body, body_required, response, meta,
-                   status, tuple(errors), idempotent_key, rules, public)
+                   status, tuple(errors), idempotent_key, rules, scope, public)
     REGISTRY.append(op)
     rule = re.sub(r"{(\w+)}", r"<uuid:\1>", path)
 
@@ -109,6 +124,8 @@ def operation(method: str, path: str, operation_id: str, summary: str, *, tag: s
 
         handler = idempotent(run) if idempotent_key else run
         bp.add_url_rule(rule, endpoint=view.__name__, view_func=handler, methods=[op.method])
+        op.endpoint = f"{bp.name}.{view.__name__}"
+        BY_ENDPOINT[op.endpoint] = op
         return view
 
     return register

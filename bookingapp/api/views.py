@@ -669,8 +669,11 @@ def _endpoint(endpoint_id) -> WebhookEndpoint:
     return _owned(WebhookEndpoint, endpoint_id, "Webhook endpoint", live_only=True)
 
 
+# Reading the webhook endpoints and their delivery log needs a full key too, not read: they
+# say where the business's data is sent (URLs often carry a token) and what the receiving
+# servers answered, which a reporting tool with a read-only key has no need to learn.
 @operation("GET", "/webhooks", "listWebhookEndpoints", "Webhook endpoints", tag="Webhooks", query=s.PageQuery,
-           response=list[s.WebhookEndpointOut], meta=s.PageMeta)
+           response=list[s.WebhookEndpointOut], meta=s.PageMeta, scope="full")
 def list_webhooks(query: s.PageQuery):
     rows = (select(WebhookEndpoint)
             .where(WebhookEndpoint.business_id == business().id, WebhookEndpoint.deleted_at.is_(None))
@@ -690,7 +693,7 @@ def create_webhook(body: s.WebhookBody, query):
 
 
 @operation("GET", "/webhooks/{endpoint_id}", "getWebhookEndpoint", "One endpoint", tag="Webhooks",
-           response=s.WebhookEndpointOut)
+           response=s.WebhookEndpointOut, scope="full")
 def get_webhook(endpoint_id, query):
     return out.webhook_endpoint(_endpoint(endpoint_id))
 
@@ -713,7 +716,7 @@ def test_webhook(endpoint_id, body, query):
 
 @operation("GET", "/webhooks/{endpoint_id}/deliveries", "listWebhookDeliveries",
            "The endpoint's delivery log, newest first", tag="Webhooks", query=s.PageQuery,
-           response=list[s.WebhookDeliveryOut], meta=s.PageMeta)
+           response=list[s.WebhookDeliveryOut], meta=s.PageMeta, scope="full")
 def list_deliveries(endpoint_id, query: s.PageQuery):
     endpoint = _endpoint(endpoint_id)
     rows = (select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)

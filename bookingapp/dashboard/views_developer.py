@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.api.keys import revoke_api_key
+from bookingapp.api.scopes import DESCRIPTIONS as SCOPE_DESCRIPTIONS, READ
 from bookingapp.auth import require
 from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.domain import setup as setup_domain
@@ -35,7 +36,9 @@ def _page(*, status=200, new_key=None, new_endpoint=None, key_form=None, hook_fo
     ).order_by(WebhookEndpoint.created_at)).all()
     return render("dashboard/_developer.html", "dashboard/developer.html", status=status, business=business, keys=keys,
                   endpoints=endpoints, new_key=new_key, new_endpoint=new_endpoint, event_types=webhooks.EVENT_TYPES,
-                  key_form=key_form or {"name": "", "mode": "live", "error": None},
+                  scopes=SCOPE_DESCRIPTIONS,
+                  # The narrowest scope is the one preselected: the owner widens it on purpose.
+                  key_form=key_form or {"name": "", "mode": "live", "scope": READ, "error": None},
                   hook_form=hook_form or {"url": "", "description": "", "events": [], "error": None})
 
 
@@ -48,11 +51,13 @@ def developer():
 @bp.post("/developer/keys")
 @require("developer")
 def developer_create_key():
-    form = {"name": request.form.get("name", ""), "mode": request.form.get("mode", "live"), "error": None}
+    # No default scope: the form always sends one, and a POST without it is a 422 naming it.
+    form = {"name": request.form.get("name", ""), "mode": request.form.get("mode", "live"),
+            "scope": request.form.get("scope", ""), "error": None}
     try:
         with all_or_nothing():
             key, secret = setup_domain.create_named_api_key(db.session, current_user.business, name=form["name"],
-                                                            mode=form["mode"])
+                                                            mode=form["mode"], scope=form["scope"])
     except DomainError as error:
         form["error"] = error.message
         return _page(status=422, key_form=form)

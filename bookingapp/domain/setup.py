@@ -511,10 +511,14 @@ def check_staff_change(session: Session, business: Business, member: Staff | Non
 # --------------------------------------------------------------------------- API keys
 
 
-def create_named_api_key(session: Session, business: Business, *, name: Any, mode: Any):
-    """api.keys.create_api_key with the name checked first (it stores what it is given).
+def create_named_api_key(session: Session, business: Business, *, name: Any, mode: Any, scope: Any):
+    """api.keys.create_api_key with the name checked first (it stores what it is given) and
+    the scope required: a person making a key says what it may do (no default), and
+    anything but read, bookings, catalog or full is a ValidationError naming `scope`.
     Returns (key row, the secret), the secret to be shown once and never again."""
     from bookingapp.api.keys import create_api_key
+    from bookingapp.api.scopes import ensure_scope
 
     name = _text(name, "name", 120, "Name", required=True)
-    return create_api_key(session, business, mode=mode if isinstance(mode, str) else "", name=name)
+    return create_api_key(session, business, mode=mode if isinstance(mode, str) else "", name=name,
+                          scope=ensure_scope(scope))

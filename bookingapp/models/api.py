@@ -11,20 +11,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from bookingapp.models.base import Base, IdMixin, utcnow
 
 API_KEY_MODES = ("live", "test")
+# What a key may do (bookingapp/api/scopes.py says what each one allows).
+API_KEY_SCOPES = ("read", "bookings", "catalog", "full")
 DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
 
 class ApiKey(IdMixin, Base):
     """A business's API key. Only a SHA-256 digest of the secret is stored: the key is
     random (256 bits), so a fast digest is safe to look up by and a stolen table reveals
-    no usable key. `prefix` keeps the first characters so a key can be recognised in lists."""
+    no usable key. `prefix` keeps the first characters so a key can be recognised in lists.
+`scope` is chosen when the key is made and never changes: to widen or narrow a key, make
+another and revoke this one."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint("mode IN ('live', 'test')", name="mode_known"),)
+    __table_args__ = (
+        CheckConstraint("mode IN ('live', 'test')", name="mode_known"),
+        CheckConstraint("scope IN ('read', 'bookings', 'catalog', 'full')", name="scope_known"),
+    )
 
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120), default="API key")
     mode: Mapped[str] = mapped_column(String(4), default="live")
+    scope: Mapped[str] = mapped_column(String(8))
     prefix: Mapped[str] = mapped_column(String(24))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

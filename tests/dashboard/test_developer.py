@@ -15,7 +15,7 @@ from tests.helpers import MONDAY, at
 def test_a_key_is_shown_once_works_and_stops_working_when_revoked(salon, as_role, session, client):
     business = salon[0]
     dash = as_role(business, "owner")
-    created = dash.post("/dashboard/developer/keys", {"name": "Website", "mode": "live"}, htmx=True)
+    created = dash.post("/dashboard/developer/keys", {"name": "Website", "mode": "live", "scope": "full"}, htmx=True)
     html = created.get_data(as_text=True)
     assert created.status_code == 201 and html.lstrip().startswith("<div id=\"developer\"")
     secret = re.search(r'data-secret>(bo_live_[^<]+)<', html).group(1)
@@ -30,11 +30,41 @@ def test_a_key_is_shown_once_works_and_stops_working_when_revoked(salon, as_role
 
 def test_a_key_needs_a_name_and_a_known_mode(salon, as_role, session):
     dash = as_role(salon[0], "manager")
-    nameless = dash.post("/dashboard/developer/keys", {"name": "  ", "mode": "live"})
+    nameless = dash.post("/dashboard/developer/keys", {"name": "  ", "mode": "live", "scope": "read"})
     assert nameless.status_code == 422 and "Name is required." in nameless.get_data(as_text=True)
-    odd = dash.post("/dashboard/developer/keys", {"name": "Typed name", "mode": "prod"})
+    odd = dash.post("/dashboard/developer/keys", {"name": "Typed name", "mode": "prod", "scope": "read"})
     html = odd.get_data(as_text=True)
     assert odd.status_code == 422 and "live or test" in html and 'value="Typed name"' in html
+    assert session.scalars(select(ApiKey)).all() == []
+
+
+def test_the_owner_chooses_a_key_s_scope_and_the_list_shows_it(salon, as_role, session, client):
+    business, service, *_ = salon
+    dash = as_role(business, "owner")
+    form = dash.get("/dashboard/developer").get_data(as_text=True)
+    assert re.search(r'<select name="scope">.*<option value="read" selected>', form)  # the narrowest, preselected
+    assert all(f'<option value="{scope}"' in form for scope in ("read", "bookings", "catalog", "full"))
+    created = dash.post("/dashboard/developer/keys", {"name": "Stock sync", "mode": "live", "scope": "catalog"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 201
+    secret = re.search(r'data-secret>(bo_live_[^<]+)<', html).group(1)
+    key = session.scalars(select(ApiKey).where(ApiKey.business_id == business.id)).one()
+    assert key.scope == "catalog"
+    listed = dash.get("/dashboard/developer").get_data(as_text=True)
+    assert re.search(rf'data-key="{key.prefix}">.*?data-scope="catalog"', listed, re.S)
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.patch(f"/api/v1/services/{service.id}", json={"name": "Trim"}, headers=headers).status_code == 200
+    refused = client.post("/api/v1/bookings", json={}, headers=headers)
+    assert refused.status_code == 403 and refused.get_json()["error"]["details"]["key_scope"] == "catalog"
+
+
+def test_a_key_needs_a_known_scope(salon, as_role, session):
+    dash = as_role(salon[0], "owner")
+    for scope in ({"scope": "admin"}, {}):
+        refused = dash.post("/dashboard/developer/keys", {"name": "Typed name", "mode": "live", **scope})
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and "Scope must be one of read, bookings, catalog, full." in html
+        assert 'value="Typed name"' in html
     assert session.scalars(select(ApiKey)).all() == []
 
 

@@ -78,7 +78,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
             "status": "cancelled", "reason": "Asked to", "refund": "policy", "skip_notifications": "1"}),
         "resend": (f"/dashboard/messages/{message.id}/resend", {
             "from": "log", "status": "failed", "channel": "email", "page": "1"}),
-        "api_key": ("/dashboard/developer/keys", {"name": "Zapier", "mode": "live"}),
+        "api_key": ("/dashboard/developer/keys", {"name": "Zapier", "mode": "live", "scope": "read"}),
         "webhook": ("/dashboard/developer/webhooks", {
             "url": "https://hooks.example.com/in", "description": "", "events": "booking.created"}),
     }
