@@ -124,9 +124,11 @@ def session_is_current(account: Account, generation) -> bool:
     return isinstance(generation, int) and generation == (account.session_generation or 0)
 
 
-def is_idle(last_seen: float | None, now: datetime, idle_minutes: float) -> bool:
-    """Whether a session last used at `last_seen` (a POSIX timestamp) has been idle too long.
-    A session that never recorded a request counts as idle."""
+def is_idle(last_seen: float | None, now: datetime, idle_minutes: float | None) -> bool:
+    """Whether a session last used at `last_seen` (a POSIX timestamp) has been idle too long
+    (never, when idle_minutes is None). A session that never recorded a request counts as idle."""
+    if not idle_minutes:
+        return False
     if not isinstance(last_seen, (int, float)):
         return True
     return now.timestamp() - last_seen > idle_minutes * 60

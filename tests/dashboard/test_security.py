@@ -301,7 +301,22 @@ def test_a_manager_setting_a_new_password_ends_that_accounts_sessions(app, salon
     assert desk.get("/dashboard/day").status_code == 302
 
 
+def test_idle_timeout_is_thirty_minutes_unless_configured(app):
+    from bookingapp.auth import idle_minutes
+
+    with app.test_request_context():
+        app.testing = False
+        try:
+            assert idle_minutes() == 30
+        finally:
+            app.testing = True
+        assert idle_minutes() is None  # the suite moves the clock by hours in one session
+        app.config["DASHBOARD_IDLE_MINUTES"] = 10
+        assert idle_minutes() == 10
+
+
 def test_idle_session_goes_back_to_sign_in(app, clock, owner):
+    app.config["DASHBOARD_IDLE_MINUTES"] = 30
     dash = new_client(app)
     dash.sign_in("owner@example.com")
     clock.forward(minutes=29)
