@@ -63,6 +63,13 @@ def qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, title="Scan with your authenticator app")
 
 
+def enrolment_details(account: Account) -> dict:
+    """What the set-up shows: the key, and the QR code of its otpauth:// URI (the business's
+    name as the issuer, so the app's entry says whose dashboard it opens)."""
+    uri = provisioning_uri(account, issuer=account.business.name)
+    return {"secret": account.totp_secret, "qr": qr_svg(uri), "uri": uri}
+
+
 def confirm_enrolment(session: Session, account: Account, code: str, *, now: datetime | None = None) -> list[str]:
     """Switch two-factor on once a code from the app proves it holds the secret; returns the
     new recovery codes, in clear text this once."""

@@ -152,9 +152,10 @@ def sign_in_enrol():
         return _start_again()
     form = CodeForm()
     error, status = None, 200
-    if not account.totp_secret and request.method == "POST":
-        unit_of_work.keep_on_error()  # a refused code re-shows this secret: it must be stored
-    two_factor.start_enrolment(account)
+    if request.method == "GET":
+        two_factor.start_enrolment(account)
+    elif not account.totp_secret:
+        return redirect(url_for("auth.sign_in_enrol"))  # no secret was ever shown: show one
     if request.method == "POST":
         if form.validate_on_submit():
             try:
@@ -169,12 +170,7 @@ def sign_in_enrol():
         else:
             status = 422
     return render_template("dashboard/security_enrol.html", form=form, error=error,
-                           enrolment=_enrolment_context(account), action=url_for("auth.sign_in_enrol")), status
-
-
-def _enrolment_context(account) -> dict:
-    uri = two_factor.provisioning_uri(account, issuer=account.business.name)
-    return {"secret": account.totp_secret, "qr": two_factor.qr_svg(uri), "uri": uri}
+                           enrolment=two_factor.enrolment_details(account), action=url_for("auth.sign_in_enrol")), status
 
 
 @bp.post("/sign-out")

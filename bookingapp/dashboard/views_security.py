@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bookingapp import unit_of_work
 from bookingapp.auth import end_session, require, start_session
 from bookingapp.auth import accounts, two_factor
 from bookingapp.dashboard import all_or_nothing, bp
@@ -26,11 +25,12 @@ def _page(status: int = 200, errors: dict | None = None):
     account = _me()
     enrolment = None
     if not account.has_two_factor:
-        if not account.totp_secret and status >= 400:
-            unit_of_work.keep_on_error()  # the secret shown must be the one stored
-        two_factor.start_enrolment(account)
-        uri = two_factor.provisioning_uri(account, issuer=account.business.name)
-        enrolment = {"secret": account.totp_secret, "qr": two_factor.qr_svg(uri), "uri": uri}
+        # A refusal is rolled back: a secret made now would be shown but never stored.
+        if account.totp_secret or status < 400:
+            two_factor.start_enrolment(account)
+            enrolment = two_factor.enrolment_details(account)
+        else:
+            enrolment = {"restart": url_for("dashboard.security")}
     return render_template(
         "dashboard/security.html", account=account, business=account.business, enrolment=enrolment,
         errors=errors or {}, codes_left=two_factor.recovery_codes_left(db.session, account) if account.has_two_factor else 0,
