@@ -145,10 +145,13 @@ def verify_sign_in_code(session: Session, account: Account, code: str, *, addres
     now = resolve_now(now)
     address = (address or "unknown")[:64]
     check_rate_limit(session, account.email, address, now)
+    # The account row locked (PostgreSQL) so that two requests with one code cannot both
+    # read the old last step, and one recovery code cannot sign in twice at once.
+    session.refresh(account, with_for_update=True)
     used = None
     if account.has_two_factor:
         cleaned = _clean(code)
-        if cleaned.isdigit():
+        if cleaned.isdigit() and len(cleaned) == 6:
             step = _matching_step(account, cleaned, now)
             if step is not None:
                 account.totp_last_step = step
