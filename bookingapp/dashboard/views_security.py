@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from bookingapp.auth import end_session, require, start_session
+from bookingapp.auth import end_session, idle_minutes, require, start_session
 from bookingapp.auth import accounts, two_factor
 from bookingapp.dashboard import all_or_nothing, bp
 from bookingapp.domain.errors import DomainError
@@ -34,14 +34,8 @@ def _page(status: int = 200, errors: dict | None = None):
     return render_template(
         "dashboard/security.html", account=account, business=account.business, enrolment=enrolment,
         errors=errors or {}, codes_left=two_factor.recovery_codes_left(db.session, account) if account.has_two_factor else 0,
-        min_password=accounts.MIN_PASSWORD_LENGTH, idle_minutes=_idle_minutes(),
+        min_password=accounts.MIN_PASSWORD_LENGTH, idle_minutes=idle_minutes(),
     ), status
-
-
-def _idle_minutes():
-    from bookingapp.auth import idle_minutes
-
-    return idle_minutes()
 
 
 def _refused(where: str, error: DomainError):
