@@ -96,7 +96,53 @@ def create_owner(session: Session, business_slug: str, email: str, password: str
 
 
 def set_password(account: Account, password: str) -> None:
+    """A new password ends every open session of the account (they hold the old generation)."""
     account.password_hash = hash_password(password)
+    end_all_sessions(account)
+
+
+# --------------------------------------------------------------------------- sessions
+
+# A dashboard session unused this long ends (DASHBOARD_IDLE_MINUTES overrides it).
+DEFAULT_IDLE_MINUTES = 30
+# Between a right password and the second factor: how long the half-signed-in state lasts.
+PENDING_CODE_TTL = timedelta(minutes=5)
+# Setting up two-factor at sign-in (the business requires it) takes installing an app.
+PENDING_ENROLMENT_TTL = timedelta(minutes=15)
+
+
+class PasswordChangeRefused(DomainError):
+    code = "invalid_credentials"
+
+
+def end_all_sessions(account: Account) -> None:
+    """Every session signed in before now is refused from its next request on."""
+    account.session_generation = (account.session_generation or 0) + 1
+
+
+def session_is_current(account: Account, generation) -> bool:
+    return isinstance(generation, int) and generation == (account.session_generation or 0)
+
+
+def is_idle(last_seen: float | None, now: datetime, idle_minutes: float | None) -> bool:
+    """Whether a session last used at `last_seen` (a POSIX timestamp) has been idle too long
+    (never, when idle_minutes is None). A session that never recorded a request counts as idle."""
+    if not idle_minutes:
+        return False
+    if not isinstance(last_seen, (int, float)):
+        return True
+    return now.timestamp() - last_seen > idle_minutes * 60
+
+
+def change_password(session: Session, account: Account, current: str, new: str) -> Account:
+    """The signed-in person's own password change: the current password proves it is them;
+    the new one follows the same rules as a new account's. Ends every other session."""
+    if not verify_password(account, current):
+        raise PasswordChangeRefused("The current password is not right.")
+    check_password_rules(new)
+    set_password(account, new)
+    session.flush()
+    return account
 
 
 # --------------------------------------------------------------------------- managing access
@@ -200,17 +246,9 @@ def _failures_since(session: Session, column, value: str, since: datetime) -> tu
     return count, oldest
 
 
-def authenticate(session: Session, email: str, password: str, *, address: str, now: datetime | None = None) -> Account:
-    """The account for these credentials, or SignInRefused / TooManyAttempts.
-
-    Every try is recorded; the caller keeps the record of a refused one too
-    (unit_of_work.keep_on_error), so failures count towards the limit."""
-    now = resolve_now(now)
-    try:
-        email = normalise_email(email)
-    except ValidationError:
-        email = (email or "").strip().lower()[:254]
-    address = (address or "unknown")[:64]
+def check_rate_limit(session: Session, email: str, address: str, now: datetime) -> None:
+    """TooManyAttempts when this email or this address failed too often lately (a wrong
+    password or a wrong second-factor code: both count)."""
     since = now - RATE_WINDOW
     for column, value, limit in (
         (SignInAttempt.email, email, MAX_FAILURES_PER_EMAIL),
@@ -220,14 +258,39 @@ def authenticate(session: Session, email: str, password: str, *, address: str, n
         if count >= limit:
             raise TooManyAttempts(oldest + RATE_WINDOW - now if oldest else RATE_WINDOW)
 
-    account = session.scalar(select(Account).where(Account.email == email))
-    ok = False
+
+def record_attempt(session: Session, email: str, address: str, succeeded: bool, now: datetime) -> None:
+    session.add(SignInAttempt(email=email, address=address, succeeded=succeeded, at=now))
+
+
+def verify_password(account: Account | None, password: str | None) -> bool:
+    """Whether this is the account's password (the dummy hash is checked for no account, so
+    both cases take as long)."""
     try:
         ok = _hasher.verify(account.password_hash if account else _DUMMY_HASH, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
-    ok = ok and account is not None and account.is_active
-    session.add(SignInAttempt(email=email, address=address, succeeded=ok, at=now))
+    return ok and account is not None
+
+
+def authenticate(session: Session, email: str, password: str, *, address: str, now: datetime | None = None) -> Account:
+    """The account for these credentials, or SignInRefused / TooManyAttempts.
+
+    Every try is recorded; the caller keeps the record of a refused one too
+    (unit_of_work.keep_on_error), so failures count towards the limit. An account with
+    two-factor sign-in is not signed in yet: the caller asks for its code
+    (auth.two_factor.verify_sign_in_code) first."""
+    now = resolve_now(now)
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        email = (email or "").strip().lower()[:254]
+    address = (address or "unknown")[:64]
+    check_rate_limit(session, email, address, now)
+
+    account = session.scalar(select(Account).where(Account.email == email))
+    ok = verify_password(account, password) and account.is_active
+    record_attempt(session, email, address, ok, now)
     if not ok:
         session.flush()
         raise SignInRefused("Wrong email or password.")

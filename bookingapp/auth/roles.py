@@ -26,6 +26,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "analytics": frozenset({"owner", "manager"}),
     "setup": frozenset({"owner", "manager"}),
     "developer": frozenset({"owner", "manager"}),
+    # One's own sign-in: password, two-factor, sessions.
+    "security": frozenset(ROLES),
+    # Whether every account of the business needs two-factor sign-in.
+    "security.require_two_factor": frozenset({"owner"}),
 }
 
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bookingapp.models.base import Base, IdMixin, TimestampMixin, utcnow
@@ -28,6 +28,15 @@ class Account(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[Optional[datetime]]
+    # Two-factor sign-in (auth.two_factor): the TOTP secret (base32) is set when enrolment
+    # starts and counts only once a code confirmed it (totp_enabled_at). totp_last_step is the
+    # time step of the last code accepted, so a code is never accepted twice.
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    totp_enabled_at: Mapped[Optional[datetime]]
+    totp_last_step: Mapped[Optional[int]] = mapped_column(BigInteger)
+    # Copied into the session at sign-in; a session holding an older number is refused
+    # ("sign out everywhere", a password change).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     business: Mapped[Business] = relationship()
     staff: Mapped[Staff] = relationship()
@@ -49,6 +58,22 @@ class Account(IdMixin, TimestampMixin, Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of an account, stored as an Argon2 hash (shown only once)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SignInAttempt(Base):

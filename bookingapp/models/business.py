@@ -77,6 +77,9 @@ class Business(IdMixin, TimestampMixin, Base):
     sms_notifications: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # A completed visit's customer is asked once for a review.
     review_requests: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    # Every dashboard account of the business signs in with a second factor (auth.two_factor):
+    # one without it is sent to set it up right after its password. Only an owner changes it.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # Counted up by every committed change that can change availability (a booking, time off,
     # hours, staff, services, these settings): cached availability is keyed by it, so a cached
     # answer is never older than the last committed change (domain.availability_cache).

@@ -77,6 +77,16 @@ ROUTES.update({
     "dashboard.staff_access_enable": ("POST", "/dashboard/setup/staff/{with_account}/access/enable", MANAGERS),
     "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{with_account}/access/password", MANAGERS),
 })
+ROUTES.update({
+    "dashboard.security": ("GET", "/dashboard/security", ALL),
+    "dashboard.security_enrol": ("POST", "/dashboard/security/two-factor", ALL),
+    "dashboard.security_disable": ("POST", "/dashboard/security/two-factor/disable", ALL),
+    "dashboard.security_recovery_codes": ("POST", "/dashboard/security/recovery-codes", ALL),
+    "dashboard.security_password": ("POST", "/dashboard/security/password", ALL),
+    "dashboard.security_require_two_factor": ("POST", "/dashboard/security/require-two-factor", {"owner"}),
+    # Last: it signs the client out.
+    "dashboard.security_sign_out_everywhere": ("POST", "/dashboard/security/sign-out-everywhere", ALL),
+})
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
 

@@ -1,7 +1,7 @@
 """Property-based fuzz of the dashboard's forms, signed in as the owner: new booking,
 setup (profile, hours, booking settings, notifications, every catalogue section, time off),
-review reply, checkout (lines, tip, refund, payment), a booking's status and a message's
-resend. Any field values get the form's own answer (a redirect or the form re-rendered),
+review reply, checkout (lines, tip, refund, payment), a booking's status, a message's
+resend and the Security page's forms (two-factor, recovery codes, password). Any field values get the form's own answer (a redirect or the form re-rendered),
 never a 500, and a refusal writes nothing."""
 from __future__ import annotations
 
@@ -81,13 +81,20 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
         "api_key": ("/dashboard/developer/keys", {"name": "Zapier", "mode": "live", "scope": "read"}),
         "webhook": ("/dashboard/developer/webhooks", {
             "url": "https://hooks.example.com/in", "description": "", "events": "booking.created"}),
+        "two_factor_enrol": ("/dashboard/security/two-factor", {"code": "123456"}),
+        "two_factor_disable": ("/dashboard/security/two-factor/disable", {"password": "not it", "code": "123456"}),
+        "recovery_codes": ("/dashboard/security/recovery-codes", {"password": "not it"}),
+        "require_two_factor": ("/dashboard/security/require-two-factor", {"require_two_factor": "on"}),
+        "password_change": ("/dashboard/security/password", {
+            "current_password": "correct horse battery", "new_password": "a brand new password"}),
     }
 
 
 FORMS = ["new_booking", "profile", "hours", "booking_settings", "notifications", "new_service", "edit_service",
          "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
          "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "resend",
-         "api_key", "webhook"]
+         "api_key", "webhook", "two_factor_enrol", "two_factor_disable", "recovery_codes", "require_two_factor",
+         "password_change"]
 
 
 @pytest.fixture
