@@ -5,14 +5,14 @@ changes for the integrators using it. The server default only fills those rows: 
 dropped afterwards, so a key made from now on has to say what it may do.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
