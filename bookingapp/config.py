@@ -128,6 +128,9 @@ def from_environment() -> dict:
         # (and -Proto, -Host). 0 (the default) trusts none: the client address is the socket's,
         # so nobody can dodge the sign-in rate limit by sending that header themselves.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # README "Two-factor sign-in and sessions": a dashboard session unused this long goes
+        # back to sign-in; 0 switches the idle timeout off.
+        "DASHBOARD_IDLE_MINUTES": float(os.environ.get("DASHBOARD_IDLE_MINUTES", "30")),
         # The largest request body read (bytes; 1 MiB): a larger one is refused with 413
         # before it is parsed (a plain page on the HTML doors, the error envelope on the
         # API). No form or API body comes near it; Stripe's events are a few KB.

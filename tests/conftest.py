@@ -86,6 +86,9 @@ def app(database_url, tmp_path):
         "SERVER_NAME": "localhost",
         # A worker run by a test writes its recorded emails here, not into the project.
         "MAIL_RECORD_DIR": str(tmp_path / "mail"),
+        # The suite moves the app's clock by hours within one signed-in session (a visit
+        # started, then checked out); the idle timeout's own tests switch it on.
+        "DASHBOARD_IDLE_MINUTES": None,
     })
     yield app
     with app.app_context():

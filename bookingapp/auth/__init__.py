@@ -25,21 +25,13 @@ _SIGNED_IN_KEYS = ("_user_id", "_fresh", "_id", "_remember", SESSION_GENERATION,
 
 
 def idle_minutes() -> float | None:
-    """DASHBOARD_IDLE_MINUTES, or the default; None (or 0) switches the idle timeout off.
-
-    Under TESTING the timeout is off unless a test sets it: the suite moves the app's CLOCK
-    by hours within one signed-in session (a visit started, then checked out), which the
-    timeout would rightly end. The setting belongs in config.py and the test app fixture;
-    until those (owned elsewhere) carry it, this fallback stands in for them."""
+    """DASHBOARD_IDLE_MINUTES (config.py, 30 by default); None or 0 switches the idle
+    timeout off."""
     from flask import current_app
 
     from bookingapp.auth.accounts import DEFAULT_IDLE_MINUTES
 
-    config = current_app.config
-    if "DASHBOARD_IDLE_MINUTES" in config:
-        value = config["DASHBOARD_IDLE_MINUTES"]
-    else:
-        value = None if current_app.testing else DEFAULT_IDLE_MINUTES
+    value = current_app.config.get("DASHBOARD_IDLE_MINUTES", DEFAULT_IDLE_MINUTES)
     return float(value) if value else None
 
 
