@@ -125,3 +125,4 @@ from bookingapp.dashboard import views_clients  # noqa: E402,F401
 from bookingapp.dashboard import views_analytics  # noqa: E402,F401
 from bookingapp.dashboard import views_developer  # noqa: E402,F401
 from bookingapp.dashboard import views_access  # noqa: E402,F401
+from bookingapp.dashboard import views_move  # noqa: E402,F401

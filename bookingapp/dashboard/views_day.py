@@ -133,7 +133,8 @@ def cancel_preview(terms, business) -> str:
     return f"{ended}; nothing has been paid, so nothing is refunded or kept."
 
 
-def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
+def _panel(booking: Booking, *, error: str | None = None, status: int = 200, **extra):
+    """The booking's panel; `extra` is what an action adds (the Move form open, a notice)."""
     business = _business()
     buttons = []
     if allowed(current_user.role, "booking.manage"):
@@ -150,6 +151,7 @@ def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
         "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=business,
         booking=booking, buttons=buttons, error=error, cancel=cancel, tells_the_customer=TELLS_THE_CUSTOMER,
         summary=money_summary(db.session, booking, business), **panel_extras(booking), **booking_messages(booking),
+        **extra,
     )
 
 
