@@ -32,10 +32,14 @@ def payment_rows(booking: Booking, checkout: Checkout | None) -> list[dict]:
     return rows
 
 
+# A booking made and not yet begun; holds and reservations belong to a customer still
+# choosing their time.
+MOVABLE_STATUSES = UPCOMING_STATUSES
+
+
 def can_move(booking: Booking) -> bool:
-    """Whether the booking may be moved from the dashboard: a booking made and not yet begun
-    (holds and reservations belong to a customer still choosing their time)."""
-    return booking.status in UPCOMING_STATUSES
+    """Whether the booking may be moved from the dashboard (its panel's form, a drag)."""
+    return booking.status in MOVABLE_STATUSES
 
 
 def panel_extras(booking: Booking) -> dict:

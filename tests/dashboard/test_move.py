@@ -160,3 +160,20 @@ def test_staff_without_the_manage_permission_cannot_move(session, salon, booked,
     assert 'data-action="open-move"' not in dash.get(f"/dashboard/bookings/{booking.id}").get_data(as_text=True)
     session.expire_all()
     assert session.get(Booking, booking.id).status == "confirmed"
+
+
+def test_a_free_gap_opens_the_new_booking_form_with_staff_and_time_chosen(salon, booked, as_role):
+    business, service, alice, bob = salon
+    dash = as_role(business, "front_desk")
+    html = dash.get(f"/dashboard/day?date={MONDAY}").get_data(as_text=True)
+    bob_column = html.split('data-staff="Bob"')[1]
+    # Bob is busy 14:00-15:00: his second gap starts at 15:00.
+    links = re.findall(r'<a class="block free gap" href="([^"]+)"', bob_column)
+    assert len(links) == 2
+    form = dash.get(links[1].replace("&amp;", "&")).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{service.id}">', form)
+    assert re.search(rf'<option selected value="{bob.id}">', form)
+    assert re.search(r'<option selected value="2030-06-03T14:00:00\+00:00">15:00</option>', form)
+    # Staff (read only) see the gaps but no way into the form.
+    staff_html = as_role(business, "staff", staff=bob).get(f"/dashboard/day?date={MONDAY}").get_data(as_text=True)
+    assert "block free gap" not in staff_html and "block free" in staff_html
