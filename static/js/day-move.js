@@ -8,6 +8,9 @@
 
   var pointer = { x: 0, y: 0 };
   var dragging = null;
+  // Where on the card it was grabbed (px below its top edge), taken when pressed: by the
+  // time the drag starts, the pointer has already moved.
+  var grab = 0;
 
   function track(event) {
     var point = event.touches && event.touches.length ? event.touches[0] : event;
@@ -16,8 +19,16 @@
       pointer.y = point.clientY;
     }
   }
-  ["pointermove", "mousemove", "touchmove", "pointerdown", "mousedown", "touchstart"].forEach(function (name) {
+  function press(event) {
+    track(event);
+    var card = event.target.closest && event.target.closest("[data-move-url]");
+    if (card) { grab = pointer.y - card.getBoundingClientRect().top; }
+  }
+  ["pointermove", "mousemove", "touchmove"].forEach(function (name) {
     document.addEventListener(name, track, { capture: true, passive: true });
+  });
+  ["pointerdown", "mousedown", "touchstart"].forEach(function (name) {
+    document.addEventListener(name, press, { capture: true, passive: true });
   });
 
   function columnAt(grid, x) {
@@ -67,7 +78,7 @@
           dragging = {
             parent: card.parentNode, next: card.nextSibling,
             staffId: card.closest(".staff-column").dataset.staffId,
-            grab: pointer.y - card.getBoundingClientRect().top
+            grab: grab
           };
         },
         onEnd: function (event) {
