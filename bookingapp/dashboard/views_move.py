@@ -112,7 +112,8 @@ def move_booking(booking_id):
         return refused(f"Not moved: choose a staff member who performs {booking.service.name}.", REFUSED)
     try:
         new_start = datetime.fromisoformat(form.start.data)
-        if new_start.tzinfo is None:
+        # Aware, and far from the calendar's ends (a zone conversion there would overflow).
+        if new_start.tzinfo is None or not within_bounds(new_start):
             raise ValueError
     except ValueError:
         return refused("Not moved: choose a time from the list.", REFUSED)
