@@ -148,3 +148,23 @@ def test_book_into_a_free_gap(live_server, page, session, day, screenshot):
     booking = session.scalars(select(Booking).where(Booking.staff_id == day["bob"].id,
                                                     Booking.starts_at == at(MONDAY, 15))).one()
     expect(page.locator(f'[data-staff="Bob"] [data-booking="{booking.booking_number}"]')).to_have_attribute("data-start", "15:00")
+
+
+def test_week_view_opens_the_same_panel(live_server, page, session, day, screenshot):
+    page.set_viewport_size(DESKTOP)
+    _sign_in(page, live_server)
+    page.locator('[data-action="week"]').click()
+    week = page.locator("#week-columns")
+    expect(week.locator("[data-day]")).to_have_count(7)
+    expect(week.locator(f'[data-day="{MONDAY}"] [data-booking="{day["tom"].booking_number}"]')).to_have_attribute("data-start", "14:00")
+    screenshot(page, "week-desktop")
+    week.locator(f'[data-booking="{day["maya"].booking_number}"]').click()
+    panel = page.locator("#booking-panel")
+    expect(panel).to_contain_text("Maya Chen")
+    panel.locator('[data-action="open-move"]').click()
+    expect(panel.locator("#move-form legend")).to_contain_text("with Alice")
+    screenshot(page, "week-move-desktop")
+    page.set_viewport_size(PHONE)
+    page.goto(f"{live_server}/dashboard/week?date={MONDAY}&staff={day['bob'].id}")
+    expect(page.locator(f'[data-booking="{day["maya"].booking_number}"]')).to_have_count(0)
+    screenshot(page, "week-phone")

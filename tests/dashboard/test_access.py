@@ -80,6 +80,7 @@ ROUTES.update({
 ROUTES.update({
     "dashboard.move_form": ("GET", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.move_booking": ("POST", "/dashboard/bookings/{movable}/move", DESK),
+    "dashboard.week": ("GET", "/dashboard/week?date={day}", ALL),
 })
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 

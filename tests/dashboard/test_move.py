@@ -177,3 +177,27 @@ def test_a_free_gap_opens_the_new_booking_form_with_staff_and_time_chosen(salon,
     # Staff (read only) see the gaps but no way into the form.
     staff_html = as_role(business, "staff", staff=bob).get(f"/dashboard/day?date={MONDAY}").get_data(as_text=True)
     assert "block free gap" not in staff_html and "block free" in staff_html
+
+
+def test_week_shows_monday_to_sunday_for_everyone_or_one_staff_member(session, salon, booked, as_role,
+                                                                       make_customer):
+    business, service, alice, bob = salon
+    booking, busy = booked
+    sunday = booking_ops.create_booking(session, business, service, at(MONDAY.replace(day=9), 11),
+                                        make_customer(business), staff=alice, now=before())
+    session.commit()
+    dash = as_role(business, "owner")
+    html = dash.get(f"/dashboard/week?date={MONDAY.replace(day=5)}").get_data(as_text=True)
+    days = re.findall(r'<section class="week-day[^"]*" data-day="([\d-]+)"', html)
+    assert days == [f"2030-06-0{d}" for d in range(3, 10)]
+    for b in (booking, busy, sunday):
+        assert f'data-booking="{b.booking_number}"' in html
+    assert f"/dashboard/bookings/{booking.id}" in html  # the same panel as the day view
+    alice_week = dash.get(f"/dashboard/week?date={MONDAY}&staff={alice.id}").get_data(as_text=True)
+    assert booking.booking_number in alice_week and sunday.booking_number in alice_week
+    assert busy.booking_number not in alice_week
+    assert f"/dashboard/week?date={MONDAY}" in dash.get(f"/dashboard/day?date={MONDAY}").get_data(as_text=True)
+    # Staff see their own week whatever they ask for.
+    bob_dash = as_role(business, "staff", staff=bob)
+    bobs = bob_dash.get(f"/dashboard/week?date={MONDAY}&staff={alice.id}").get_data(as_text=True)
+    assert busy.booking_number in bobs and booking.booking_number not in bobs
