@@ -72,7 +72,10 @@ def move_form(booking_id):
     if request.args.get("day"):
         _parse_day(request.args.get("day"), business)  # a malformed day is a 400, as on the day view
     if not can_move(booking):
-        return _panel(booking, error=f"A {booking.status.replace('_', ' ')} booking cannot be moved.", status=REFUSED)
+        refusal = f"A {booking.status.replace('_', ' ')} booking cannot be moved."
+        if is_htmx():  # the panel was stale: say so where the form would have opened
+            return render_template("dashboard/_move_refused.html", message=refusal), REFUSED
+        return _panel(booking, error=refusal, status=REFUSED)
     _fill(form, business, booking)
     if is_htmx():
         return _move_partial(booking, form)
@@ -84,10 +87,9 @@ def _own_start(booking: Booking, form: MoveBookingForm) -> str | None:
     return booking.starts_at.isoformat() if form.staff_id.data == str(booking.staff_id) else None
 
 
-def _move_partial(booking: Booking, form: MoveBookingForm, *, status: int = 200, error: str | None = None):
-    html = render_template("dashboard/_move_form.html", business=_business(), booking=booking, move_form=form,
-                           own_start=_own_start(booking, form), move_error=error)
-    return html, status
+def _move_partial(booking: Booking, form: MoveBookingForm):
+    return render_template("dashboard/_move_form.html", business=_business(), booking=booking, move_form=form,
+                           own_start=_own_start(booking, form)), 200
 
 
 @bp.post("/bookings/<uuid:booking_id>/move")

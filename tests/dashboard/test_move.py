@@ -201,3 +201,14 @@ def test_week_shows_monday_to_sunday_for_everyone_or_one_staff_member(session, s
     bob_dash = as_role(business, "staff", staff=bob)
     bobs = bob_dash.get(f"/dashboard/week?date={MONDAY}&staff={alice.id}").get_data(as_text=True)
     assert busy.booking_number in bobs and booking.booking_number not in bobs
+
+
+def test_opening_the_move_form_of_a_cancelled_booking_says_why_not(session, salon, booked, as_role):
+    business, *_ = salon
+    booking, _ = booked
+    dash = as_role(business, "owner")
+    booking_ops.cancel(session, booking, now=before())
+    session.commit()
+    response = dash.get(f"/dashboard/bookings/{booking.id}/move", headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert 'id="move-form"' in response.get_data(as_text=True) and "cancelled booking cannot be moved" in response.get_data(as_text=True)
