@@ -125,4 +125,6 @@ from bookingapp.dashboard import views_clients  # noqa: E402,F401
 from bookingapp.dashboard import views_analytics  # noqa: E402,F401
 from bookingapp.dashboard import views_developer  # noqa: E402,F401
 from bookingapp.dashboard import views_access  # noqa: E402,F401
+from bookingapp.dashboard import views_move  # noqa: E402,F401
+from bookingapp.dashboard import views_week  # noqa: E402,F401
 from bookingapp.dashboard import views_security  # noqa: E402,F401

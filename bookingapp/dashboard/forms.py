@@ -29,3 +29,12 @@ class NewBookingForm(FlaskForm):
 
 class ReasonForm(FlaskForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+class MoveBookingForm(FlaskForm):
+    """Moving a booking from its panel: the day and staff member whose free times are
+    listed, and the chosen start (an ISO instant from that list)."""
+    day = DateField("Day", validators=[DataRequired(), _in_bounds])
+    staff_id = SelectField("Staff", validators=[DataRequired(message="Choose a staff member.")], validate_choice=False)
+    start = SelectField("New time", validators=[DataRequired(message="Choose a time.")], validate_choice=False)
+    skip_notifications = BooleanField("Don't notify the customer")

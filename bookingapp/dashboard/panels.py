@@ -11,6 +11,7 @@ from bookingapp.auth import accounts
 from bookingapp.auth.roles import allowed
 from bookingapp.domain import checkout as co
 from bookingapp.domain import payments as payments_domain
+from bookingapp.domain.states import UPCOMING_STATUSES
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Staff
 from bookingapp.models.checkout import Checkout
@@ -31,10 +32,22 @@ def payment_rows(booking: Booking, checkout: Checkout | None) -> list[dict]:
     return rows
 
 
+# A booking made and not yet begun; holds and reservations belong to a customer still
+# choosing their time.
+MOVABLE_STATUSES = UPCOMING_STATUSES
+
+
+def can_move(booking: Booking) -> bool:
+    """Whether the booking may be moved from the dashboard (its panel's form, a drag)."""
+    return booking.status in MOVABLE_STATUSES
+
+
 def panel_extras(booking: Booking) -> dict:
-    """The booking panel's payments and its way into checkout."""
+    """The booking panel's payments, its way into checkout and its Move form."""
     checkout = co.checkout_of(db.session, booking)
     extras = {"payments": payment_rows(booking, checkout)}
+    if allowed(current_user.role, "booking.manage") and can_move(booking):
+        extras["move_url"] = url_for("dashboard.move_form", booking_id=booking.id)
     if allowed(current_user.role, "checkout"):
         if checkout is not None:
             extras["checkout_url"] = url_for("dashboard.checkout_page", checkout_id=checkout.id)

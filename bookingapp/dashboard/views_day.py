@@ -18,7 +18,7 @@ from bookingapp.auth.roles import allowed, sees_everyone
 from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.dashboard.message_log import booking_messages
-from bookingapp.dashboard.panels import panel_extras
+from bookingapp.dashboard.panels import MOVABLE_STATUSES, panel_extras
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import cancellation, test_mode
 from bookingapp.domain.booking_money import money_summary
@@ -111,7 +111,7 @@ def day():
     return render(
         "dashboard/_day_columns.html", "dashboard/day.html", business=business, schedule=schedule,
         the_day=the_day, previous_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
-        today=local_date_of(now_utc(), business),
+        today=local_date_of(now_utc(), business), movable_statuses=MOVABLE_STATUSES,
     )
 
 
@@ -133,7 +133,8 @@ def cancel_preview(terms, business) -> str:
     return f"{ended}; nothing has been paid, so nothing is refunded or kept."
 
 
-def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
+def _panel(booking: Booking, *, error: str | None = None, status: int = 200, **extra):
+    """The booking's panel; `extra` is what an action adds (the Move form open, a notice)."""
     business = _business()
     buttons = []
     if allowed(current_user.role, "booking.manage"):
@@ -150,6 +151,7 @@ def _panel(booking: Booking, *, error: str | None = None, status: int = 200):
         "dashboard/_booking_panel.html", "dashboard/booking.html", status=status, business=business,
         booking=booking, buttons=buttons, error=error, cancel=cancel, tells_the_customer=TELLS_THE_CUSTOMER,
         summary=money_summary(db.session, booking, business), **panel_extras(booking), **booking_messages(booking),
+        **extra,
     )
 
 
@@ -248,6 +250,22 @@ def _fill_choices(form: NewBookingForm, business):
     return service, staff
 
 
+def _service_for_gap(business, form: NewBookingForm) -> str | None:
+    """A free gap clicked on the day view names a staff member and a start but no service:
+    the first of their services (in the menu's order) that fits there, so the form opens
+    with the time already chosen. None when none fits (the form then asks as usual)."""
+    staff = _load_staff(business, form.staff_id.data)
+    if staff is None:
+        return None
+    offered = {s.id for s in staff.services}
+    for service_id, _label in _service_choices(business):
+        service = _load_service(business, service_id)
+        if service is not None and service.id in offered and any(
+                value == form.start.data for value, _ in _slot_choices(business, service, form.day.data, staff)):
+            return service_id
+    return None
+
+
 @bp.get("/bookings/new")
 @require("booking.manage")
 def new_booking():
@@ -255,6 +273,8 @@ def new_booking():
     form = NewBookingForm(formdata=request.args if request.args else None)
     if form.day.data is None or not within_bounds(form.day.data):
         form.day.data = _parse_day(request.args.get("date"), business)
+    if not form.service_id.data and form.staff_id.data and form.start.data:
+        form.service_id.data = _service_for_gap(business, form)
     _fill_choices(form, business)
     # The form re-renders itself (htmx) when the service, staff or date changes.
     return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", business=business, form=form)

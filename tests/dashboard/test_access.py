@@ -78,6 +78,9 @@ ROUTES.update({
     "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{with_account}/access/password", MANAGERS),
 })
 ROUTES.update({
+    "dashboard.move_form": ("GET", "/dashboard/bookings/{movable}/move", DESK),
+    "dashboard.move_booking": ("POST", "/dashboard/bookings/{movable}/move", DESK),
+    "dashboard.week": ("GET", "/dashboard/week?date={day}", ALL),
     "dashboard.security": ("GET", "/dashboard/security", ALL),
     "dashboard.security_enrol": ("POST", "/dashboard/security/two-factor", ALL),
     "dashboard.security_disable": ("POST", "/dashboard/security/two-factor/disable", ALL),
@@ -100,6 +103,8 @@ def world(session, salon, make_customer):
     booking = booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business),
                                          staff=alice, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))
+    movable = booking_ops.create_booking(session, business, service, at(MONDAY, 15), make_customer(business),
+                                         staff=alice, now=before())
     checkout = co.open_checkout(session, booking)
     reviewed = booking_ops.create_booking(session, business, service, at(MONDAY, 12), make_customer(business),
                                           staff=alice, now=before())
@@ -119,7 +124,7 @@ def world(session, salon, make_customer):
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
             "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
-            "with_account": bob.id,
+            "with_account": bob.id, "movable": movable.id,
             "message": session.scalar(select(Message).where(Message.booking_id == booking.id).limit(1)).id}
 
 

@@ -1,7 +1,7 @@
 """Property-based fuzz of the dashboard's forms, signed in as the owner: new booking,
 setup (profile, hours, booking settings, notifications, every catalogue section, time off),
-review reply, checkout (lines, tip, refund, payment), a booking's status, a message's
-resend and the Security page's forms (two-factor, recovery codes, password). Any field values get the form's own answer (a redirect or the form re-rendered),
+review reply, checkout (lines, tip, refund, payment), a booking's status, moving a booking,
+a message's resend and the Security page's forms (two-factor, recovery codes, password). Any field values get the form's own answer (a redirect or the form re-rendered),
 never a 500, and a refusal writes nothing."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ WEEK = {f"h{d}_{n}_{end}": ("09:00" if end == "from" else "17:00") if n == 0 els
         for d in range(7) for n in range(2) for end in ("from", "to")}
 
 
-def _forms(business, service, alice, category, checkout, review, booking, message):
+def _forms(business, service, alice, category, checkout, review, booking, message, movable):
     """(url, the valid values of its fields) for each dashboard form fuzzed."""
     return {
         "new_booking": ("/dashboard/bookings/new", {
@@ -76,6 +76,9 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
         "checkout_pay": (f"/dashboard/checkout/{checkout.id}/pay", {"method": "cash"}),
         "booking_status": (f"/dashboard/bookings/{booking.id}/status", {
             "status": "cancelled", "reason": "Asked to", "refund": "policy", "skip_notifications": "1"}),
+        "move": (f"/dashboard/bookings/{movable.id}/move", {
+            "day": MONDAY.isoformat(), "staff_id": str(alice.id), "start": at(MONDAY, 14).isoformat(),
+            "skip_notifications": "1"}),
         "resend": (f"/dashboard/messages/{message.id}/resend", {
             "from": "log", "status": "failed", "channel": "email", "page": "1"}),
         "api_key": ("/dashboard/developer/keys", {"name": "Zapier", "mode": "live", "scope": "read"}),
@@ -92,7 +95,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
 
 FORMS = ["new_booking", "profile", "hours", "booking_settings", "notifications", "new_service", "edit_service",
          "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
-         "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "resend",
+         "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "move", "resend",
          "api_key", "webhook", "two_factor_enrol", "two_factor_disable", "recovery_codes", "require_two_factor",
          "password_change"]
 
@@ -111,13 +114,15 @@ def scene(app, session, salon, served, make_customer, as_role):
     review = leave_review(session, reviewed, rating=4, comment="Good", would_recommend=True)
     later = booking_ops.create_booking(session, business, service, at(MONDAY, 16), make_customer(business),
                                        staff=alice, now=before())
+    movable = booking_ops.create_booking(session, business, service, at(MONDAY, 17), make_customer(business),
+                                         staff=alice, now=before())
     checkout = co.open_checkout(session, served)
     # A message the worker has sent (so it may be sent again), for the resend form.
     message = session.scalars(select(Message).where(Message.booking_id == later.id)).first()
     message.status, message.sent_at = "sent", before()
     session.commit()
     dash = as_role(business, "owner")
-    return dash, _forms(business, service, alice, category, checkout, review, later, message)
+    return dash, _forms(business, service, alice, category, checkout, review, later, message, movable)
 
 
 def test_fuzz_every_dashboard_form(scene):
