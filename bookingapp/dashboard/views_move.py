@@ -124,7 +124,8 @@ def move_booking(booking_id):
     try:
         with all_or_nothing():
             moved = booking_ops.reschedule(db.session, booking, business, new_start, staff=staff, now=now_utc(),
-                                           actor=actor(), notify_customer=not form.skip_notifications.data)
+                                           actor=actor(), notify_customer=not form.skip_notifications.data,
+                                           front_desk=True)
     except SlotNotOffered as error:
         _fill(form, business, booking)
         return refused(f"Not moved: {error.message} Choose one of the listed times.", REFUSED)

@@ -211,6 +211,7 @@ def _place(
     moved_from: Booking | None = None,
     test: bool = False,
     notify_customer: bool = True,
+    front_desk: bool = False,
 ) -> Booking:
     """Insert a booking at `start`. A fresh one has its custom answers checked (all required
     ones present once it is a booking, not a hold) and its notes limited; a replacement
@@ -229,7 +230,8 @@ def _place(
         custom_fields = validate_answers(session, business, custom_fields, complete=complete)
         notes = clean_notes(notes)
     acquire_write_lock(session)
-    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, source=source)
+    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff,
+                                 source="dashboard" if front_desk else source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
     booking = Booking(
@@ -627,8 +629,11 @@ def reschedule(
     now: datetime | None = None,
     actor: str = "customer",
     notify_customer: bool = True,
+    front_desk: bool = False,
 ) -> Booking:
-    """Move a booking to a new free slot.
+    """Move a booking to a new free slot. front_desk=True: the business's own people move it,
+    and the minimum notice meant for online bookings does not bind them (as for a booking
+    they make at the desk); every other rule of the new time still does.
 
     The old booking becomes `rescheduled` and points at a new booking that takes the new
     slot; the new one keeps a hold or reservation as such, and otherwise keeps the old
@@ -663,6 +668,7 @@ def reschedule(
             deposit_cents=booking.deposit_cents,
             note=f"rescheduled from {booking.booking_number}",
             moved_from=booking,
+            front_desk=front_desk,
         )
         if previous_status is S.CONFIRMED:
             replacement.confirmed_at = booking.confirmed_at or now

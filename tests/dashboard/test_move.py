@@ -212,3 +212,19 @@ def test_opening_the_move_form_of_a_cancelled_booking_says_why_not(session, salo
     response = dash.get(f"/dashboard/bookings/{booking.id}/move", headers={"HX-Request": "true"})
     assert response.status_code == 422
     assert 'id="move-form"' in response.get_data(as_text=True) and "cancelled booking cannot be moved" in response.get_data(as_text=True)
+
+
+def test_the_business_moves_a_booking_inside_the_online_notice_window(app, session, salon, booked, as_role):
+    """The minimum notice is for customers booking online: the Move form offers the next hour,
+    and the move to it goes through (domain.booking.reschedule with front_desk)."""
+    business, service, alice, bob = salon
+    booking, _ = booked
+    business.min_notice_minutes = 240
+    session.commit()
+    app.config["CLOCK"] = lambda: at(MONDAY, 8)
+    response = as_role(business, "owner").post(f"/dashboard/bookings/{booking.id}/move", {
+        "day": MONDAY.isoformat(), "staff_id": str(alice.id), "start": at(MONDAY, 9).isoformat()}, htmx=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    session.expire_all()
+    moved = session.get(Booking, session.get(Booking, booking.id).rescheduled_to_id)
+    assert moved.starts_at == at(MONDAY, 9)
