@@ -106,13 +106,12 @@ def test_a_worker_line_outside_a_request_says_which_process(caplog):
 
 def test_a_dashboard_request_names_the_account_and_its_business(app, client, log_lines, session, salon):
     from bookingapp.auth.accounts import create_owner
+    from tests.dashboard.conftest import PASSWORD, Dashboard
 
     business = salon[0]
-    account = create_owner(session, business.slug, "owner@example.com", "a-long-enough-password")
+    account = create_owner(session, business.slug, "owner@example.com", PASSWORD)
     session.commit()
-    with client.session_transaction() as cookie:
-        cookie["_user_id"] = str(account.id)
-        cookie["_fresh"] = True
+    Dashboard(client).sign_in("owner@example.com")  # through the sign-in form, as an owner does
     client.get("/dashboard/day")
     (line,) = [entry for entry in log_lines() if entry.get("path") == "/dashboard/day"]
     assert line["actor"] == f"account:{account.id}"
