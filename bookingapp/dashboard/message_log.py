@@ -1,7 +1,7 @@
 """The delivery log's words and rows, shared by the Messages page (views_messages) and a
 booking's Messages section in its panel (views_day): the kind and channel of a message in
-words (the kinds' words are domain.notify.KIND_LABELS), and which messages the Resend button
-is offered for."""
+words (the kinds' words are domain.notify.KIND_LABELS); the Resend button is offered for
+domain.notify.RESENDABLE_STATUSES."""
 from __future__ import annotations
 
 from flask_login import current_user
@@ -18,10 +18,6 @@ PERMISSION = "booking.manage"
 
 CHANNEL_LABELS = {"email": "Email", "sms": "Text message"}
 assert set(CHANNEL_LABELS) == set(MESSAGE_CHANNELS)
-# Resend is offered for what has gone or was given up on. A message still waiting to go
-# (or being sent) cannot go again yet (notify.resend refuses it); a withdrawn one was
-# withdrawn because it no longer applies (a reminder of a moved booking).
-RESENDABLE = ("sent", "recorded", "failed", "skipped")
 
 
 def kind_label(message: Message) -> str:
@@ -33,7 +29,7 @@ def kind_label(message: Message) -> str:
 def log_words() -> dict:
     """What the log's table needs besides its rows."""
     return {"kind_label": kind_label, "channel_labels": CHANNEL_LABELS, "status_labels": notify.STATUS_LABELS,
-            "resendable": RESENDABLE}
+            "resendable": notify.RESENDABLE_STATUSES}
 
 
 def booking_messages(booking: Booking, *, error: str | None = None) -> dict:

@@ -24,7 +24,7 @@ from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Staff
+from bookingapp.models import Booking, Staff, staff_services
 
 # A refused move: the time was taken meanwhile (a conflict) or was never one on offer.
 TAKEN, REFUSED = 409, 422
@@ -32,9 +32,11 @@ TAKEN, REFUSED = 409, 422
 
 def _performers(business, booking: Booking) -> list[Staff]:
     """Who can take the booking: the active staff members who perform its service."""
-    query = select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None),
-                                Staff.is_active.is_(True)).order_by(Staff.sort_order, Staff.name)
-    return [m for m in db.session.scalars(query) if any(s.id == booking.service_id for s in m.services)]
+    query = (select(Staff).join(staff_services, staff_services.c.staff_id == Staff.id)
+             .where(staff_services.c.service_id == booking.service_id, Staff.business_id == business.id,
+                    Staff.deleted_at.is_(None), Staff.is_active.is_(True))
+             .order_by(Staff.sort_order, Staff.name))
+    return list(db.session.scalars(query))
 
 
 def free_times(business, booking: Booking, the_day: date | None, staff: Staff | None) -> list[tuple[str, str]]:

@@ -226,6 +226,11 @@ def delivery_log(session: Session, business: Business, *, booking_id=None, statu
     ))
 
 
+# What may be sent again: what has gone or was given up on. A message still waiting (or being
+# sent) cannot go again yet; a withdrawn one was withdrawn because it no longer applies.
+RESENDABLE_STATUSES = ("sent", "recorded", "failed", "skipped")
+
+
 def resend(session: Session, message: Message, *, now: datetime | None = None) -> Message:
     """Send a message again (the dashboard's resend button): a new message, due now, that
     points at the one it repeats. It goes to the recipient's current address when the
@@ -233,6 +238,8 @@ def resend(session: Session, message: Message, *, now: datetime | None = None) -
     now = resolve_now(now)
     if message.status in ("pending", "sending"):
         raise ValidationError("This message is still waiting to be sent.", param="message_id")
+    if message.status not in RESENDABLE_STATUSES:
+        raise ValidationError("This message was withdrawn; it no longer applies.", param="message_id")
     recipient = message.recipient
     if message.customer_id is not None:
         customer = session.get(Customer, message.customer_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import uuid
+from typing import AbstractSet
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -49,7 +50,7 @@ def _same_month(day: date, first_of_month: date) -> bool:
     return (day.year, day.month) == (first_of_month.year, first_of_month.month)
 
 
-def calendar_weeks(first_of_month: date, free: set[date], chosen: date | None) -> list[list[tuple | None]]:
+def calendar_weeks(first_of_month: date, free: AbstractSet[date], chosen: date | None) -> list[list[tuple | None]]:
     """The month's weeks (Monday first) for the template, one cell per day: None for a day
     of the next or previous month, else (day of the month, ISO date, spoken label, has
     free time, is the chosen day). Worked out here rather than by attribute lookups and
@@ -96,11 +97,11 @@ def time_context(
     staff_id = staff.id if staff else None
     version = current_version(db.session, business)
 
-    def days_with_slots(first_of: date) -> set[date]:
+    def days_with_slots(first_of: date) -> frozenset[date]:
         last_of = first_of.replace(day=calendar.monthrange(first_of.year, first_of.month)[1])
         first, last = max(first_of, today), min(last_of, horizon)
         if first > last:
-            return set()
+            return frozenset()
         return cached_available_days(
             db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
             version=version,

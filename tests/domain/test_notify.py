@@ -158,6 +158,9 @@ def test_resend_repeats_a_sent_message_to_the_current_address(session, staffed, 
     session.commit()
     assert (copy.kind, copy.recipient, copy.status, copy.resent_from_id) == (
         "booking_confirmed", "ada@new.example", "pending", original.id)
+    original.status = "cancelled"  # withdrawn: it no longer applies
+    with pytest.raises(ValidationError, match="withdrawn"):
+        notify.resend(session, original, now=before())
 
 
 def test_delivery_log_filters_by_booking_status_and_channel(session, staffed, ada):
