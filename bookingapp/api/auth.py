@@ -137,18 +137,42 @@ def _read_windows() -> list[Window]:
 
     strategy = limiter.limiter  # the in-memory fallback while the shared storage is down
     key = rate_limit_key()
-    windows = []
-    for item in parse_many(rate_limits()) if rate_limits() else []:
-        reset, remaining = strategy.get_window_stats(item, *_storage_args(key, RATE_LIMIT_SCOPE))
-        windows.append(Window(item.amount, remaining, math.ceil(reset), item.GRANULARITY.name, item.multiples,
-                              reset_exact=reset))
-    if monthly_quota():
-        item = parse_many(monthly_quota())[0]
-        _, remaining = strategy.get_window_stats(item, *_storage_args(key, quota_scope()))
+    per_key = parse_many(rate_limits()) if rate_limits() else []
+    quota = parse_many(monthly_quota())[0] if monthly_quota() else None
+    counters = [(item, _storage_args(key, RATE_LIMIT_SCOPE)) for item in per_key]
+    if quota is not None:
+        counters.append((quota, _storage_args(key, quota_scope())))
+    stats = window_stats(strategy, counters)
+    windows = [Window(item.amount, remaining, math.ceil(reset), item.GRANULARITY.name, item.multiples,
+                      reset_exact=reset)
+               for item, (reset, remaining) in zip(per_key, stats)]
+    if quota is not None:
         # The quota's counter is keyed by the month, so it starts afresh on the 1st whatever
         # its storage expiry says.
-        windows.append(Window(item.amount, remaining, int(next_month_start().timestamp()), "quota"))
+        windows.append(Window(quota.amount, stats[-1][1], int(next_month_start().timestamp()), "quota"))
     return windows
+
+
+def window_stats(strategy, counters: list[tuple]) -> list[tuple[float, int]]:
+    """(reset time, remaining) of each (limit, storage address), as the strategy's own
+    get_window_stats answers, but from Redis in one round trip: a GET and a TTL per counter in
+    one pipeline instead of two round trips each (six per API request with the default limits
+    and the quota). Other storages (memory, the outage fallback) are asked one by one."""
+    from limits.storage import RedisStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    storage = strategy.storage
+    if not (isinstance(strategy, FixedWindowRateLimiter) and isinstance(storage, RedisStorage)):
+        return [tuple(strategy.get_window_stats(item, *address)) for item, address in counters]
+    pipeline = storage.get_connection(True).pipeline(transaction=False)
+    for item, address in counters:
+        stored = storage.prefixed_key(item.key_for(*address))
+        pipeline.get(stored)
+        pipeline.ttl(stored)
+    replies = pipeline.execute()
+    now = time.time()
+    return [(max(ttl, 0) + now, max(0, item.amount - int(count or 0)))
+            for (item, _), count, ttl in zip(counters, replies[0::2], replies[1::2])]
 
 
 def request_windows() -> list[Window]:

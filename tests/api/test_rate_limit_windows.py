@@ -191,3 +191,30 @@ def test_no_rate_limit_headers_when_limiting_is_off(make_app, salon, make_key):
     app = make_app(API_RATE_LIMITS="1 per minute", RATELIMIT_ENABLED=False)
     api = Api(app.test_client(), make_key(salon[0]))
     assert _windows(api.get("/services")) == {}
+
+
+def test_with_redis_a_request_counts_each_window_and_reads_them_all_back_in_one_round_trip(
+        make_app, salon, make_key, redis_storage, monkeypatch):
+    """Round trips to Redis are most of what rate limiting costs a request: one per window
+    counted (Flask-Limiter's hit), then one pipeline reading every window for the headers."""
+    import redis.connection
+
+    storage, prefix = redis_storage
+    config = dict(API_RATE_LIMITS="100 per minute;1000 per hour", API_MONTHLY_QUOTA=5000,
+                  RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix)
+    api = Api(make_app(**config).test_client(), make_key(salon[0]))
+    api.get("/services")  # the connection made and the counting script loaded
+    commands = []
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def recording(connection, command, check_health=True):
+        commands.append(b"".join(command) if isinstance(command, list) else command)
+        return send(connection, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", recording)
+    response = api.get("/staff")
+
+    assert [command.count(b"EVALSHA") for command in commands] == [1, 1, 1, 0]
+    assert (commands[-1].count(b"\r\nGET\r\n"), commands[-1].count(b"\r\nTTL\r\n")) == (3, 3)
+    assert (response.headers["X-RateLimit-Remaining-Minute"], response.headers["X-RateLimit-Remaining-Hour"],
+            response.headers["X-Quota-Remaining"]) == ("98", "998", "4998")
