@@ -21,6 +21,7 @@ from functools import wraps
 from typing import Any
 
 from flask import jsonify, request
+from werkzeug.wrappers import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from bookingapp.api.errors import ApiError, bad_request
@@ -256,6 +257,8 @@ def error_from(error: ValidationError, *, where: str) -> ApiError:
 
 
 def respond(op: Operation, result: Any):
+    if isinstance(result, Response):  # a 304 Not Modified: no body to validate
+        return result
     if isinstance(result, Page):
         data, meta = result.data, result.meta
     else:

@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, jsonify, request
+from flask import after_this_request, current_app, g, jsonify, request
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
@@ -27,7 +27,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock, notify, setup, test_mode
 from bookingapp.domain.analytics import business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES
-from bookingapp.domain.availability_cache import cached_availability
+from bookingapp.domain.availability_cache import answer_tag, cached_availability, current_version
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
@@ -160,7 +160,9 @@ def unknown_route(anything):
 @operation("GET", "/availability", "getAvailability", "Free slots for a date, or per day for a from/to range",
            tag="Availability", query=s.AvailabilityQuery, response=s.AvailabilityOut,
            rules=f"Send date, or from and to (a range of at most {MAX_RANGE_DAYS} days, to not before from); "
-                 "an inactive service or staff member is a 404.")
+                 "an inactive service or staff member is a 404. The answer carries an ETag: sent back in "
+                 "If-None-Match, it gets 304 Not Modified (no body) while nothing that moves availability has "
+                 "changed within the minute.")
 def availability(query: s.AvailabilityQuery):
     biz = business()
     service = None  # as in the seed: without a service, 30-minute slots for anyone who works
@@ -184,7 +186,16 @@ def availability(query: s.AvailabilityQuery):
             raise bad_request(f"A range may cover at most {MAX_RANGE_DAYS} days.", "to")
     else:
         raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if query.from_ is None else "to")
-    found = cached_availability(db.session, biz, service, first, last, now=now(), staff_id=query.staff_id)
+    moment, version = now(), current_version(db.session, biz)
+    # The answer's ETag: a client (or a cache in front of it) that sends it back in
+    # If-None-Match gets 304 while nothing that moves availability has changed this minute.
+    tag = answer_tag(biz, version, moment, (str(service.id) if service else None, first, last,
+                                            str(query.staff_id) if query.staff_id else None, query.date is None))
+    if tag in request.if_none_match:
+        return not_modified(tag)
+    after_this_request(lambda response: tagged(response, tag))
+    found = cached_availability(db.session, biz, service, first, last, now=moment, staff_id=query.staff_id,
+                                version=version)
     slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
 
     def slot(x):
@@ -203,6 +214,21 @@ def availability(query: s.AvailabilityQuery):
         "timezone": biz.timezone, "slot_duration_minutes": slot_minutes,
         "days": [{"date": day.isoformat(), "slots": [slot(x) for x in found.days[day]]} for day in sorted(found.days)],
     }
+
+
+def tagged(response, tag: str):
+    if response.status_code == 200:
+        response.set_etag(tag)
+        # Kept by the client only, and checked with the server before each use.
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def not_modified(tag: str):
+    response = current_app.response_class(status=304)
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 # --------------------------------------------------------------------------- bookings

@@ -23,6 +23,7 @@ which costs hit rate, not correctness, since the version is read from the databa
 from __future__ import annotations
 
 import threading
+import hashlib
 import uuid
 from collections import OrderedDict
 from datetime import date, datetime
@@ -138,6 +139,14 @@ def current_version(session: Session, business: Business) -> int:
 
 def _minute(now: datetime) -> datetime:
     return now.replace(second=0, microsecond=0)
+
+
+def answer_tag(business: Business, version: int, now: datetime, question: tuple) -> str:
+    """A validator for one availability answer: it names everything the answer depends on (the
+    business, its version, the minute the cache keys by, the question asked), so two requests
+    with one tag get the same answer and a client may keep its copy (HTTP ETag)."""
+    material = repr((str(business.id), version, _minute(now).isoformat(), question)).encode()
+    return hashlib.blake2b(material, digest_size=12).hexdigest()
 
 
 def cached_availability(session: Session, business: Business, service: Service | None, first_day: date,

@@ -36,3 +36,38 @@ def test_time_off_entered_in_the_dashboard_shows_in_the_api_at_once(app, api, sa
     setup.add_time_off(session, business, alice, at(MONDAY, 9), at(MONDAY, 12), "Training")
     session.commit()
     assert ten not in starts(api, service, alice)
+
+
+def test_an_unchanged_answer_is_revalidated_with_its_etag_and_a_hold_changes_it(app, api, salon):
+    business, service, alice, _ = salon
+    app.config["CLOCK"] = lambda: before(MONDAY)
+    question = f"/availability?date={MONDAY}&service_id={service.id}&staff_id={alice.id}"
+    first = api.get(question)
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"
+
+    again = api.get(question, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == tag
+    assert "X-RateLimit-Remaining-Minute" in again.headers  # still counted and told
+    # Another question has another tag: the first one's copy does not answer it.
+    other = api.get(f"/availability?date={MONDAY}&service_id={service.id}", headers={"If-None-Match": tag})
+    assert other.status_code == 200 and other.headers["ETag"] != tag
+
+    held = api.post("/bookings/hold", json={"service_id": str(service.id), "staff_id": str(alice.id),
+                                            "start_at": at(MONDAY, 10).isoformat()})
+    assert held.status_code == 201, held.get_json()
+    changed = api.get(question, headers={"If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert "2030-06-03T09:00:00.000Z" not in {slot["start"] for slot in changed.get_json()["data"]["slots"]}
+
+
+def test_the_etag_runs_out_with_the_minute_the_answer_was_computed_in(app, api, salon):
+    from datetime import timedelta
+
+    business, service, alice, _ = salon
+    app.config["CLOCK"] = lambda: before(MONDAY)
+    question = f"/availability?date={MONDAY}&service_id={service.id}&staff_id={alice.id}"
+    tag = api.get(question).headers["ETag"]
+    app.config["CLOCK"] = lambda: before(MONDAY) + timedelta(minutes=1)
+    assert api.get(question, headers={"If-None-Match": tag}).status_code == 200
