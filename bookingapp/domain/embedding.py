@@ -55,13 +55,13 @@ def clean_origin(raw: Any, *, param: str = PARAM) -> str:
         raise ValidationError(f"{text!r} must start with https://, like https://www.example.com.", param=param)
     if parts.username is not None or parts.password is not None:
         raise ValidationError(f"{text!r} must not contain a user name or password.", param=param)
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValidationError(f"{text!r} must be the site alone, without a page path: "
-                              f"{scheme}://{parts.netloc.lower()}.", param=param)
     bracketed = f"[{host}]" if ":" in host else host
     if bracketed not in LOCAL_HOSTS and not _HOST.match(host):
         raise ValidationError(f"{text!r} does not have a valid host name (write an international domain in "
                               "its xn-- form).", param=param)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValidationError(f"{text!r} must be the site alone, without a page path: "
+                              f"{scheme}://{parts.netloc.lower()}.", param=param)
     if scheme == "http" and bracketed not in LOCAL_HOSTS:
         raise ValidationError(f"{text!r} must use https:// (plain http is allowed only for localhost "
                               "and 127.0.0.1, for trying it out).", param=param)

@@ -86,7 +86,7 @@ class Business(IdMixin, TimestampMixin, Base):
     availability_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     # The business's own websites allowed to show the booking wizard in a frame (https origins,
     # domain.embedding checks them); empty means embedding is off and no page may be framed.
-    embed_origins: Mapped[list] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     hours: Mapped[list["BusinessHours"]] = relationship(
         back_populates="business", cascade="all, delete-orphan", order_by="(BusinessHours.weekday, BusinessHours.opens_at)"

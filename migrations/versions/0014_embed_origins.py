@@ -17,8 +17,11 @@ depends_on = None
 
 
 def upgrade():
+    # A plain string default, not sa.text(): with an SQL expression Alembic rebuilds the table on
+    # SQLite (copy, drop, rename), and dropping `businesses` with foreign keys on would cascade
+    # into every table that refers to it. A string default is a plain ALTER TABLE ADD COLUMN.
     with op.batch_alter_table('businesses', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('embed_origins', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
+        batch_op.add_column(sa.Column('embed_origins', sa.JSON(), nullable=False, server_default='[]'))
 
 
 def downgrade():
