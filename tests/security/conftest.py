@@ -42,3 +42,25 @@ def embedding(session, salon):
 @pytest.fixture
 def api(client, salon, make_key):  # noqa: F811
     return Api(client, make_key(salon[0]))
+
+
+@pytest.fixture
+def make_app(database_url):
+    """make_app(**config) -> another app on the test's database (another deployment's settings);
+    its connections are closed afterwards, as the `app` fixture's are."""
+    from bookingapp import create_app
+    from bookingapp.extensions import db
+
+    made = []
+
+    def make(**config):
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+                          **config})
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()

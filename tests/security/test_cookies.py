@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bookingapp import create_app
 from tests.dashboard.conftest import PASSWORD, csrf_from
 
 
@@ -53,10 +52,9 @@ def test_dashboard_sign_in_cookie_is_secure_and_lax_over_https(app, salon, make_
 
 
 @pytest.fixture
-def app_behind_proxy(database_url):
+def app_behind_proxy(make_app):
     """The app as deployed behind one proxy of ours (TRUSTED_PROXIES=1)."""
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-                       "TRUSTED_PROXIES": 1})
+    return make_app(TRUSTED_PROXIES=1)
 
 
 def test_behind_a_trusted_proxy_https_is_read_from_x_forwarded_proto(app_behind_proxy, salon):
@@ -73,7 +71,7 @@ def test_without_a_trusted_proxy_a_forwarded_https_header_is_ignored(client, sal
     assert "secure" not in flags
 
 
-def test_in_production_the_cookie_is_always_secure(database_url, salon, monkeypatch):
+def test_in_production_the_cookie_is_always_secure(make_app, salon, monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
     from bookingapp.config import from_environment
@@ -81,8 +79,7 @@ def test_in_production_the_cookie_is_always_secure(database_url, salon, monkeypa
     settings = from_environment()
     assert settings["SESSION_COOKIE_SECURE"] is True
     # check_production refuses SQLite and the memory rate limits; the flags are what matter here.
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x" * 40,
-                      "APP_ENV": "development", "SESSION_COOKIE_SECURE": settings["SESSION_COOKIE_SECURE"]})
+    app = make_app(APP_ENV="development", SESSION_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"])
     flags = session_cookie(wizard_page(app.test_client(), salon[0].slug))
     assert flags["secure"] is True and flags["samesite"] == "Lax"
 

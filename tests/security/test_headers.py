@@ -138,12 +138,8 @@ def test_hsts_only_over_https_and_only_as_the_trusted_proxy_says(app, client, sa
     assert client.get(url, base_url="https://localhost").headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
-def test_hsts_behind_a_trusted_proxy(database_url):
-    from bookingapp import create_app
-
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-                      "TRUSTED_PROXIES": 1})
-    client = app.test_client()
+def test_hsts_behind_a_trusted_proxy(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
     assert client.get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers["Strict-Transport-Security"] \
         == "max-age=31536000"
     assert "Strict-Transport-Security" not in client.get("/healthz", headers={"X-Forwarded-Proto": "http"}).headers
