@@ -3,6 +3,8 @@
 with the field named, what was typed kept, and nothing stored."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
 from bookingapp.domain import embedding
@@ -150,3 +152,33 @@ def test_a_read_only_key_may_not_change_embedding(client, salon, session):
     session.commit()
     response = Api(client, raw).patch("/business/embedding", json={"embed_origins": [EMBEDDING_SITE]})
     assert response.status_code == 403
+
+
+# --------------------------------------------------------------------------- both doors alike
+
+
+@pytest.mark.parametrize("origins", [
+    [" https://WWW.Example.com/ ", "http://localhost:3000", "https://www.example.com"],
+    ["https://ok.example", "http://plain.example"],
+    ["https://ok.example", "https://ok.example/book"],
+    [],
+])
+def test_the_dashboard_and_the_api_store_and_refuse_the_same_way(session, make_business, as_role, client, make_key,
+                                                                 origins):
+    """The same list through each door leaves the same stored list, or the same message."""
+    outcomes = []
+    for door in ("dashboard", "api"):
+        business = make_business(embed_origins=[EMBEDDING_SITE])
+        if door == "dashboard":
+            response = as_role(business, "owner").post("/dashboard/setup/embed", {"embed_origins": "\n".join(origins)})
+            message = None if response.status_code == 303 else html.unescape(
+                response.get_data(as_text=True).split('data-error-for="embed_origins">')[1].split("</p>")[0])
+        else:
+            response = Api(client, make_key(business)).patch("/business/embedding", json={"embed_origins": origins})
+            message = None if response.status_code == 200 else response.get_json()["error"]["message"]
+        session.expire_all()
+        outcomes.append((message, session.get(Business, business.id).embed_origins))
+    dashboard, api = outcomes
+    assert dashboard == api
+    if dashboard[0] is not None:
+        assert dashboard[1] == [EMBEDDING_SITE]  # refused: nothing changed
