@@ -50,6 +50,11 @@ def create_app(config: dict | None = None) -> Flask:
     unit_of_work.init_app(app)
     app.after_request(logs.remember_who)  # runs before the commit (after_request runs last first)
 
+    from bookingapp import security_headers
+
+    # Headers on every answer, error pages included, and the session cookie's flags.
+    security_headers.init_app(app)
+
     from bookingapp.web.health import bp as health_bp
     from bookingapp.web.views import bp as web_bp
 

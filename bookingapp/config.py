@@ -128,6 +128,12 @@ def from_environment() -> dict:
         # (and -Proto, -Host). 0 (the default) trusts none: the client address is the socket's,
         # so nobody can dodge the sign-in rate limit by sending that header themselves.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # README "Security headers and cookies" (bookingapp/security_headers.py): the session cookie
+        # is Secure on every answer over HTTPS (as seen through TRUSTED_PROXIES) and always in
+        # production; SameSite=Lax except on the framed wizard of a business that embeds it.
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", environment == "production"),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
         # README "Two-factor sign-in and sessions": a dashboard session unused this long goes
         # back to sign-in; 0 switches the idle timeout off.
         "DASHBOARD_IDLE_MINUTES": float(os.environ.get("DASHBOARD_IDLE_MINUTES", "30")),

@@ -100,6 +100,9 @@ def environment(state: dict) -> dict:
         "API_MONTHLY_QUOTA": "1000000000",
         "TRUSTED_PROXIES": "1",
         "PUBLIC_URL": f"http://127.0.0.1:{state['ports']['nginx']}",
+        # The rehearsal is plain http on loopback: a Secure session cookie (production's default)
+        # would never be sent back by the load test's clients.
+        "SESSION_COOKIE_SECURE": "0",
         "WEBHOOK_ALLOW_PRIVATE_URLS": "1",   # the load test's receiver is on loopback
         "WEBHOOK_TIMEOUT_SECONDS": "2",      # a lease then runs out in 34 s (kill test)
         "MAIL_RECORD_DIR": str(FLEET_DIR / "mail"),

@@ -19,6 +19,7 @@ from bookingapp.api.schemas_types import (
 )
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
+from bookingapp.domain import embedding
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
 from bookingapp.domain.notify import CUSTOMER_KINDS, STAFF_KINDS, STATUS_LABELS
 from bookingapp.domain.reminders import MAX_HOURS, MAX_STEPS, MIN_HOURS
@@ -273,6 +274,14 @@ class NotificationSettingsBody(Body):
     review_requests: bool = Field(None, description="Ask customers for a review after a completed visit")
 
 
+class EmbeddingBody(Body):
+    embed_origins: list[text(embedding.MAX_ORIGIN_LENGTH)] = Field(
+        max_length=embedding.MAX_ORIGINS,
+        description="The business's own websites allowed to show the booking pages in a frame (replaces the list; "
+                    "each an https origin such as https://www.example.com, http only for localhost; an empty list "
+                    "switches embedding off)")
+
+
 class WebhookBody(Body):
     url: text(WEBHOOK_URL_LENGTH, fmt="uri") = Field(description="A public https URL")
     events: Optional[list[one_of(EVENT_TYPES)]] = Field(None, max_length=MAX_WEBHOOK_EVENTS,
@@ -500,6 +509,7 @@ class BusinessOut(Out):
     hours: dict[str, Any] = Field(description="monday..sunday: null (closed), {open, close}, or a list of them")
     booking_settings: dict[str, Any]
     notification_settings: NotificationSettingsOut
+    embed_origins: list[str] = Field(description="Websites allowed to frame the booking pages (empty: none)")
     created_at: Timestamp
     updated_at: Timestamp
 

@@ -238,6 +238,7 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
             "sms_notifications": b.sms_notifications,
             "review_requests": b.review_requests,
         },
+        "embed_origins": list(b.embed_origins or []),
         "created_at": iso(b.created_at),
         "updated_at": iso(b.updated_at),
     }

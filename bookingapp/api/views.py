@@ -24,7 +24,7 @@ from bookingapp.api.operations import Page, allowed_methods, malformed_id, match
 from bookingapp.api.pagination import paginate
 from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
-from bookingapp.domain import cancellation, catalog, clock, notify, setup, test_mode
+from bookingapp.domain import cancellation, catalog, clock, embedding, notify, setup, test_mode
 from bookingapp.domain.analytics import business_analytics
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES
 from bookingapp.domain.availability_cache import answer_tag, cached_availability, current_version
@@ -679,6 +679,16 @@ def update_business(body: s.BusinessBody, query):
            rules="The reminders' hours_before must be distinct.")
 def update_notification_settings(body: s.NotificationSettingsBody, query):
     setup.update_notification_settings(db.session, business(), _fields(body), now=now())
+    return _business_data()
+
+
+@operation("PATCH", "/business/embedding", "updateEmbeddingSettings",
+           "Set the websites allowed to show the booking pages in a frame", tag="Business",
+           body=s.EmbeddingBody, response=s.BusinessOut,
+           rules="Each origin is https (http only for localhost and 127.0.0.1), without a path; "
+                 f"at most {embedding.MAX_ORIGINS}.")
+def update_embedding_settings(body: s.EmbeddingBody, query):
+    embedding.set_embed_origins(db.session, business(), body.embed_origins, now=now())
     return _business_data()
 
 

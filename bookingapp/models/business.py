@@ -84,6 +84,9 @@ class Business(IdMixin, TimestampMixin, Base):
     # hours, staff, services, these settings): cached availability is keyed by it, so a cached
     # answer is never older than the last committed change (domain.availability_cache).
     availability_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # The business's own websites allowed to show the booking wizard in a frame (https origins,
+    # domain.embedding checks them); empty means embedding is off and no page may be framed.
+    embed_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     hours: Mapped[list["BusinessHours"]] = relationship(
         back_populates="business", cascade="all, delete-orphan", order_by="(BusinessHours.weekday, BusinessHours.opens_at)"

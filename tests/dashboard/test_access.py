@@ -81,6 +81,7 @@ ROUTES.update({
     "dashboard.move_form": ("GET", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.move_booking": ("POST", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.week": ("GET", "/dashboard/week?date={day}", ALL),
+    "dashboard.setup_embed": ("GET", "/dashboard/setup/embed", MANAGERS),
     "dashboard.security": ("GET", "/dashboard/security", ALL),
     "dashboard.security_enrol": ("POST", "/dashboard/security/two-factor", ALL),
     "dashboard.security_disable": ("POST", "/dashboard/security/two-factor/disable", ALL),

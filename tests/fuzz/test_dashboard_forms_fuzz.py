@@ -33,6 +33,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
             "website": "https://example.com", "address_street": "1 High St", "address_city": "Leeds",
             "address_zip": "LS1 1AA", "address_country": "GB"}),
         "hours": ("/dashboard/setup/business/hours", WEEK),
+        "embed": ("/dashboard/setup/embed", {"embed_origins": "https://www.example.com\nhttp://localhost:8000"}),
         "booking_settings": ("/dashboard/setup/booking", {
             "slot_interval_minutes": "15", "min_notice_minutes": "0", "max_advance_days": "365",
             "hold_seconds": "10", "auto_confirm": "y", "deposit_policy": "none", "free_cancellation_hours": "24",
@@ -93,7 +94,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
     }
 
 
-FORMS = ["new_booking", "profile", "hours", "booking_settings", "notifications", "new_service", "edit_service",
+FORMS = ["new_booking", "profile", "hours", "embed", "booking_settings", "notifications", "new_service", "edit_service",
          "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
          "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "move", "resend",
          "api_key", "webhook", "two_factor_enrol", "two_factor_disable", "recovery_codes", "require_two_factor",
