@@ -92,6 +92,15 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by rebuilding it (copy, drop, rename: Alembic's batch mode).
+            # With foreign keys enforced (bookingapp/db.py turns them on), dropping a parent such
+            # as `businesses` would delete every row that points at it ON DELETE CASCADE. So the
+            # migrations run with enforcement off (a PRAGMA that only takes effect outside a
+            # transaction, hence on the driver's connection before the first statement) and the
+            # keys are checked once they are done.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +109,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            driver = connection.connection.driver_connection
+            broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+            driver.execute("PRAGMA foreign_keys = ON")
+            if broken:
+                raise RuntimeError(f"the migrations left rows whose foreign keys point nowhere: {broken[:10]}")
 
 
 if context.is_offline_mode():
