@@ -88,6 +88,7 @@ ROUTES.update({
     "dashboard.security_password": ("POST", "/dashboard/security/password", ALL),
     "dashboard.security_require_two_factor": ("POST", "/dashboard/security/require-two-factor", {"owner"}),
     "dashboard.approvals_queue": ("GET", "/dashboard/approvals", DESK),
+    "dashboard.client_search": ("GET", "/dashboard/bookings/new/clients?q=ada", DESK),
     # A confirmed booking: reached, and refused (422) as no longer waiting.
     "dashboard.approve_booking": ("POST", "/dashboard/approvals/{movable}/approve", DESK),
     "dashboard.decline_booking": ("POST", "/dashboard/approvals/{movable}/decline", DESK),

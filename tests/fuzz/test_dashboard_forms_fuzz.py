@@ -26,7 +26,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
     return {
         "new_booking": ("/dashboard/bookings/new", {
             "service_id": str(service.id), "staff_id": str(alice.id), "day": MONDAY.isoformat(),
-            "start": at(MONDAY, 14).isoformat(), "name": "Walk In", "email": "walk@example.com", "phone": "",
+            "start": at(MONDAY, 14).isoformat(), "customer_id": "", "name": "Walk In", "email": "walk@example.com", "phone": "",
             "notes": "At the desk", "skip_notifications": "y"}),
         "profile": ("/dashboard/setup/business", {
             "name": "Studio", "slug": business.slug, "description": "", "email": "hi@example.com", "phone": "",
