@@ -117,20 +117,26 @@ SEARCH_LIMIT = 8
 MIN_PHONE_DIGITS = 3
 
 
-def search_customers(session: Session, business: Business, typed: str, *, limit: int = SEARCH_LIMIT) -> list[Customer]:
-    """The business's customers whose name or email contains what was typed, or whose
+def customer_matches(typed: str):
+    """SQL condition over Customer: the name or email contains what was typed, or the
     phone number contains its digits (a national number's leading 0 left off, so
-    "07700 900123" finds +447700900123). Nothing for an empty search."""
-    typed = " ".join((typed or "").split())[:200]
-    if not typed:
-        return []
+    "07700 900123" finds +447700900123)."""
     pattern = contains_pattern(typed)
     matches = [func.lower(Customer.name).like(pattern, escape="\\"),
                func.lower(Customer.email).like(pattern, escape="\\")]
     digits = "".join(ch for ch in typed if ch.isdigit())
     if len(digits) >= MIN_PHONE_DIGITS:
         matches.append(Customer.phone.like(f"%{digits.lstrip('0') or digits}%"))
+    return or_(*matches)
+
+
+def search_customers(session: Session, business: Business, typed: str, *, limit: int = SEARCH_LIMIT) -> list[Customer]:
+    """The business's customers matching what was typed (customer_matches), by name.
+    Nothing for an empty search."""
+    typed = " ".join((typed or "").split())[:200]
+    if not typed:
+        return []
     return list(session.scalars(
-        select(Customer).where(Customer.business_id == business.id, or_(*matches))
+        select(Customer).where(Customer.business_id == business.id, customer_matches(typed))
         .order_by(func.lower(Customer.name), Customer.email, Customer.id).limit(limit)
     ))
