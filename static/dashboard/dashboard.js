@@ -78,3 +78,36 @@
     if (event.target.closest && event.target.closest("#dash-error [data-dismiss]")) { hide(); }
   });
 })();
+
+/* The phone's menu: the navigation folds behind a Menu button. The header is marked
+   menu-ready only here, so without JavaScript the navigation stays in view. */
+(function () {
+  "use strict";
+
+  function setUp() {
+    var header = document.querySelector("[data-menu]");
+    var button = header && header.querySelector("[data-menu-button]");
+    if (!button) { return; }
+    header.classList.add("menu-ready");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  /* A choice that is the whole form (the day's date, whose week): sent as soon as it changes,
+     instead of an inline onchange (the Content-Security-Policy allows no inline script). */
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field && field.hasAttribute && field.hasAttribute("data-autosubmit") && field.form) {
+      field.form.requestSubmit ? field.form.requestSubmit() : field.form.submit();
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
