@@ -4,8 +4,9 @@ The SVG stretches to the width it is given (preserveAspectRatio="none"), so its 
 shrink with it: at a phone's width a 10-unit label in a 600-unit viewBox is 6 pixels tall.
 So the SVG holds only shapes, and the labels and values are HTML laid out in the same
 columns (CSS grid, one column per bar), in CSS pixels that stay readable at every width.
-When there are more bars than labels fit, every n-th label is shown; each bar keeps its
-full label and value in its tooltip and in the table beside the chart."""
+When there are more bars than labels fit, every n-th label is shown (half as many on a
+phone); each bar keeps its full label and value in its tooltip and in the table beside
+the chart."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Bar:
     width: float
     height: float
     show_label: bool = True
+    # Every other shown label is left out on a phone's width (the CSS hides `minor` ones).
+    minor_label: bool = False
     # The same bucket one period earlier, drawn behind the bar (comparison charts only).
     previous: float | None = None
     previous_text: str = ""
@@ -73,7 +76,8 @@ def comparison_chart(title: str, items: list[tuple[str, float, float | None]], f
     for index, (label, value, previous) in enumerate(items):
         height = HEIGHT * value / top
         bar = Bar(label=label, value=value, text=fmt(value), x=index * slot + slot * 0.2, y=HEIGHT - height,
-                  width=slot * 0.6, height=height, show_label=index % step == 0)
+                  width=slot * 0.6, height=height, show_label=index % step == 0,
+                  minor_label=len(items) > MAX_LABELS and index % (2 * step) != 0)
         if previous is not None:
             bar.previous, bar.previous_text = previous, fmt(previous)
             bar.previous_height = HEIGHT * previous / top
