@@ -168,3 +168,18 @@ def test_the_api_lists_a_walk_in_with_no_email(app, desk, salon, client, session
     assert response.status_code == 200, response.get_json()
     walk_in = [b for b in response.get_json()["data"] if b["source"] == "dashboard"]
     assert walk_in[0]["customer"]["email"] is None and walk_in[0]["customer"]["name"] == "Walk In"
+
+
+@pytest.mark.parametrize("query", [{"q": "a" * 5000}, {"q": "nul\x00here"}, {"q": "%_\\"}, {"q": "   "}])
+def test_hostile_client_searches_are_answered_not_500(desk, query):
+    dash, _, _ = desk
+    response = dash.get("/dashboard/bookings/new/clients", query_string=query, headers={"HX-Request": "true"})
+    assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize("raw", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "x" * 500])
+def test_a_made_up_client_id_opens_the_form_for_a_new_customer(desk, raw):
+    dash, _, _ = desk
+    response = dash.get("/dashboard/bookings/new", query_string={"customer_id": raw})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "data-chosen-client" not in html and 'name="email"' in html
