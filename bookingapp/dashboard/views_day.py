@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -313,8 +313,7 @@ def client_search():
     if not is_htmx():
         return redirect(url_for("dashboard.new_booking", q=search or None))
     matches = search_customers(db.session, business, search) if search else []
-    return render("dashboard/_client_matches.html", "dashboard/new_booking.html", business=business,
-                  search=search, matches=matches)
+    return render_template("dashboard/_client_matches.html", business=business, search=search, matches=matches)
 
 
 @bp.post("/bookings/new")

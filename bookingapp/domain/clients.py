@@ -1,5 +1,6 @@
-"""Clients: the business's customers aggregated from their bookings, grouped by email
-(customers are unique per email within a business, see domain.customers)."""
+"""Clients: the business's customers aggregated from their bookings, one row per customer
+(customers are unique per email within a business, see domain.customers; a walk-in booked
+at the front desk by name only is a customer of their own)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

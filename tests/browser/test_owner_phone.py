@@ -1,13 +1,15 @@
 """The owner's dashboard in headless Chromium: approving from the queue, the day at a
 phone's 390 px (the page never scrolls sideways, the grid does, under a time column that
 stays; the menu folds behind its button; 44 px touch targets), readable chart labels, and
-screenshots of the day, week, move and analytics views at desktop and phone width."""
+screenshots of the day, week, move and analytics views at desktop and phone width; and the
+front desk's client search, typed into on a phone."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
@@ -145,3 +147,28 @@ def test_screenshots_of_day_week_move_and_analytics(live_server, page, salon_day
     assert page.locator("svg.chart text").count() == 0
     screenshot(page, f"analytics-{size_name}")
     assert not _page_scrolls_sideways(page)
+
+
+def test_front_desk_finds_a_client_as_it_types_and_books_them(live_server, page, session, salon_day, screenshot):
+    page.set_viewport_size(PHONE)
+    maya = salon_day["maya"].customer
+    _sign_in(page, live_server, f"/dashboard/bookings/new?staff_id={salon_day['alice'].id}&day={MONDAY}")
+    form = page.locator("#new-booking-form")
+    page.locator("[data-client-search]").fill("maya")
+    match = page.locator(f'[data-client-match="{maya.id}"]')
+    expect(match).to_be_visible()
+    assert match.bounding_box()["height"] >= 44
+    screenshot(page, "client-search-phone")
+    match.click()
+    expect(form.locator(f'[data-chosen-client="{maya.id}"]')).to_contain_text("Maya Chen")
+    # What was already chosen in the form stays chosen.
+    expect(form.locator("select[name=staff_id]")).to_have_value(str(salon_day["alice"].id))
+    form.locator("select[name=service_id]").select_option(index=1)
+    expect(form.locator("select[name=start] option").first).not_to_have_text("No free times that day")
+    form.locator("select[name=start]").select_option(label="12:00")
+    form.get_by_role("button", name="Book").click()
+    expect(page.locator(".day-grid")).to_be_visible()
+    session.expire_all()
+    booked = session.scalars(select(Booking).where(
+        Booking.source == "dashboard", Booking.starts_at == at(MONDAY, 12))).one()
+    assert booked.customer_id == maya.id
