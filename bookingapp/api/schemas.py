@@ -317,7 +317,8 @@ class Ref(Out):
 class CustomerOut(Out):
     id: UuidText
     name: str
-    email: str
+    # None for a walk-in the business booked at its front desk by name only.
+    email: Optional[str]
     phone: Optional[str]
 
 
@@ -448,7 +449,7 @@ class ProductOut(Out):
 
 class ClientOut(Out):
     id: UuidText
-    email: str
+    email: Optional[str] = Field(description="None for a walk-in booked at the front desk by name only")
     name: str
     phone: Optional[str]
     total_bookings: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -13,9 +13,9 @@ from wtforms.validators import DataRequired, Length
 
 from bookingapp import unit_of_work
 from bookingapp.auth import PENDING, clear_session, end_session, forget_sign_in, start_session
-from bookingapp.auth import two_factor
+from bookingapp.auth import password_reset, two_factor
 from bookingapp.auth.accounts import (
-    PENDING_CODE_TTL, PENDING_ENROLMENT_TTL, SignInRefused, TooManyAttempts, authenticate,
+    MIN_PASSWORD_LENGTH, PENDING_CODE_TTL, PENDING_ENROLMENT_TTL, SignInRefused, TooManyAttempts, authenticate,
 )
 from bookingapp.domain import clock
 from bookingapp.domain.errors import DomainError
@@ -177,3 +177,54 @@ def sign_in_enrol():
 def sign_out():
     end_session()
     return redirect(url_for("auth.sign_in"))
+
+
+# --------------------------------------------------------------------------- forgotten password
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class NewPasswordForm(FlaskForm):
+    new_password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link. The answer is the same page whether or not the email has an
+    account (and whether or not an email goes out), so the form tells no one who has one."""
+    form = ForgotPasswordForm()
+    if request.method == "POST" and form.validate_on_submit():
+        password_reset.request_reset(db.session, form.email.data, now=clock.now())
+        return render_template("dashboard/forgot_password.html", form=form, sent_to=form.email.data)
+    status = 422 if request.method == "POST" else 200
+    return render_template("dashboard/forgot_password.html", form=form, sent_to=None), status
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The link from the email: choose a new password (the rules of every password). It
+    ends every session of the account, this browser's included, and works once."""
+    secret = current_app.config["SECRET_KEY"]
+    form = NewPasswordForm()
+    try:
+        password_reset.account_for_token(db.session, secret, token, now=clock.now())
+    except password_reset.ResetLinkInvalid as refused:
+        return render_template("dashboard/reset_password.html", form=None, error=refused.message), 410
+    error, status = None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                password_reset.reset_password(db.session, secret, token, form.new_password.data, now=clock.now())
+            except DomainError as refused:
+                error, status = refused.message, 422
+            else:
+                end_session()
+                flash("Your password has been changed and every session signed out. Sign in with the new password.",
+                      "info")
+                return redirect(url_for("auth.sign_in"))
+        else:
+            status = 422
+    return render_template("dashboard/reset_password.html", form=form, error=error,
+                           min_password=MIN_PASSWORD_LENGTH), status

@@ -129,3 +129,4 @@ from bookingapp.dashboard import views_move  # noqa: E402,F401
 from bookingapp.dashboard import views_week  # noqa: E402,F401
 from bookingapp.dashboard import views_security  # noqa: E402,F401
 from bookingapp.dashboard import views_embed  # noqa: E402,F401
+from bookingapp.dashboard import views_queue  # noqa: E402,F401

@@ -3,7 +3,7 @@ are the domain's, whose errors the views put back on the form."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
@@ -19,9 +19,12 @@ class NewBookingForm(FlaskForm):
     staff_id = SelectField("Staff", validate_choice=False)
     day = DateField("Date", validators=[DataRequired(), _in_bounds])
     start = SelectField("Time", validators=[DataRequired(message="Choose a time.")], validate_choice=False)
+    # A client picked from the search (domain.customers.search_customers): reused as they are.
+    customer_id = HiddenField("Client", validators=[Optional(), Length(max=36)])
     name = StringField("Customer name", validators=[DataRequired(), Length(max=200)])
-    email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    # A walk-in needs a name only; the business then cannot email them (domain.customers.front_desk_customer).
+    email = StringField("Email (optional)", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    phone = StringField("Phone (optional)", validators=[Optional(), Length(max=32)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     # Ticked: the customer gets no confirmation (staff messages and webhooks still go).
     skip_notifications = BooleanField("Don't notify the customer")

@@ -1,19 +1,33 @@
 """Analytics for 7, 30, 90 days or all time, from domain.analytics: the API's numbers
-(business_analytics) plus busiest hours, the no-show rate and staff utilisation, with
-server-drawn SVG charts."""
+(business_analytics) plus revenue over time beside the previous period, busiest hours, the
+no-show rate and staff utilisation, with server-drawn charts (dashboard.charts)."""
 from __future__ import annotations
+
+from datetime import date
 
 from flask import request
 from flask_login import current_user
 
 from bookingapp.auth import require
 from bookingapp.dashboard import NAV, bp, money, now_utc, render
-from bookingapp.dashboard.charts import bar_chart
-from bookingapp.domain.analytics import DAY_NAMES, PERIODS, dashboard_analytics
+from bookingapp.dashboard.charts import bar_chart, comparison_chart
+from bookingapp.domain.analytics import BUCKETS, DAY_NAMES, DEFAULT_BUCKET, PERIODS, dashboard_analytics, revenue_over_time
 from bookingapp.extensions import db
 
 NAV.append(("dashboard.analytics", "Analytics", "analytics"))
 PERIOD_LABELS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "all": "All time"}
+BUCKET_LABELS = {"day": "By day", "week": "By week"}
+
+
+def _revenue_chart(revenue: dict, currency: str):
+    def fmt(cents) -> str:
+        return money(int(cents), currency)
+
+    items = [(f"{date.fromisoformat(p['start']):%-d %b}", p["revenue_cents"], p["previous_revenue_cents"])
+             for p in revenue["points"]]
+    title = "Revenue by day" if revenue["by"] == "day" else "Revenue by week (from Monday)"
+    legend = ("This period", "Previous period") if revenue["previous_total_revenue_cents"] is not None else None
+    return comparison_chart(title, items, fmt=fmt, legend=legend)
 
 
 @bp.get("/analytics")
@@ -25,9 +39,17 @@ def analytics():
     error = None
     if period not in PERIODS:
         error, period, status = f"Unknown period {period!r}: showing 30 days.", "30d", 400
-    data = dashboard_analytics(db.session, business, period=period, now=now_utc())
+    bucket = request.args.get("by") or DEFAULT_BUCKET[period]
+    if bucket not in BUCKETS:
+        error, bucket, status = f"Unknown grouping {bucket[:20]!r}: showing {DEFAULT_BUCKET[period]}s.", DEFAULT_BUCKET[period], 400
+    if period == "all":
+        bucket = "week"  # years of days would be thousands of bars
+    now = now_utc()
+    data = dashboard_analytics(db.session, business, period=period, now=now)
+    revenue = revenue_over_time(db.session, business, period=period, bucket=bucket, now=now)
     by_day = {row["day"]: row["booking_count"] for row in data["busy_days"]}
     charts = {
+        "revenue": _revenue_chart(revenue, business.currency),
         "days": bar_chart("Bookings by weekday", [(name[:3], by_day.get(name, 0)) for name in DAY_NAMES]),
         "hours": bar_chart("Bookings by starting hour",
                            [(f"{row['hour']:02d}", row["booking_count"]) for row in data["busy_hours"]]),
@@ -38,5 +60,6 @@ def analytics():
         ], fmt=lambda v: f"{v:g}%"),
     }
     return render("dashboard/_analytics.html", "dashboard/analytics.html", status=status, business=business, data=data,
-                  period=period, periods=PERIOD_LABELS, charts=charts, error=error,
+                  period=period, periods=PERIOD_LABELS, charts=charts, error=error, revenue_series=revenue,
+                  bucket=bucket, buckets=BUCKET_LABELS,
                   revenue=money(data["total_revenue_cents"], business.currency))

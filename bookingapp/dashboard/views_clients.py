@@ -1,6 +1,7 @@
-"""Clients: everyone who booked, grouped by email (customers are unique per email within a
-business), with visits, spend, no-shows, first and last visit, and each client's history.
-The numbers are domain.clients' (the API's client list counts the same way)."""
+"""Clients: everyone who ever booked (a client who only cancelled included), with visits
+and spend from completed visits that have happened, no-shows, cancellations and what is
+still to come, counted apart; and each client's page with their upcoming bookings above
+their history. The numbers are domain.clients.dashboard_clients'."""
 from __future__ import annotations
 
 from flask import abort, request
@@ -8,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.dashboard import NAV, bp, page_number, render
-from bookingapp.domain.clients import SPENT_STATUSES, client_history, list_clients_with_no_shows
+from bookingapp.dashboard import NAV, bp, now_utc, page_number, render
+from bookingapp.domain.clients import SPENT_STATUSES, client_history, dashboard_clients, split_history
 from bookingapp.extensions import db
 from bookingapp.models import Customer, Service, Staff
 
@@ -23,8 +24,8 @@ def clients():
     business = current_user.business
     search = (request.args.get("q") or "").strip()[:200]
     page = page_number(request.args.get("page"))
-    rows, total = list_clients_with_no_shows(db.session, business, search=search or None,
-                                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    rows, total = dashboard_clients(db.session, business, now=now_utc(), search=search or None,
+                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return render("dashboard/_client_list.html", "dashboard/clients.html", business=business, rows=rows, total=total,
                   search=search, page_number=page, pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
 
@@ -51,9 +52,11 @@ def client(customer_id):
     customer = db.session.get(Customer, customer_id)
     if customer is None or customer.business_id != business.id:
         abort(404)
+    now = now_utc()
     history = client_history(db.session, business, customer)
     preloaded = _preload_services_and_staff(history)
-    rows, _ = list_clients_with_no_shows(db.session, business, search=customer.email, limit=None)
-    row = next((r for r in rows if r.summary.customer_id == str(customer.id)), None)
+    upcoming, past = split_history(history, now)
+    rows, _ = dashboard_clients(db.session, business, now=now, customer_id=customer.id)
     return render("dashboard/_client.html", "dashboard/client.html", business=business, customer=customer,
-                  history=history, row=row, spent_statuses=SPENT_STATUSES, preloaded=preloaded)
+                  upcoming=upcoming, history=past, row=rows[0] if rows else None, spent_statuses=SPENT_STATUSES,
+                  preloaded=preloaded)

@@ -9,13 +9,13 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.auth.roles import allowed, sees_everyone
-from bookingapp.dashboard import actor, all_or_nothing, bp, localtime, money, now_utc, render
+from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
 from bookingapp.dashboard.message_log import booking_messages
 from bookingapp.dashboard.panels import MOVABLE_STATUSES, panel_extras
@@ -23,13 +23,13 @@ from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import cancellation, test_mode
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.availability import find_availability, local_date_of
-from bookingapp.domain.customers import find_or_create_customer
+from bookingapp.domain.customers import front_desk_customer, search_customers
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.schedule import day_schedule
 from bookingapp.domain.states import manual_transitions
 from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Service, Staff
+from bookingapp.models import Booking, Customer, Service, Staff
 from bookingapp.payments import current_provider
 
 # Labels for the statuses the panel offers: exactly states.manual_transitions (what
@@ -266,6 +266,19 @@ def _service_for_gap(business, form: NewBookingForm) -> str | None:
     return None
 
 
+def _chosen_customer(business, raw: str | None) -> Customer | None:
+    """The client picked from the search (the form's customer_id), if it is the business's."""
+    try:
+        customer = db.session.get(Customer, uuid.UUID(raw or ""))
+    except ValueError:
+        return None
+    return customer if customer is not None and customer.business_id == business.id else None
+
+
+def _client_search_text() -> str:
+    return " ".join((request.args.get("q") or "").split())[:200]
+
+
 @bp.get("/bookings/new")
 @require("booking.manage")
 def new_booking():
@@ -276,8 +289,31 @@ def new_booking():
     if not form.service_id.data and form.staff_id.data and form.start.data:
         form.service_id.data = _service_for_gap(business, form)
     _fill_choices(form, business)
+    chosen = _chosen_customer(business, form.customer_id.data)
+    if chosen is not None:
+        # A client picked from the search: the form books them as they are.
+        form.name.data, form.email.data, form.phone.data = chosen.name, chosen.email or "", chosen.phone or ""
+    else:
+        form.customer_id.data = ""
+    search = _client_search_text()
+    matches = search_customers(db.session, business, search) if search else []
     # The form re-renders itself (htmx) when the service, staff or date changes.
-    return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", business=business, form=form)
+    return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", business=business, form=form,
+                  chosen=chosen, search=search, matches=matches)
+
+
+@bp.get("/bookings/new/clients")
+@require("booking.manage")
+def client_search():
+    """The front desk's client search as one types (name, email or phone): the list of
+    matches for htmx; without JavaScript the search form reloads the new-booking page with
+    the matches on it instead."""
+    business = _business()
+    search = _client_search_text()
+    if not is_htmx():
+        return redirect(url_for("dashboard.new_booking", q=search or None))
+    matches = search_customers(db.session, business, search) if search else []
+    return render_template("dashboard/_client_matches.html", business=business, search=search, matches=matches)
 
 
 @bp.post("/bookings/new")
@@ -286,9 +322,10 @@ def create_booking():
     business = _business()
     form = NewBookingForm()
     service, staff = _fill_choices(form, business)
+    chosen = _chosen_customer(business, form.customer_id.data) if form.customer_id.data else None
     if not form.validate_on_submit():
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
-                      business=business, form=form)
+                      business=business, form=form, chosen=chosen)
     if service is None:
         form.service_id.errors.append("Choose one of the business's services.")
     if form.staff_id.data and staff is None:
@@ -300,15 +337,18 @@ def create_booking():
     except ValueError:
         form.start.errors.append("Choose a time from the list.")
         start = None
+    if form.customer_id.data and chosen is None:
+        form.name.errors.append("That client is not one of yours any more: search again.")
     if form.errors:
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
-                      business=business, form=form)
+                      business=business, form=form, chosen=chosen)
     try:
         # The undo also matters for the fresh list of times below: a refused insert must not
         # leave the transaction unusable (PostgreSQL) or the new customer half-made.
         with all_or_nothing():
-            customer = find_or_create_customer(db.session, business, email=form.email.data, name=form.name.data,
-                                               phone=form.phone.data or None)
+            customer = front_desk_customer(db.session, business, name=form.name.data, email=form.email.data or None,
+                                           phone=form.phone.data or None,
+                                           customer_id=chosen.id if chosen is not None else None)
             db.session.flush()
             booking = booking_ops.create_booking(
                 db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
@@ -330,7 +370,7 @@ def create_booking():
         field.errors = [*field.errors, message]
         _fill_choices(form, business)
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
-                      business=business, form=form, slot_problem=slot_problem)
+                      business=business, form=form, slot_problem=slot_problem, chosen=chosen)
     target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business).isoformat())
     if request.headers.get("HX-Request") == "true":
         return "", 204, {"HX-Redirect": target}

@@ -1,5 +1,6 @@
-"""Clients: the business's customers aggregated from their bookings, grouped by email
-(customers are unique per email within a business, see domain.customers)."""
+"""Clients: the business's customers aggregated from their bookings, one row per customer
+(customers are unique per email within a business, see domain.customers; a walk-in booked
+at the front desk by name only is a customer of their own)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.customers import customer_matches
 from bookingapp.domain.states import BookingStatus as S
 from bookingapp.domain.test_mode import live_bookings, test_bookings
 from bookingapp.models import Booking, Business, Checkout, Customer, PromotionRedemption
@@ -94,27 +96,67 @@ def _as_utc(value, convert, dialect):
 
 
 # --------------------------------------------------------------------------- the dashboard's client list
-# (added for the dashboard; the API's list_clients above is unchanged)
+# The API's list_clients above is its documented contract and is left as it is. The
+# dashboard's list answers the front desk's questions instead: everyone who ever booked
+# (a client who only ever cancelled is still a client to call back), visits that really
+# happened, and what is still to come, apart.
+
+# A booking made, whatever became of it; holds and expired holds were never made.
+BOOKED_STATUSES = (*VISIT_STATUSES, S.CANCELLED.value)
+VISITED = S.COMPLETED.value
+UPCOMING = (S.PENDING.value, S.CONFIRMED.value)
 
 
 @dataclass(frozen=True)
 class ClientRow:
-    summary: ClientSummary
+    customer_id: str
+    email: str | None
+    name: str
+    phone: str | None
+    visits: int                      # completed visits whose time has passed
+    spent_cents: int                 # what those visits brought in (charged_cents)
     no_shows: int
+    cancellations: int
+    upcoming: int                    # pending or confirmed, still ahead
+    first_visit_at: datetime | None
+    last_visit_at: datetime | None
+    next_booking_at: datetime | None
 
 
-def list_clients_with_no_shows(session: Session, business: Business, *, search: str | None = None,
-                               offset: int = 0, limit: int | None = None) -> tuple[list[ClientRow], int]:
-    """The same clients and numbers as list_clients, with their no-shows, optionally
-    narrowed to a name or email containing `search`."""
-    no_shows = func.coalesce(func.sum(case((Booking.status == S.NO_SHOW.value, 1), else_=0)), 0).label("no_shows")
-    query = client_query(business).add_columns(no_shows)
+def dashboard_clients(session: Session, business: Business, *, now: datetime, search: str | None = None,
+                      customer_id=None, offset: int = 0, limit: int | None = None) -> tuple[list[ClientRow], int]:
+    """Everyone with a live booking made (cancelled ones included), the most recently
+    booked first; narrowed to a name, email or phone containing `search`, or to one
+    customer. Visits, spend, first and last visit count completed visits up to `now`;
+    upcoming bookings are counted apart, with the next one's time."""
+    visited = (Booking.status == VISITED) & (Booking.starts_at <= now)
+    ahead = Booking.status.in_(UPCOMING) & (Booking.starts_at > now)
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            Customer.id, Customer.email, Customer.name, Customer.phone,
+            count(visited).label("visits"),
+            func.coalesce(func.sum(case((visited, charged_cents()), else_=0)), 0).label("spent_cents"),
+            count(Booking.status == S.NO_SHOW.value).label("no_shows"),
+            count(Booking.status == S.CANCELLED.value).label("cancellations"),
+            count(ahead).label("upcoming"),
+            func.min(case((visited, Booking.starts_at))).label("first_visit_at"),
+            func.max(case((visited, Booking.starts_at))).label("last_visit_at"),
+            func.min(case((ahead, Booking.starts_at))).label("next_booking_at"),
+        )
+        .join(Booking, Booking.customer_id == Customer.id)
+        .where(Customer.business_id == business.id, Booking.business_id == business.id,
+               Booking.status.in_(BOOKED_STATUSES), live_bookings())
+        .group_by(Customer.id, Customer.email, Customer.name, Customer.phone)
+        .order_by(func.max(Booking.starts_at).desc(), Customer.name, Customer.id)
+    )
+    if customer_id is not None:
+        query = query.where(Customer.id == customer_id)
     if search and search.strip():
-        # A typed % or _ is a character to find, not a wildcard.
-        typed = search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{typed}%"
-        query = query.where(func.lower(Customer.name).like(pattern, escape="\\")
-                            | func.lower(Customer.email).like(pattern, escape="\\"))
+        query = query.where(customer_matches(search.strip()))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     if limit is not None:
         query = query.offset(offset).limit(limit)
@@ -124,13 +166,12 @@ def list_clients_with_no_shows(session: Session, business: Business, *, search: 
     dialect = session.get_bind().dialect
     return [
         ClientRow(
-            summary=ClientSummary(
-                customer_id=str(row.id), email=row.email, name=row.name, phone=row.phone,
-                total_bookings=int(row.total_bookings), total_spent_cents=int(row.total_spent_cents),
-                first_booking_at=_as_utc(row.first_booking_at, convert, dialect),
-                last_booking_at=_as_utc(row.last_booking_at, convert, dialect),
-            ),
-            no_shows=int(row.no_shows),
+            customer_id=str(row.id), email=row.email, name=row.name, phone=row.phone, visits=int(row.visits),
+            spent_cents=int(row.spent_cents), no_shows=int(row.no_shows), cancellations=int(row.cancellations),
+            upcoming=int(row.upcoming),
+            first_visit_at=_as_utc(row.first_visit_at, convert, dialect),
+            last_visit_at=_as_utc(row.last_visit_at, convert, dialect),
+            next_booking_at=_as_utc(row.next_booking_at, convert, dialect),
         )
         for row in session.execute(query).all()
     ], int(total)
@@ -144,3 +185,11 @@ def client_history(session: Session, business: Business, customer: Customer) -> 
         select(Booking).where(Booking.business_id == business.id, Booking.customer_id == customer.id, live_bookings())
         .order_by(Booking.starts_at.desc())
     ))
+
+
+def split_history(history: list[Booking], now: datetime) -> tuple[list[Booking], list[Booking]]:
+    """A client's bookings still to come (pending or confirmed, after `now`; soonest
+    first) and the rest (newest first), for the client page's two lists."""
+    upcoming = [b for b in history if b.status in UPCOMING and b.starts_at > now]
+    past = [b for b in history if b not in upcoming]
+    return sorted(upcoming, key=lambda b: b.starts_at), past

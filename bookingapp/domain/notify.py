@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.outbox import iso
-from bookingapp.models import Booking, Business, Customer, Message, Staff
+from bookingapp.models import Account, Booking, Business, Customer, Message, Staff
 
 # Customer messages.
 BOOKING_CONFIRMED = "booking_confirmed"
@@ -36,10 +36,16 @@ STAFF_NEW_BOOKING = "staff_new_booking"
 STAFF_CANCELLED = "staff_cancelled"
 STAFF_RESCHEDULED = "staff_rescheduled"
 STAFF_AGENDA = "staff_agenda"
+# Account messages: to a dashboard account's sign-in email, about the account itself.
+ACCOUNT_PASSWORD_RESET = "account_password_reset"
 
 BOOKING_KINDS = (BOOKING_CONFIRMED, BOOKING_PENDING, BOOKING_APPROVED, BOOKING_RESCHEDULED, BOOKING_CANCELLED)
 CUSTOMER_KINDS = (*BOOKING_KINDS, REMINDER, REVIEW_REQUEST, RECEIPT)
 STAFF_KINDS = (STAFF_NEW_BOOKING, STAFF_CANCELLED, STAFF_RESCHEDULED, STAFF_AGENDA)
+ACCOUNT_KINDS = (ACCOUNT_PASSWORD_RESET,)
+# A reset link works this long after it was asked for (auth.password_reset); an email that
+# could not go out within it is not sent at all.
+PASSWORD_RESET_LIFETIME = timedelta(hours=1)
 # What an unsubscribed customer no longer gets; everything else is about a booking they made.
 NON_TRANSACTIONAL = (REMINDER, REVIEW_REQUEST)
 # The staff member's counterpart of a customer message about a change.
@@ -65,6 +71,7 @@ KIND_LABELS = {
     STAFF_CANCELLED: "Cancellation (staff)",
     STAFF_RESCHEDULED: "Booking moved (staff)",
     STAFF_AGENDA: "Daily agenda (staff)",
+    ACCOUNT_PASSWORD_RESET: "Password reset (account)",
 }
 STATUS_LABELS = {
     "pending": "Waiting to be sent",
@@ -82,7 +89,7 @@ def new_message(
     now: datetime, booking: Booking | None = None, customer_id=None, staff_id=None,
     facts: dict[str, Any] | None = None, due_at: datetime | None = None, dedupe_key: str | None = None,
 ) -> Message:
-    audience = "staff" if kind in STAFF_KINDS else "customer"
+    audience = "staff" if kind in STAFF_KINDS or kind in ACCOUNT_KINDS else "customer"
     message = Message(
         id=uuid.uuid4(), business_id=business_id, booking_id=booking.id if booking is not None else None,
         customer_id=customer_id, staff_id=staff_id, audience=audience, kind=kind, channel=channel,
@@ -206,6 +213,33 @@ def receipt(session: Session, checkout, *, now: datetime) -> Message | None:
     return new_message(session, business_id=booking.business_id, kind=RECEIPT, channel="email",
                        recipient=customer.email, recipient_name=customer.name, now=now, booking=booking,
                        customer_id=customer.id, facts={"checkout_id": str(checkout.id)}, dedupe_key=key)
+
+
+def password_reset(session: Session, account, *, now: datetime) -> Message:
+    """The reset link for a dashboard account, to its sign-in email. It names no staff
+    member (staff_id stays empty): the address is the account's, whatever the staff
+    member's booking emails say, and a resend goes to that same address. The facts keep
+    the account and its session generation at the time of asking: the link is built from
+    them when the email is rendered, and is worthless once the generation moves on."""
+    name = account.staff.name if account.staff is not None else None
+    message = new_message(session, business_id=account.business_id, kind=ACCOUNT_PASSWORD_RESET, channel="email",
+                          recipient=account.email, recipient_name=name, now=now,
+                          facts={"account_id": str(account.id), "generation": account.session_generation or 0})
+    session.flush()
+    return message
+
+
+def account_skip_reason(session: Session, message: Message, *, now: datetime) -> str | None:
+    """Why an account message should not go out any more (domain.reminders.skip_reason
+    asks): a reset email too late to be of use, or one whose link is already spent."""
+    if now - message.created_at > PASSWORD_RESET_LIFETIME:
+        return "The reset link would have expired before it arrived."
+    account = session.get(Account, uuid.UUID(str(message.facts.get("account_id"))))
+    if account is None or not account.is_active:
+        return "The account can no longer sign in."
+    if message.facts.get("generation") != (account.session_generation or 0):
+        return "The password was reset, or every session ended, since the link was asked for."
+    return None
 
 
 # --------------------------------------------------------------------------- the log

@@ -207,6 +207,8 @@ def skip_reason(session: Session, message: Message, *, now: datetime | None = No
     """Why a message whose time has come should not be sent any more, in words for the
     delivery log; None to send it."""
     now = resolve_now(now)
+    if message.kind in notify.ACCOUNT_KINDS:
+        return notify.account_skip_reason(session, message, now=now)
     if message.kind == notify.STAFF_AGENDA:
         member = session.get(Staff, message.staff_id) if message.staff_id else None
         if member is None or member.deleted_at is not None or not member.daily_agenda:

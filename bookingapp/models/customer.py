@@ -17,7 +17,9 @@ class Customer(IdMixin, TimestampMixin, Base):
 
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"), index=True)
     # Stored normalised (lower case) by domain.customers so the unique key groups visitors.
-    email: Mapped[str] = mapped_column(String(254))
+    # None for a walk-in booked at the front desk with a name only (NULLs never collide in
+    # the unique key, so there may be many of those).
+    email: Mapped[Optional[str]] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[Optional[str]] = mapped_column(String(32))
     # Set by the unsubscribe link: from then on only transactional messages (confirmations,

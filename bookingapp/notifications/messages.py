@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bookingapp.auth.password_reset import reset_token
 from bookingapp.domain import notify
 from bookingapp.domain.availability import local_day_bounds
 from bookingapp.domain.checkout import totals
@@ -435,6 +436,29 @@ def staff_agenda(f: Facts) -> Content:
     )
 
 
+# --------------------------------------------------------------------------- account kinds
+
+
+def account_password_reset(f: Facts) -> Content:
+    """The reset link, built now from the facts recorded when it was asked for (the link is
+    dated then, so it expires an hour after the asking whenever the email goes out)."""
+    token = reset_token(current_app.config["SECRET_KEY"], f.facts["account_id"], f.facts.get("generation", 0),
+                        asked_at=f.message.created_at)
+    url = public_url("auth.reset_password", token=token)
+    minutes = int(notify.PASSWORD_RESET_LIFETIME.total_seconds() // 60)
+    return Content(
+        subject=f"Reset your {f.business.name} dashboard password",
+        heading="Reset your password",
+        paragraphs=[f.greeting,
+                    f"Someone asked to reset the password of your {f.business.name} dashboard account "
+                    f"({f.message.recipient}). The button below lets you choose a new one.",
+                    f"The link works once, within {minutes} minutes. Using it signs out every session of the account.",
+                    "If you did not ask for this, ignore this email: your password stays as it is."],
+        buttons=[Button("Choose a new password", url)],
+        sms="",
+    )
+
+
 BUILDERS: dict[str, Callable[[Facts], Content]] = {
     notify.BOOKING_CONFIRMED: booking_confirmed,
     notify.BOOKING_PENDING: booking_pending,
@@ -448,6 +472,7 @@ BUILDERS: dict[str, Callable[[Facts], Content]] = {
     notify.STAFF_CANCELLED: staff_cancelled,
     notify.STAFF_RESCHEDULED: staff_rescheduled,
     notify.STAFF_AGENDA: staff_agenda,
+    notify.ACCOUNT_PASSWORD_RESET: account_password_reset,
 }
 
 
@@ -475,7 +500,7 @@ def render(session: Session, message: Message, *, now: datetime) -> RenderedEmai
     if builder is None:
         raise ValueError(f"unknown message kind {message.kind!r}")
     facts = Facts(session, message)
-    if facts.booking is None and message.kind not in (notify.STAFF_AGENDA, notify.RECEIPT):
+    if facts.booking is None and message.kind not in (notify.STAFF_AGENDA, notify.RECEIPT, *notify.ACCOUNT_KINDS):
         raise ValueError(f"message {message.id} ({message.kind}) has no booking")
     content = builder(facts)
     unsubscribe_url = facts.unsubscribe_url() if message.kind in notify.NON_TRANSACTIONAL else None

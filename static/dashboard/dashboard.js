@@ -78,3 +78,27 @@
     if (event.target.closest && event.target.closest("#dash-error [data-dismiss]")) { hide(); }
   });
 })();
+
+/* The phone's menu: the navigation folds behind a Menu button. The header is marked
+   menu-ready only here, so without JavaScript the navigation stays in view. */
+(function () {
+  "use strict";
+
+  function setUp() {
+    var header = document.querySelector("[data-menu]");
+    var button = header && header.querySelector("[data-menu-button]");
+    if (!button) { return; }
+    header.classList.add("menu-ready");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("menu-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import checkout as co
 from bookingapp.domain.analytics import business_analytics, dashboard_analytics
-from bookingapp.domain.clients import list_clients_with_no_shows
+from bookingapp.domain.clients import dashboard_clients
 from bookingapp.models import Booking, Promotion
 from tests.helpers import MONDAY, at, before
 
@@ -55,6 +55,6 @@ def test_spend_and_revenue_use_what_was_charged(app, api, session, salon):
     later = at(MONDAY, 20)
     assert dashboard_analytics(session, business, period="7d", now=later)["total_revenue_cents"] == expected
     assert business_analytics(session, business, period="7d", now=later) == figures
-    rows, _ = list_clients_with_no_shows(session, business)
-    assert rows[0].summary.total_spent_cents == expected
+    rows, _ = dashboard_clients(session, business, now=later)
+    assert rows[0].spent_cents == expected
     assert business_analytics(session, business, period="7d", now=later + timedelta(days=30))["total_revenue_cents"] == 0

@@ -88,6 +88,11 @@ ROUTES.update({
     "dashboard.security_recovery_codes": ("POST", "/dashboard/security/recovery-codes", ALL),
     "dashboard.security_password": ("POST", "/dashboard/security/password", ALL),
     "dashboard.security_require_two_factor": ("POST", "/dashboard/security/require-two-factor", {"owner"}),
+    "dashboard.approvals_queue": ("GET", "/dashboard/approvals", DESK),
+    "dashboard.client_search": ("GET", "/dashboard/bookings/new/clients?q=ada", DESK),
+    # A confirmed booking: reached, and refused (422) as no longer waiting.
+    "dashboard.approve_booking": ("POST", "/dashboard/approvals/{movable}/approve", DESK),
+    "dashboard.decline_booking": ("POST", "/dashboard/approvals/{movable}/decline", DESK),
     # Last: it signs the client out.
     "dashboard.security_sign_out_everywhere": ("POST", "/dashboard/security/sign-out-everywhere", ALL),
 })

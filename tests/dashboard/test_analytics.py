@@ -3,6 +3,7 @@ plus busiest hours, the no-show rate and staff utilisation."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -76,8 +77,58 @@ def test_page_charts_periods_and_a_bad_period(salon, as_role, app):
     dash = as_role(salon[0], "manager")
     page = dash.get("/dashboard/analytics?period=90d")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and html.count("<figure") == 4 and 'aria-current="page">90 days' in html
+    assert page.status_code == 200 and html.count("<figure") == 5 and 'aria-current="page">90 days' in html
     partial = dash.get("/dashboard/analytics?period=all", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert partial.lstrip().startswith('<section id="analytics" data-period="all"') and "<html" not in partial
     bad = dash.get("/dashboard/analytics?period=forever")
     assert bad.status_code == 400 and "Unknown period" in bad.get_data(as_text=True)
+
+
+def _visit(session, salon, make_customer, start, outcome="completed"):
+    business, service, alice, _ = salon
+    booking = booking_ops.create_booking(session, business, service, start, make_customer(business), staff=alice,
+                                         now=start - timedelta(days=40))
+    if outcome == "completed":
+        booking_ops.start(session, booking, now=start)
+        booking_ops.complete(session, booking, now=start + timedelta(hours=1))
+    return booking
+
+
+def test_revenue_over_time_adds_up_to_the_apis_revenue_and_lines_up_the_previous_period(
+        app, session, salon, make_customer, as_role, client):
+    business = salon[0]
+    now = at(MONDAY, 20)
+    _visit(session, salon, make_customer, at(MONDAY, 10))                           # this week, Monday
+    _visit(session, salon, make_customer, at(MONDAY - timedelta(days=2), 11))       # this week, Saturday
+    _visit(session, salon, make_customer, at(MONDAY - timedelta(days=7), 10))       # a week earlier: previous
+    _visit(session, salon, make_customer, at(MONDAY - timedelta(days=9), 10))       # previous, Saturday
+    _visit(session, salon, make_customer, at(MONDAY - timedelta(days=3), 10), "no_show")  # no revenue
+    _visit(session, salon, make_customer, at(MONDAY + timedelta(days=1), 10), "booked")   # still to come
+    session.commit()
+    app.config["CLOCK"] = lambda: now
+    _, key = create_api_key(session, business)
+    session.commit()
+    api = client.get("/api/v1/analytics?period=7d", headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
+    html = as_role(business, "owner").get("/dashboard/analytics?period=7d").get_data(as_text=True)
+    points = re.findall(r'data-revenue-point="([\d-]+)" data-cents="(\d+)" data-previous-cents="(\d+)"', html)
+    assert sum(int(cents) for _, cents, _ in points) == api["total_revenue_cents"] == 10000
+    by_day = {day: (int(cents), int(previous)) for day, cents, previous in points}
+    assert by_day[str(MONDAY)] == (5000, 5000)
+    assert by_day[str(MONDAY - timedelta(days=2))] == (5000, 5000)
+    assert sum(previous for _, previous in by_day.values()) == 10000
+    # The chart's bars carry the same numbers, and every label is HTML, not SVG text.
+    chart = html.split('data-chart="revenue"')[1].split("</figure>")[0]
+    assert sorted(float(v) for v in re.findall(r'<g data-label="[^"]+" data-value="([\d.]+)"', chart)) == sorted(
+        float(cents) for _, cents, _ in points)
+    assert "<text" not in html and 'class="chart-row chart-labels"' in chart and "Previous period" in chart
+    weekly = as_role(business, "owner").get("/dashboard/analytics?period=30d&by=week").get_data(as_text=True)
+    week_points = re.findall(r'data-revenue-point="([\d-]+)" data-cents="(\d+)"', weekly)
+    api30 = client.get("/api/v1/analytics?period=30d", headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
+    assert sum(int(c) for _, c in week_points) == api30["total_revenue_cents"] == 20000
+    assert all(date.fromisoformat(day).weekday() == 0 for day, _ in week_points)
+
+
+def test_revenue_over_time_refuses_an_unknown_grouping(salon, as_role, app):
+    app.config["CLOCK"] = lambda: at(MONDAY, 20)
+    bad = as_role(salon[0], "owner").get("/dashboard/analytics?period=7d&by=fortnight")
+    assert bad.status_code == 400 and "Unknown grouping" in bad.get_data(as_text=True)

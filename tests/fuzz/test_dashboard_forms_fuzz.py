@@ -1,7 +1,7 @@
 """Property-based fuzz of the dashboard's forms, signed in as the owner: new booking,
 setup (profile, hours, booking settings, notifications, every catalogue section, time off),
 review reply, checkout (lines, tip, refund, payment), a booking's status, moving a booking,
-a message's resend and the Security page's forms (two-factor, recovery codes, password). Any field values get the form's own answer (a redirect or the form re-rendered),
+a message's resend, the Security page's forms (two-factor, recovery codes, password) and the forgotten-password form. Any field values get the form's own answer (a redirect or the form re-rendered),
 never a 500, and a refusal writes nothing."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
     return {
         "new_booking": ("/dashboard/bookings/new", {
             "service_id": str(service.id), "staff_id": str(alice.id), "day": MONDAY.isoformat(),
-            "start": at(MONDAY, 14).isoformat(), "name": "Walk In", "email": "walk@example.com", "phone": "",
+            "start": at(MONDAY, 14).isoformat(), "customer_id": "", "name": "Walk In", "email": "walk@example.com", "phone": "",
             "notes": "At the desk", "skip_notifications": "y"}),
         "profile": ("/dashboard/setup/business", {
             "name": "Studio", "slug": business.slug, "description": "", "email": "hi@example.com", "phone": "",
@@ -91,6 +91,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
         "require_two_factor": ("/dashboard/security/require-two-factor", {"require_two_factor": "on"}),
         "password_change": ("/dashboard/security/password", {
             "current_password": "correct horse battery", "new_password": "a brand new password"}),
+        "forgot_password": ("/dashboard/forgot-password", {"email": "owner@example.com"}),
     }
 
 
@@ -98,7 +99,7 @@ FORMS = ["new_booking", "profile", "hours", "embed", "booking_settings", "notifi
          "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
          "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "move", "resend",
          "api_key", "webhook", "two_factor_enrol", "two_factor_disable", "recovery_codes", "require_two_factor",
-         "password_change"]
+         "password_change", "forgot_password"]
 
 
 @pytest.fixture
