@@ -9,14 +9,14 @@ reserved `.invalid` domain (RFC 2606), which no message can reach, then makes th
 NOT NULL again.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
