@@ -128,3 +128,5 @@ from bookingapp.dashboard import views_access  # noqa: E402,F401
 from bookingapp.dashboard import views_move  # noqa: E402,F401
 from bookingapp.dashboard import views_week  # noqa: E402,F401
 from bookingapp.dashboard import views_security  # noqa: E402,F401
+from bookingapp.dashboard import views_audit  # noqa: E402,F401
+from bookingapp.dashboard import views_data_rights  # noqa: E402,F401
