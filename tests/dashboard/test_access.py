@@ -90,6 +90,9 @@ ROUTES.update({
     # Last: it signs the client out.
     "dashboard.security_sign_out_everywhere": ("POST", "/dashboard/security/sign-out-everywhere", ALL),
 })
+ROUTES.update({
+    "dashboard.audit_log": ("GET", "/dashboard/audit", {"owner"}),
+})
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
 
