@@ -78,6 +78,9 @@ ROUTES.update({
     "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{with_account}/access/password", MANAGERS),
 })
 ROUTES.update({
+    "dashboard.audit_log": ("GET", "/dashboard/audit", {"owner"}),
+})
+ROUTES.update({
     "dashboard.move_form": ("GET", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.move_booking": ("POST", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.week": ("GET", "/dashboard/week?date={day}", ALL),
@@ -89,9 +92,6 @@ ROUTES.update({
     "dashboard.security_require_two_factor": ("POST", "/dashboard/security/require-two-factor", {"owner"}),
     # Last: it signs the client out.
     "dashboard.security_sign_out_everywhere": ("POST", "/dashboard/security/sign-out-everywhere", ALL),
-})
-ROUTES.update({
-    "dashboard.audit_log": ("GET", "/dashboard/audit", {"owner"}),
 })
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
