@@ -57,12 +57,14 @@ ACTIONS: dict[str, str] = {
     "data_request.declined": "Data request declined",
 }
 
-ACTOR_KINDS = ("account", "api_key", "customer", "system")
 MAX_USER_AGENT = 300
 
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acted: kind is one of models.audit.ACTOR_KINDS; the label is kept as it reads
+    now (an email, a key's name), since the account or key may be gone later."""
+
     kind: str
     label: str
     id: str | None = None

@@ -36,7 +36,7 @@ from bookingapp.models import (
     Booking, BookingEvent, Business, Checkout, Customer, IdempotencyRecord, Message, OutboxEvent, Payment, Review,
     WebhookDelivery,
 )
-from bookingapp.models.audit import DataRequest
+from bookingapp.models.audit import DATA_REQUEST_KINDS, DataRequest
 from bookingapp.models.checkout import CheckoutLineItem, CheckoutTender
 
 ERASED_NAME = "Erased client"
@@ -49,7 +49,6 @@ PERSONAL_KEYS = frozenset({
 })
 # How long a confirmed export stays downloadable through the manage link that asked for it.
 EXPORT_DOWNLOAD_DAYS = 30
-REQUEST_KINDS = ("export", "erasure")
 
 
 def erased_email(customer: Customer) -> str:
@@ -242,7 +241,7 @@ def erase_client(session: Session, business: Business, customer: Customer, *, no
     ids = [b.id for b in bookings]
     # Rows are found by the customer's ids and email only: a name is not unique, and another
     # client's row that merely shares it must not be emptied.
-    fragments = [str(customer.id), *(str(i) for i in ids), customer.email]
+    fragments = [str(customer.id), *(str(i) for i in ids), *([customer.email] if customer.email else [])]
 
     for booking in bookings:
         booking.notes = None
@@ -322,7 +321,7 @@ def request_from_manage_link(session: Session, business: Business, booking: Book
                              now: datetime | None = None) -> DataRequest:
     """The customer of this booking asks for their data or its erasure. One pending request
     of a kind at a time (asking twice returns the first); the owners are told by email."""
-    if kind not in REQUEST_KINDS:
+    if kind not in DATA_REQUEST_KINDS:
         raise ValidationError("Ask for an export or an erasure.", param="kind")
     customer = booking.customer
     if customer is None or booking.business_id != business.id:

@@ -20,10 +20,14 @@ DATA_REQUEST_KINDS = ("export", "erasure")
 DATA_REQUEST_STATUSES = ("pending", "completed", "declined")
 
 
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class AuditEvent(IdMixin, Base):
     __tablename__ = "audit_events"
     __table_args__ = (
-        CheckConstraint("actor_kind IN ('account', 'api_key', 'customer', 'system')", name="actor_kind_known"),
+        CheckConstraint(_one_of("actor_kind", ACTOR_KINDS), name="actor_kind_known"),
         Index("ix_audit_events_business_created", "business_id", "created_at"),
     )
 
@@ -52,8 +56,8 @@ class DataRequest(IdMixin, Base):
 
     __tablename__ = "data_requests"
     __table_args__ = (
-        CheckConstraint("kind IN ('export', 'erasure')", name="kind_known"),
-        CheckConstraint("status IN ('pending', 'completed', 'declined')", name="status_known"),
+        CheckConstraint(_one_of("kind", DATA_REQUEST_KINDS), name="kind_known"),
+        CheckConstraint(_one_of("status", DATA_REQUEST_STATUSES), name="status_known"),
         Index("ix_data_requests_business_status", "business_id", "status"),
     )
 

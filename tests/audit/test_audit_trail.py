@@ -14,7 +14,7 @@ from sqlalchemy.exc import DatabaseError
 from bookingapp.domain import audit
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import payments
-from bookingapp.models import Account, ApiKey, Staff, WebhookEndpoint
+from bookingapp.models import Account, ApiKey, WebhookEndpoint
 from bookingapp.models.audit import AuditEvent
 from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
 from tests.dashboard.conftest import PASSWORD, Dashboard

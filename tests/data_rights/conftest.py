@@ -4,11 +4,11 @@ came, was checked out, reviewed her visit; a webhook endpoint has deliveries abo
 still pending. Grace Hopper, another client, must come through every erasure untouched."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
@@ -49,7 +49,7 @@ def history(app, client, session, salon, make_key, make_customer) -> History:
         "customer_name": ADA["name"], "customer_email": ADA["email"], "customer_phone": ADA["phone"],
         "notes": "Ada Lovelace is allergic to latex"})
     assert made.status_code == 201, made.get_json()
-    visit = session.get(Booking, __import__("uuid").UUID(made.get_json()["data"]["id"]))
+    visit = session.get(Booking, uuid.UUID(made.get_json()["data"]["id"]))
     ada = visit.customer
     held = booking_ops.hold(session, business, service, at(MONDAY + timedelta(days=7), 10), staff=alice,
                             customer=ada, now=booked_at)
