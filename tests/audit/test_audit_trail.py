@@ -4,7 +4,7 @@ browser, what it touched and the before/after of a price; the rows cannot be cha
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pyotp
 import pytest
@@ -231,3 +231,44 @@ def test_an_unknown_action_is_a_programming_error(session, salon):
 def test_outside_a_request_the_actor_is_the_system(session, salon):
     event = audit.record(session, salon[0], "api_key.created")
     assert (event.actor_kind, event.actor_label, event.ip_address) == ("system", "system", None)
+
+
+def test_a_refund_made_by_cancelling_through_the_api_names_the_key(app, session, salon, paid, api):
+    app.config["CLOCK"] = lambda: at(MONDAY, 10) - timedelta(days=3)  # inside the free window
+    assert api.post(f"/bookings/{paid.id}/cancel").status_code == 200
+    refund = only(session, "payment.refunded")
+    assert refund.actor_kind == "api_key" and refund.details["amount_cents"] == 1000
+    assert rows(session, "booking.policy_overridden") == []  # the policy was followed
+
+
+def test_a_service_made_through_the_api_is_recorded_with_its_price(session, salon, api):
+    made = api.post("/services", json={"name": "Blow dry", "duration_minutes": 30, "price_cents": 2500})
+    assert made.status_code == 201, made.get_json()
+    event = only(session, "service.created")
+    assert event.subject_id == made.get_json()["data"]["id"] and event.actor_kind == "api_key"
+    assert (event.details["price_cents"], event.details["deposit_cents"]) == (2500, 0)
+
+
+def test_a_two_factor_sign_in_and_the_owners_requirement_are_recorded(app, session, salon, owner):
+    moment = {"now": datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)}
+    app.config["CLOCK"] = lambda: moment["now"]
+    page = owner.get("/dashboard/security").get_data(as_text=True)
+    totp = pyotp.TOTP(re.search(r"data-secret>([A-Z2-7]+)<", page).group(1))
+    assert owner.post("/dashboard/security/two-factor", {"code": totp.at(moment["now"])}).status_code == 200
+    assert owner.post("/dashboard/security/require-two-factor", {"require_two_factor": "on"}).status_code == 302
+    required = only(session, "business.two_factor_required")
+    assert required.details == {"required": {"before": False, "after": True}}
+
+    again = Dashboard(app.test_client())
+    assert again.sign_in("owner@example.com").headers["Location"].endswith("/dashboard/sign-in/code")
+    form = again.get("/dashboard/sign-in/code").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+    moment["now"] += timedelta(seconds=30)  # the enrolment's code may not be used again
+    code = totp.at(moment["now"])
+    wrong = "000000" if code != "000000" else "111111"
+    assert again.raw_post("/dashboard/sign-in/code", data={"code": wrong, "csrf_token": token}).status_code == 401
+    assert only(session, "account.sign_in_failed").details == {"step": "second factor"}
+    assert again.raw_post("/dashboard/sign-in/code", data={"code": code, "csrf_token": token}).status_code == 302
+    # The password step alone is not a sign-in: one row, once the code was right.
+    second = [r for r in rows(session, "account.signed_in") if r.details["method"] != "password"]
+    assert [r.details["method"] for r in second] == ["password and code"]
