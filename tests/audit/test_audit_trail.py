@@ -272,3 +272,25 @@ def test_a_two_factor_sign_in_and_the_owners_requirement_are_recorded(app, sessi
     # The password step alone is not a sign-in: one row, once the code was right.
     second = [r for r in rows(session, "account.signed_in") if r.details["method"] != "password"]
     assert [r.details["method"] for r in second] == ["password and code"]
+
+
+def test_the_worker_switching_off_a_failing_endpoint_is_recorded_as_the_system(
+        app, session, salon, make_customer, httpserver):
+    from bookingapp.notifications.webhooks import DeliverySettings, create_endpoint, run_once
+
+    app.config["WEBHOOK_ALLOW_PRIVATE_URLS"] = True
+    business, service, alice, _ = salon
+    endpoint = create_endpoint(session, business, url=httpserver.url_for("/hook"))
+    booking_ops.create_booking(session, business, service, at(MONDAY, 10), make_customer(business), staff=alice,
+                               now=before())
+    session.commit()
+    httpserver.expect_request("/hook").respond_with_data("down", status=503)
+    settings = DeliverySettings(timeout_seconds=5, retry_for=timedelta(hours=24), disable_after_failures=2,
+                                allow_private=True)
+    now = before()
+    for _ in range(2):
+        run_once(session, settings, now=now)
+        now += timedelta(hours=3)
+    event = only(session, "webhook_endpoint.disabled")
+    assert (event.actor_kind, event.subject_id) == ("system", str(endpoint.id))
+    assert event.details == {"url": endpoint.url, "consecutive_failures": 2}
