@@ -175,7 +175,8 @@ class AuditFilter:
     until: datetime | None = None  # exclusive
 
 
-def _filtered(business, wanted: AuditFilter) -> Select:
+def filtered(business, wanted: AuditFilter) -> Select:
+    """The business's rows matching the filter, unordered (the dashboard and the API page it)."""
     query = select(AuditEvent).where(AuditEvent.business_id == business.id)
     if wanted.action:
         query = query.where(AuditEvent.action == wanted.action)
@@ -193,7 +194,7 @@ def _filtered(business, wanted: AuditFilter) -> Select:
 def events(session: Session, business, wanted: AuditFilter = AuditFilter(), *, limit: int = 50,
            offset: int = 0) -> tuple[list[AuditEvent], int]:
     """One page of the business's trail, newest first, and how many rows match in all."""
-    query = _filtered(business, wanted)
+    query = filtered(business, wanted)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
                            .limit(limit).offset(offset)).all()
