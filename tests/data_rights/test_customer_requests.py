@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from sqlalchemy import select
 
-from bookingapp.domain import audit
+from bookingapp.domain import audit, clock
 from bookingapp.models import Customer, Message
 from bookingapp.models.audit import AuditEvent, DataRequest
+from bookingapp.notifications.delivery import channels_from_config, send_due_messages
 from bookingapp.web.links import manage_token
 from tests.dashboard.conftest import Dashboard
 from tests.data_rights.conftest import ADA
@@ -44,6 +46,12 @@ def test_a_customer_asks_for_a_copy_the_owner_confirms_and_the_customer_download
     assert (request.kind, request.status, request.customer_id) == ("export", "pending", history.ada.id)
     told = session.scalars(select(Message).where(Message.kind == "staff_data_request")).one()
     assert (told.recipient, told.facts) == ("olive@example.com", {"request_kind": "export"})
+    # The worker renders and sends it like any other message (recorded: no SMTP server here).
+    send_due_messages(session, channels_from_config(app.config), now=clock.now())
+    session.expire_all()
+    assert session.get(Message, told.id).status == "recorded"
+    recorded = "".join(path.read_text() for path in Path(app.config["MAIL_RECORD_DIR"]).rglob("*") if path.is_file())
+    assert "Ada Lovelace asks to have a copy of their data" in recorded
     received = session.scalars(select(AuditEvent).where(AuditEvent.action == "data_request.received")).one()
     assert received.actor_kind == "customer" and received.details["kind"] == "export"
     waiting = client.get(f"{url}?notice=data_export").get_data(as_text=True)
