@@ -49,6 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     metrics.init_app(app)
     unit_of_work.init_app(app)
     app.after_request(logs.remember_who)  # runs before the commit (after_request runs last first)
+    from bookingapp import audit_context
+
+    audit_context.init_app(app)  # who acts and from where, for domain.audit's rows
 
     from bookingapp import security_headers
 

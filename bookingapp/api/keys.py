@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bookingapp.api.scopes import FULL, ensure_scope
+from bookingapp.domain import audit
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import ApiKey, Business
 from bookingapp.domain.clock import resolve_now
@@ -36,6 +37,8 @@ def create_api_key(session: Session, business: Business, *, mode: str = "live", 
     key = ApiKey(business_id=business.id, mode=mode, name=name, scope=scope, prefix=raw[:12], key_hash=digest(raw))
     session.add(key)
     session.flush()
+    audit.record(session, business, "api_key.created", subject=key,
+                 details={"name": name, "mode": mode, "scope": scope, "prefix": key.prefix})
     return key, raw
 
 
@@ -51,3 +54,5 @@ def revoke_api_key(session: Session, key: ApiKey, *, now: datetime | None = None
     if key.revoked_at is None:
         key.revoked_at = resolve_now(now)
         session.flush()
+        audit.record(session, key.business_id, "api_key.revoked", subject=key, now=key.revoked_at,
+                     details={"name": key.name, "prefix": key.prefix})

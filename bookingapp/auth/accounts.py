@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from bookingapp.domain import audit
 from bookingapp.domain.customers import normalise_email
 from bookingapp.domain.errors import DomainError, NotFound, ValidationError
 from bookingapp.models import Account, Business, SignInAttempt, Staff
@@ -68,6 +69,8 @@ def create_account(session: Session, staff: Staff, email: str, password: str) ->
                       password_hash=hash_password(password))
     session.add(account)
     session.flush()
+    audit.record(session, staff.business_id, "account.created", subject=account,
+                 details={"email": email, "role": staff.role, "staff_id": str(staff.id)})
     return account
 
 
@@ -98,7 +101,7 @@ def create_owner(session: Session, business_slug: str, email: str, password: str
 def set_password(account: Account, password: str) -> None:
     """A new password ends every open session of the account (they hold the old generation)."""
     account.password_hash = hash_password(password)
-    end_all_sessions(account)
+    _bump_session_generation(account)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -115,9 +118,17 @@ class PasswordChangeRefused(DomainError):
     code = "invalid_credentials"
 
 
-def end_all_sessions(account: Account) -> None:
-    """Every session signed in before now is refused from its next request on."""
+def _bump_session_generation(account: Account) -> None:
     account.session_generation = (account.session_generation or 0) + 1
+
+
+def end_all_sessions(account: Account) -> None:
+    """Every session signed in before now is refused from its next request on ("sign out
+    everywhere"; a password change ends them too, audited as the password change)."""
+    _bump_session_generation(account)
+    session = object_session(account)
+    if session is not None:
+        audit.record(session, account.business_id, "account.signed_out_everywhere", subject=account)
 
 
 def session_is_current(account: Account, generation) -> bool:
@@ -142,6 +153,7 @@ def change_password(session: Session, account: Account, current: str, new: str) 
     check_password_rules(new)
     set_password(account, new)
     session.flush()
+    audit.record(session, account.business_id, "account.password_changed", subject=account)
     return account
 
 
@@ -194,8 +206,12 @@ def set_access_enabled(session: Session, account: Account, enabled: bool, *, act
             ) or 0
             if others == 0:
                 raise ValidationError("The business needs at least one owner who can sign in.", param="account")
+    changed = account.is_enabled != enabled
     account.is_enabled = enabled
     session.flush()
+    if changed:
+        audit.record(session, account.business_id, "account.enabled" if enabled else "account.disabled",
+                     subject=account, details={"email": account.email})
     return account
 
 
@@ -203,6 +219,8 @@ def reset_password(session: Session, account: Account, password: str, *, acting_
     check_may_manage_access(acting_role, account.staff)
     set_password(account, password)
     session.flush()
+    audit.record(session, account.business_id, "account.password_reset", subject=account,
+                 details={"email": account.email})
     return account
 
 
@@ -292,10 +310,16 @@ def authenticate(session: Session, email: str, password: str, *, address: str, n
     ok = verify_password(account, password) and account.is_active
     record_attempt(session, email, address, ok, now)
     if not ok:
+        if account is not None:  # an unknown email belongs to no business's trail
+            audit.record(session, account.business_id, "account.sign_in_failed", actor=audit.Actor.account(account),
+                         subject=account, details={"step": "password"}, now=now)
         session.flush()
         raise SignInRefused("Wrong email or password.")
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)
     account.last_sign_in_at = now
+    if not account.has_two_factor:  # with two-factor, the sign-in is audited once the code is right
+        audit.record(session, account.business_id, "account.signed_in", actor=audit.Actor.account(account),
+                     subject=account, details={"method": "password"}, now=now)
     session.flush()
     return account

@@ -30,6 +30,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "security": frozenset(ROLES),
     # Whether every account of the business needs two-factor sign-in.
     "security.require_two_factor": frozenset({"owner"}),
+    # Who did what (refunds, keys, accounts), and clients' data exports and erasures: owners.
+    "audit": frozenset({"owner"}),
+    "data_rights": frozenset({"owner"}),
 }
 
 

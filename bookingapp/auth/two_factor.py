@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bookingapp.auth.accounts import (
     SignInRefused, check_rate_limit, record_attempt, verify_password, _hasher,
 )
+from bookingapp.domain import audit
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import DomainError, ValidationError
 from bookingapp.models import Account, Business
@@ -85,6 +86,7 @@ def confirm_enrolment(session: Session, account: Account, code: str, *, now: dat
     account.totp_enabled_at = now
     codes = new_recovery_codes(session, account, now=now)
     session.flush()
+    audit.record(session, account.business_id, "account.two_factor_enabled", subject=account, now=now)
     return codes
 
 
@@ -112,6 +114,7 @@ def disable(session: Session, account: Account, *, password: str = "", code: str
     for row in session.scalars(select(RecoveryCode).where(RecoveryCode.account_id == account.id)):
         session.delete(row)
     session.flush()
+    audit.record(session, account.business_id, "account.two_factor_disabled", subject=account, now=now)
 
 
 def new_recovery_codes(session: Session, account: Account, *, now: datetime | None = None) -> list[str]:
@@ -162,10 +165,15 @@ def verify_sign_in_code(session: Session, account: Account, code: str, *, addres
                 row.used_at = now
                 used = "recovery"
     record_attempt(session, account.email, address, used is not None, now)
+    who = audit.Actor.account(account)
     if used is None:
+        audit.record(session, account.business_id, "account.sign_in_failed", actor=who, subject=account,
+                     details={"step": "second factor"}, now=now)
         session.flush()
         raise CodeRefused("That code is not right (or was already used).")
     account.last_sign_in_at = now
+    audit.record(session, account.business_id, "account.signed_in", actor=who, subject=account,
+                 details={"method": "password and " + ("recovery code" if used == "recovery" else "code")}, now=now)
     session.flush()
     return used
 
@@ -218,5 +226,8 @@ def set_required(session: Session, business: Business, required: bool, *, acting
         raise TwoFactorRefused("Only an owner decides whether every account needs two-factor sign-in.")
     if required and not acting.has_two_factor:
         raise ValidationError("Set up two-factor sign-in on your own account first.", param="require_two_factor")
+    if bool(business.require_two_factor) != bool(required):
+        audit.record(session, business, "business.two_factor_required", subject=business,
+                     details={"required": {"before": bool(business.require_two_factor), "after": bool(required)}})
     business.require_two_factor = bool(required)
     session.flush()

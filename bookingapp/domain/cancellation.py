@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bookingapp.domain import payments
+from bookingapp.domain import audit, payments
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.payments.ledger import note_in_history
@@ -56,6 +56,11 @@ def cancel(
     if override != FOLLOW_POLICY:
         # In the history (for the business), not in the reason the customer may read.
         note_in_history(booking, OVERRIDE_NOTES[override], now=now, actor=actor)
+        audit.record(session, booking.business_id, "booking.policy_overridden", actor=actor, subject=booking, now=now,
+                     details={"override": override, "booking_number": booking.booking_number,
+                              "refunded_cents": outcome.refunded_cents,
+                              "within_free_window": outcome.within_free_window,
+                              "currency": booking.currency, "reason": reason})
     return outcome
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import audit
 from bookingapp.domain.customers import normalise_email, normalise_phone
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.setup import check_staff_change
@@ -121,6 +122,9 @@ def create_service(session: Session, business: Business, fields: dict[str, Any],
     _apply_service(session, business, service, fields)
     session.add(service)
     session.flush()
+    audit.record(session, business, "service.created", subject=service, now=now, details={
+        "name": service.name, "price_cents": service.price_cents, "deposit_cents": service.deposit_cents,
+        "currency": service.currency})
     return service
 
 
@@ -128,9 +132,14 @@ def update_service(session: Session, business: Business, service: Service, field
     _owned(service, business, "Service")
     if service.deleted_at is not None:
         raise NotFound("Service not found.")
+    money_before = {"price_cents": service.price_cents, "deposit_cents": service.deposit_cents}
     _apply_service(session, business, service, fields)
     service.updated_at = _now(now)
     session.flush()
+    moved = audit.changes(money_before, {"price_cents": service.price_cents, "deposit_cents": service.deposit_cents})
+    if moved:
+        audit.record(session, business, "service.price_changed", subject=service, now=now,
+                     details={"name": service.name, "currency": service.currency, **moved})
     return service
 
 
@@ -234,9 +243,13 @@ def update_staff(session: Session, business: Business, member: Staff, fields: di
         raise NotFound("Staff member not found.")
     new_role = fields.get("role") if isinstance(fields.get("role"), str) else None
     _check_roles(session, business, member, acting_role=acting_role, new_role=new_role)
+    role_before = member.role
     _apply_staff(session, business, member, fields)
     member.updated_at = _now(now)
     session.flush()
+    if member.role != role_before:
+        audit.record(session, business, "account.role_changed", subject=member, now=now,
+                     details={"name": member.name, "role": {"before": role_before, "after": member.role}})
     return member
 
 
@@ -248,10 +261,14 @@ def delete_staff(session: Session, business: Business, member: Staff, *, now: da
     if member.deleted_at is None:
         _check_roles(session, business, member, acting_role=acting_role, retiring=True)
     now = _now(now)
+    removing = member.deleted_at is None
     member.deleted_at = member.deleted_at or now
     member.is_active = False
     member.updated_at = now
     session.flush()
+    if removing:
+        audit.record(session, business, "account.removed", subject=member, now=now,
+                     details={"name": member.name, "role": member.role})
     return member
 
 

@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.db import acquire_write_lock
 
-from bookingapp.domain import booking as booking_ops, notify
+from bookingapp.domain import audit, booking as booking_ops, notify
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.money import format_money_for
 from bookingapp.domain.payments import online_checkout
@@ -438,6 +438,9 @@ def close_checkout(session: Session, checkout: Checkout, *, actor: str, now: dat
     checkout.closed_by = actor[:200]
     checkout.updated_at = now
     session.flush()
+    audit.record(session, checkout.business_id, "checkout.closed", actor=actor, subject=checkout, now=now, details={
+        "total_cents": money.total_cents, "tip_cents": money.tip_cents, "currency": checkout.currency,
+        "booking_id": str(checkout.booking_id), "booking_number": checkout.booking.booking_number})
     notify.receipt(session, checkout, now=now)
     return checkout
 
@@ -468,6 +471,15 @@ def refund(
     checkout.tenders.append(CheckoutTender(method=method, kind="refund", amount_cents=amount, reason=reason,
                                            actor=actor[:40], created_at=_now(now)))
     session.flush()
+    _audit_desk_refund(session, checkout, amount, method, reason, actor=actor, now=now)
+
+
+def _audit_desk_refund(session: Session, checkout: Checkout, amount: int, method: str, reason: str | None, *,
+                       actor: str, now: datetime | None) -> None:
+    """Money given back over the desk (a card refund is audited by domain.payments)."""
+    audit.record(session, checkout.business_id, "payment.refunded", actor=actor, subject=checkout, now=now, details={
+        "amount_cents": amount, "currency": checkout.currency, "method": method, "reason": reason,
+        "booking_id": str(checkout.booking_id), "booking_number": checkout.booking.booking_number})
 
 
 def give_back_excess(
@@ -489,6 +501,7 @@ def give_back_excess(
                                                reason="paid beyond the checkout total", actor=actor[:40],
                                                created_at=now))
         session.flush()
+        _audit_desk_refund(session, checkout, excess, method, "paid beyond the checkout total", actor=actor, now=now)
     else:
         raise ValidationError("Give it back by card, cash or card present.", param="method")
     return close_checkout(session, checkout, actor=actor, now=now)

@@ -38,10 +38,12 @@ STAFF_RESCHEDULED = "staff_rescheduled"
 STAFF_AGENDA = "staff_agenda"
 # Account messages: to a dashboard account's sign-in email, about the account itself.
 ACCOUNT_PASSWORD_RESET = "account_password_reset"
+# To the business's owners: a customer asked for their data or its erasure (domain.data_rights).
+STAFF_DATA_REQUEST = "staff_data_request"
 
 BOOKING_KINDS = (BOOKING_CONFIRMED, BOOKING_PENDING, BOOKING_APPROVED, BOOKING_RESCHEDULED, BOOKING_CANCELLED)
 CUSTOMER_KINDS = (*BOOKING_KINDS, REMINDER, REVIEW_REQUEST, RECEIPT)
-STAFF_KINDS = (STAFF_NEW_BOOKING, STAFF_CANCELLED, STAFF_RESCHEDULED, STAFF_AGENDA)
+STAFF_KINDS = (STAFF_NEW_BOOKING, STAFF_CANCELLED, STAFF_RESCHEDULED, STAFF_AGENDA, STAFF_DATA_REQUEST)
 ACCOUNT_KINDS = (ACCOUNT_PASSWORD_RESET,)
 # A reset link works this long after it was asked for (auth.password_reset); an email that
 # could not go out within it is not sent at all.
@@ -72,6 +74,7 @@ KIND_LABELS = {
     STAFF_RESCHEDULED: "Booking moved (staff)",
     STAFF_AGENDA: "Daily agenda (staff)",
     ACCOUNT_PASSWORD_RESET: "Password reset (account)",
+    STAFF_DATA_REQUEST: "Client's data request (owners)",
 }
 STATUS_LABELS = {
     "pending": "Waiting to be sent",
@@ -125,6 +128,19 @@ def _to_staff(session: Session, member: Staff | None, booking: Booking, kind: st
     return new_message(session, business_id=booking.business_id, kind=kind, channel="email",
                        recipient=member.email, recipient_name=member.name, now=now, booking=booking,
                        staff_id=member.id, facts=facts)
+
+
+def data_request_received(session: Session, business: Business, booking: Booking, request_kind: str, *,
+                          now: datetime) -> list[Message]:
+    """Tell every owner with an email that a customer asked for their data ("export") or its
+    erasure: the owners decide (domain.data_rights), whatever their booking-email choice."""
+    owners = session.scalars(select(Staff).where(
+        Staff.business_id == business.id, Staff.role == "owner", Staff.deleted_at.is_(None),
+        Staff.email.is_not(None)))
+    return [new_message(session, business_id=business.id, kind=STAFF_DATA_REQUEST, channel="email",
+                        recipient=owner.email, recipient_name=owner.name, now=now, booking=booking,
+                        staff_id=owner.id, facts={"request_kind": request_kind})
+            for owner in owners if owner.email]
 
 
 def booking_changed(

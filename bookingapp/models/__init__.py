@@ -2,6 +2,7 @@
 from bookingapp.models.base import Base
 from bookingapp.models.api import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
 from bookingapp.models.account import Account, SignInAttempt
+from bookingapp.models.audit import AuditEvent, DataRequest
 from bookingapp.models.booking import BOOKING_SOURCES, Booking, BookingEvent
 from bookingapp.models.checkout import Checkout, CheckoutLineItem
 from bookingapp.models.business import Business, BusinessHours
@@ -20,5 +21,6 @@ __all__ = [
     "staff_services",
     "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
     "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
+    "AuditEvent", "DataRequest",
     "CUSTOM_FIELD_TYPES", "CustomFieldDefinition", "MESSAGE_STATUSES", "Message",
 ]

@@ -385,6 +385,23 @@ def staff_cancelled(f: Facts) -> Content:
     )
 
 
+def staff_data_request(f: Facts) -> Content:
+    """To an owner: a customer asked, from their manage link, for their data or its erasure."""
+    erasure = f.facts.get("request_kind") == "erasure"
+    what = "erase their details" if erasure else "have a copy of their data"
+    client_url = public_url("dashboard.client", customer_id=f.booking.customer_id)
+    return Content(
+        subject=f"{f.customer_name} asks to {what}",
+        heading="Erasure request" if erasure else "Data export request",
+        paragraphs=[f.greeting, f"{f.customer_name} asked from the manage link of booking "
+                    f"{f.booking.booking_number} to {what}. Confirm or decline it on the client's page."],
+        details=[("Client", f.customer_name), ("Booking number", f.booking.booking_number)],
+        buttons=[Button("Open the client", client_url)],
+        sms=f"{f.sms_name}: {f.customer_name} asks to {what}.",
+        sms_links=[("Open:", client_url)],
+    )
+
+
 def staff_rescheduled(f: Facts) -> Content:
     old, new = f.previous(), f.long_time(f.booking.starts_at)
     rows = [("Was", old), ("Now", new)] + [row for row in f.staff_rows() if row[0] != "When"]
@@ -473,6 +490,7 @@ BUILDERS: dict[str, Callable[[Facts], Content]] = {
     notify.STAFF_RESCHEDULED: staff_rescheduled,
     notify.STAFF_AGENDA: staff_agenda,
     notify.ACCOUNT_PASSWORD_RESET: account_password_reset,
+    notify.STAFF_DATA_REQUEST: staff_data_request,
 }
 
 

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.notifications.email import EMAIL_TOPIC_PREFIX
 from bookingapp.db import acquire_write_lock
+from bookingapp.domain import audit
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.outbox import record_event
 from bookingapp.models import Business, OutboxEvent, WebhookDelivery, WebhookEndpoint
@@ -298,6 +299,8 @@ def create_endpoint(session: Session, business: Business, *, url: Any, events: A
     )
     session.add(endpoint)
     session.flush()
+    audit.record(session, business, "webhook_endpoint.created", subject=endpoint,
+                 details={"url": url, "events": events, "description": description})
     return endpoint
 
 
@@ -314,6 +317,7 @@ def delete_endpoint(session: Session, business: Business, endpoint: WebhookEndpo
         .values(status="failed", error="endpoint deleted")
     )
     session.flush()
+    audit.record(session, business, "webhook_endpoint.deleted", subject=endpoint, now=now, details={"url": endpoint.url})
 
 
 def send_test_event(session: Session, business: Business, endpoint: WebhookEndpoint, *, now: datetime | None = None) -> WebhookDelivery:
@@ -541,6 +545,9 @@ def attempt(session: Session, claim: Claim, settings: DeliverySettings, *, http:
         if endpoint.is_active and endpoint.consecutive_failures >= settings.disable_after_failures:
             endpoint.is_active = False
             endpoint.disabled_at = sent_at
+            audit.record(session, endpoint.business_id, "webhook_endpoint.disabled", actor=audit.SYSTEM,
+                         subject=endpoint, now=sent_at,
+                         details={"url": endpoint.url, "consecutive_failures": endpoint.consecutive_failures})
     retry_at = sent_at + backoff(delivery.attempts)
     # A refused destination is failed at once: nothing was sent, and sending later to wherever
     # the name points then is not what this delivery was vetted for.

@@ -9,14 +9,14 @@ reserved `.invalid` domain (RFC 2606), which no message can reach, then makes th
 NOT NULL again.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-11-30
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

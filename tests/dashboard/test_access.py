@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import checkout as co
+from bookingapp.domain import data_rights
 from bookingapp.api.keys import create_api_key
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain.reviews import leave_review
@@ -78,6 +79,14 @@ ROUTES.update({
     "dashboard.staff_access_password": ("POST", "/dashboard/setup/staff/{with_account}/access/password", MANAGERS),
 })
 ROUTES.update({
+    "dashboard.audit_log": ("GET", "/dashboard/audit", {"owner"}),
+    "dashboard.client_export": ("GET", "/dashboard/clients/{customer}/export.json", {"owner"}),
+    "dashboard.data_request_confirm": ("POST", "/dashboard/data-requests/{data_request}/confirm", {"owner"}),
+    "dashboard.data_request_decline": ("POST", "/dashboard/data-requests/{data_request}/decline", {"owner"}),
+    # Last of these: it erases the client.
+    "dashboard.client_erase": ("POST", "/dashboard/clients/{customer}/erase", {"owner"}),
+})
+ROUTES.update({
     "dashboard.move_form": ("GET", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.move_booking": ("POST", "/dashboard/bookings/{movable}/move", DESK),
     "dashboard.week": ("GET", "/dashboard/week?date={day}", ALL),
@@ -125,12 +134,13 @@ def world(session, salon, make_customer):
     delivery = webhooks.send_test_event(session, business, endpoint, now=before())
     delivery.status = "failed"
     create_account(session, bob, "bob@example.com", "correct horse battery")
+    data_request = data_rights.request_from_manage_link(session, business, booking, "export", now=before())
     session.commit()
     return {"business": business, "alice": alice, "booking": booking.id, "checkout": checkout.id,
             "line": checkout.line_items[0].id, "day": MONDAY.isoformat(), "review": review.id,
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
             "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
-            "with_account": bob.id, "movable": movable.id,
+            "with_account": bob.id, "movable": movable.id, "data_request": data_request.id,
             "message": session.scalar(select(Message).where(Message.booking_id == booking.id).limit(1)).id}
 
 

@@ -92,6 +92,7 @@ def _forms(business, service, alice, category, checkout, review, booking, messag
         "password_change": ("/dashboard/security/password", {
             "current_password": "correct horse battery", "new_password": "a brand new password"}),
         "forgot_password": ("/dashboard/forgot-password", {"email": "owner@example.com"}),
+        "erase_client": (f"/dashboard/clients/{booking.customer_id}/erase", {"confirm_name": "Ada Lovelace"}),
     }
 
 
@@ -99,7 +100,7 @@ FORMS = ["new_booking", "profile", "hours", "embed", "booking_settings", "notifi
          "new_category", "new_staff", "new_product", "new_promotion", "new_field", "time_off", "staff_hours",
          "review_reply", "checkout_line", "checkout_tip", "checkout_refund", "checkout_pay", "booking_status", "move", "resend",
          "api_key", "webhook", "two_factor_enrol", "two_factor_disable", "recovery_codes", "require_two_factor",
-         "password_change", "forgot_password"]
+         "password_change", "forgot_password", "erase_client"]
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_fuzz_manage_reschedule_and_review_forms(app, client, session, shop, mak
     session.commit()
     token = csrf_from(client.get(f"/{business.slug}/manage/{manage_token(first.id)}").text)
     valid = {"start": tomorrow_at(business, 15).isoformat(), "rating": "5",
-             "comment": "Lovely", "would_recommend": "y"}
+             "comment": "Lovely", "would_recommend": "y", "kind": "export", "understood": "yes"}
 
     @FUZZ
     @given(form_values(valid, {"csrf_token": token}))
@@ -86,5 +86,7 @@ def test_fuzz_manage_reschedule_and_review_forms(app, client, session, shop, mak
         url = f"/{business.slug}/manage/{manage_token(booking.id)}"
         before = database_snapshot()
         assert_answer(post_form(client, url + "/review", fields), before, what=f"review {fields!r:.300}")
+        before = database_snapshot()
+        assert_answer(post_form(client, url + "/data-request", fields), before, what=f"data request {fields!r:.300}")
 
     check()

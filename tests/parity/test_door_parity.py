@@ -19,6 +19,7 @@ from sqlalchemy import select
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as ops
 from bookingapp.models import Booking, CustomFieldDefinition, Message, OutboxEvent
+from bookingapp.models.audit import AuditEvent
 from bookingapp.models.payment import Payment
 from bookingapp.web.links import manage_token
 from tests.api.conftest import Api
@@ -146,6 +147,11 @@ def snapshot(w: World, booking_id) -> dict:
         "payments": sorted((p.kind, p.status, p.amount_cents) for p in payments),
         "outbox": [(e.topic, e.payload.get("status")) for e in events],
         "messages": [message_row(m) for m in messages],
+        # The money actions' audit rows, without who did it (the one thing doors differ in).
+        "audit": sorted((e.action, e.subject_type, e.details.get("amount_cents")) for e in w.session.scalars(
+            select(AuditEvent).where(AuditEvent.business_id == w.business.id,
+                                     AuditEvent.action.in_(("payment.refunded", "booking.policy_overridden",
+                                                            "checkout.closed"))))),
     }
 
 
@@ -237,6 +243,7 @@ def test_cancel_gives_the_same_result_through_every_door(make_world, prepare, cl
     (email,) = [facts for audience, kind, channel, _, _, facts in result["messages"]
                 if (audience, kind, channel) == ("customer", "booking_cancelled", "email")]
     assert ("refunded_cents", refunded) in email
+    assert result["audit"] == ([("payment.refunded", "payment", refunded)] if refunded else [])
 
 
 def test_reschedule_gives_the_same_result_through_every_door(make_world):

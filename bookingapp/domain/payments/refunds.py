@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import audit
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import PaymentUnavailable, ValidationError
@@ -121,6 +122,10 @@ def _refund_one(
     move_payment(payment, "refunded" if refunded >= payment.amount_cents else "partially_refunded", now=now)
     session.flush()
     emit_payment_event(session, refund, "payment.refunded", now=now)
+    audit.record(session, payment.business_id, "payment.refunded", actor=actor, subject=refund, now=now, details={
+        "amount_cents": amount, "currency": payment.currency, "method": "card", "provider": payment.provider,
+        "payment_id": str(payment.id), "booking_id": str(booking.id), "booking_number": booking.booking_number,
+        "reason": reason})
     return refund
 
 
