@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bookingapp.auth import require
 from bookingapp.auth.roles import sees_everyone
 from bookingapp.dashboard import bp, now_utc, render
+from bookingapp.dashboard.panels import MOVABLE_STATUSES
 from bookingapp.dashboard.views_day import _business, _parse_day
 from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.schedule import day_schedule
@@ -62,4 +63,5 @@ def week():
         "dashboard/_week_columns.html", "dashboard/week.html", business=business, days=days, member=member,
         monday=monday, previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         staff_choices=staff_choices, today=local_date_of(now_utc(), business), the_day=the_day,
+        movable_statuses=MOVABLE_STATUSES,
     )

@@ -3,6 +3,8 @@ the same move without JavaScript through the panel's Move form, a refused move o
 taken time, and booking into a free gap. Screenshots at desktop and phone (390 px) width."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -168,3 +170,57 @@ def test_week_view_opens_the_same_panel(live_server, page, session, day, screens
     page.goto(f"{live_server}/dashboard/week?date={MONDAY}&staff={day['bob'].id}")
     expect(page.locator(f'[data-booking="{day["maya"].booking_number}"]')).to_have_count(0)
     screenshot(page, "week-phone")
+
+
+def _drag_in_week(page, card, column):
+    card_box, column_box = card.bounding_box(), column.bounding_box()
+    grab_x, grab_y = card_box["x"] + card_box["width"] / 2, card_box["y"] + 5
+    drop_x, drop_y = column_box["x"] + column_box["width"] / 2, column_box["y"] + column_box["height"] / 2
+    page.mouse.move(grab_x, grab_y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(grab_x + (drop_x - grab_x) * step / 10, grab_y + (drop_y - grab_y) * step / 10)
+    page.mouse.up()
+
+
+def test_drag_a_booking_to_another_day_in_the_week_keeps_its_time_and_staff(live_server, page, session, day,
+                                                                                 screenshot):
+    page.set_viewport_size(DESKTOP)
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/dashboard/week?date={MONDAY}")
+    week = page.locator("#week-columns")
+    tuesday = MONDAY + timedelta(days=1)
+    _drag_in_week(page, week.locator(f'[data-booking="{day["maya"].booking_number}"]'),
+                  week.locator(f'[data-day="{tuesday}"]'))
+
+    expect(page.locator("#booking-panel [data-notice]")).to_contain_text("10:00 with Alice")
+    moved = _moved_to(session, day["maya"])
+    assert moved is not None and moved.staff_id == day["alice"].id
+    assert moved.starts_at == at(MONDAY, 10) + timedelta(days=1)
+    # The week refreshes itself: the booking now sits on Tuesday.
+    expect(week.locator(f'[data-day="{tuesday}"] [data-booking="{moved.booking_number}"]')).to_have_attribute(
+        "data-start", "10:00")
+    expect(week.locator(f'[data-day="{MONDAY}"] [data-booking="{day["maya"].booking_number}"]')).to_have_count(0)
+    screenshot(page, "week-after-drag-desktop")
+
+
+def test_a_week_drag_onto_a_day_whose_time_is_taken_opens_that_days_free_times(live_server, page, session, day,
+                                                                                  make_customer, screenshot):
+    tuesday = MONDAY + timedelta(days=1)
+    booking_ops.create_booking(session, day["business"], day["service"], at(MONDAY, 10) + timedelta(days=1),
+                               make_customer(day["business"], name="Ria Patel"), staff=day["alice"], now=before())
+    session.commit()
+    page.set_viewport_size(DESKTOP)
+    _sign_in(page, live_server)
+    page.goto(f"{live_server}/dashboard/week?date={MONDAY}")
+    week = page.locator("#week-columns")
+    _drag_in_week(page, week.locator(f'[data-booking="{day["maya"].booking_number}"]'),
+                  week.locator(f'[data-day="{tuesday}"]'))
+
+    panel = page.locator("#booking-panel")
+    expect(panel).to_contain_text("Maya Chen")
+    expect(panel.locator("#move-form legend")).to_contain_text("with Alice")
+    expect(panel.locator("#move-form legend")).to_contain_text(tuesday.strftime("%a %-d %b"))
+    expect(panel.locator('#move-form input[data-time="10:00"]')).to_have_count(0)
+    assert _moved_to(session, day["maya"]) is None
+    screenshot(page, "week-drag-refused-desktop")
