@@ -44,6 +44,21 @@ def cancel_by_customer(
     return cancellation.cancel(session, provider, booking, reason=reason, now=now, actor="customer")
 
 
+def release_own_hold(session: Session, provider: PaymentProvider, booking: Booking, *, now: datetime) -> bool:
+    """The customer gives back a time they hold (they chose another one, or pressed
+    "Change time"), so it is free again at once instead of blocking them, or anyone, until
+    the hold runs out. Only a hold is released: a booking already made is never touched
+    here (it is cancelled, under the policy). Anything paid on the hold is refunded in
+    full (domain.cancellation.release). Returns whether a hold was released.
+
+    Which hold is "the customer's own" is for the door to know (the wizard remembers it in
+    the visitor's session); the domain releases only the booking it is given."""
+    if booking.status != S.HELD:
+        return False
+    cancellation.release(session, provider, booking, now=now, actor="customer")
+    return True
+
+
 def reschedule_by_customer(
     session: Session, booking: Booking, business: Business, start: datetime, *, now: datetime,
 ) -> Booking:

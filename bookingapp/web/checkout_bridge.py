@@ -126,5 +126,10 @@ def cancel_booking(session: Session, booking: Booking, business: Business, *, no
     )
 
 
+def release_hold(session: Session, booking: Booking, *, now: datetime) -> bool:
+    """Give the customer's own hold back (domain.manage.release_own_hold)."""
+    return manage_domain.release_own_hold(session, current_provider(), booking, now=now)
+
+
 def _local(instant: datetime, business: Business) -> str:
     return instant.astimezone(ZoneInfo(business.timezone)).strftime(f"%a %d %b, %H:%M ({business.timezone})")

@@ -43,7 +43,7 @@ URLS = [
     # the manage link
     ("/<slug>/manage/<token>", "manage", manage.manage, GET),
     ("/<slug>/manage/<token>/booking.ics", "booking_calendar", manage.booking_calendar, GET),
-    ("/<slug>/manage/<token>/cancel", "cancel", manage.cancel, POST),
+    ("/<slug>/manage/<token>/cancel", "cancel", manage.cancel, GET_POST),
     ("/<slug>/manage/<token>/reschedule", "reschedule", manage.reschedule, GET_POST),
     ("/<slug>/manage/<token>/review", "review", manage.review, POST),
 ]

@@ -42,7 +42,16 @@
         if (left <= 0) {
           timers.forEach(clearInterval);
           // A moment's grace so the server's clock has passed the expiry too.
-          setTimeout(function () { window.location.assign(el.getAttribute("data-expired-url")); }, 1500);
+          // The details form goes along as it stands (action "hold_ran_out"), so the server
+          // keeps what was typed for the next time chosen.
+          setTimeout(function () {
+            var form = document.querySelector("form[data-keep-typing]");
+            if (!form) { window.location.assign(el.getAttribute("data-expired-url")); return; }
+            var marker = document.createElement("input");
+            marker.type = "hidden"; marker.name = "action"; marker.value = "hold_ran_out";
+            form.appendChild(marker);
+            form.submit();
+          }, 1500);
         }
       }
       tick();

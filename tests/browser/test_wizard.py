@@ -213,7 +213,10 @@ def test_reschedule_then_cancel_through_the_manage_link(live_server, page, viewp
     screenshot(page, f"{viewport}-3-rescheduled")
     session.rollback()  # end the read snapshot; see what the server committed
     assert sorted(b.status for b in session.scalars(select(Booking))) == ["confirmed", "rescheduled"]
-    page.get_by_role("button", name="Cancel booking").click()
+    page.get_by_role("link", name="Cancel booking").click()
+    expect(page.locator("h1")).to_have_text("Cancel this booking?")
+    screenshot(page, f"{viewport}-4-confirm-cancel")
+    page.get_by_role("button", name="Yes, cancel my booking").click()
     expect(page.locator("[role=status]")).to_contain_text("has been cancelled")
     screenshot(page, f"{viewport}-4-cancelled")
     session.rollback()  # end the read snapshot; see what the server committed
