@@ -6,7 +6,6 @@ rule is the same wherever the customer's door is."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.local_time import format_local
 from bookingapp.domain.payments.refunds import (  # noqa: F401  (the customer's rule, re-exported)
     CHANGEABLE_STATUSES, customer_may_change, ensure_customer_may_change,
 )
@@ -69,9 +69,9 @@ def reschedule_by_customer(
     if now > deadline:
         # Past the policy's deadline the booking is the customer's to keep or cancel (with
         # the deposit kept), not to move: a move would otherwise dodge the policy.
-        local = deadline.astimezone(ZoneInfo(business.timezone))
+        local = format_local(deadline, business.timezone, "%a %d %b %Y %H:%M")
         raise ValidationError(
-            f"Bookings can be moved online until {local:%a %d %b %Y %H:%M}. Please contact {business.name} to change it.",
+            f"Bookings can be moved online until {local}. Please contact {business.name} to change it.",
             param="booking_id", details={"deadline": deadline.isoformat()},
         )
     return booking_domain.reschedule(session, booking, business, start, now=now, actor="customer")

@@ -24,6 +24,8 @@ bp.register_error_handler(RequestEntityTooLarge, rendering.too_large)
 bp.add_app_template_filter(rendering.price_filter, "price")
 bp.add_app_template_filter(rendering.local_filter, "local")
 bp.add_app_template_filter(rendering.utc_iso_filter, "utc_iso")
+bp.add_app_template_filter(rendering.zone_filter, "zone")
+bp.add_app_template_filter(rendering.visitor_time_filter, "visitor_time")
 
 GET, POST, GET_POST = ["GET"], ["POST"], ["GET", "POST"]
 

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select
 
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import cancellation
 from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
@@ -454,6 +455,8 @@ def _render_payment(business, booking, token, who, *, status=200, form=None, out
         "payment", status=status, business=business, booking=booking, token=token, who=who,
         progress=progress("payment", pays=True),
         due=checkout_bridge.amount_due_now(booking, business), form=form or ActionForm(), outcome=outcome,
+        money=money_summary(db.session, booking, business),
+        policy=cancellation.policy_in_words(db.session, booking, business, now=clock.now()),
         error=error.message if error is not None else None,
         push_url=url_for("web.payment", slug=business.slug, token=token),
     )

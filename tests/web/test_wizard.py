@@ -89,7 +89,7 @@ def test_time_step_shows_calendar_and_slots_in_business_time_zone(client, shop):
     day = tomorrow_at(shop["business"], 10).date().isoformat()
     page = client.get(time_url(shop) + f"?day={day}")
     assert page.status_code == 200
-    assert "Times in Europe/London" in page.text
+    assert "Times are in London time (GMT)" in page.text
     assert 'class="day free"' in page.text and "10:00" in page.text
     assert page.headers["Vary"] == "HX-Request" or "HX-Request" in page.headers["Vary"]
 
