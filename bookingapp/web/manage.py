@@ -28,7 +28,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Booking, Business
 from bookingapp.web import checkout_bridge
 from bookingapp.web.forms import ActionForm, ReviewForm
-from bookingapp.web.links import ics_url, manage_token, manage_url, read_manage_token
+from bookingapp.web.links import calendar_links, manage_token, manage_url, read_manage_token
 from bookingapp.web.rendering import business_or_404, render, see_other, wants_partial
 from bookingapp.web.timepicker import local_day, time_context
 from bookingapp.web.wizard import book_again_url
@@ -56,7 +56,7 @@ def _render_manage(business, booking, token, *, status=200, review_form=None, no
         review_form=review_form or ReviewForm(), form=ActionForm(),
         notice=notice or request.args.get("notice"), error=error,
         moved_to=manage_token(booking.rescheduled_to_id) if booking.rescheduled_to_id else None,
-        ics_url=ics_url(business, booking), push_url=url_for("web.manage", slug=business.slug, token=token),
+        links=calendar_links(business, booking), push_url=url_for("web.manage", slug=business.slug, token=token),
         book_again=book_again_url(business, booking) if booking.status in BOOK_AGAIN_STATUSES else None,
     )
 

@@ -37,7 +37,7 @@ from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
-from bookingapp.web.links import ics_url, manage_url
+from bookingapp.web.links import calendar_links, manage_url
 from bookingapp.web.forms import CUSTOM_PREFIX, ActionForm, DetailsForm
 from bookingapp.web.links import manage_token, read_wizard_token, wizard_token
 from bookingapp.web.rendering import (
@@ -539,5 +539,5 @@ def done(slug: str, token: str):
     money = money_summary(db.session, booking, business)
     return render(
         "done", business=business, booking=booking, money=money, progress=progress("done", pays=money.paid_cents > 0),
-        manage_url=manage_url(business, booking), ics_url=ics_url(business, booking),
+        manage_url=manage_url(business, booking), links=calendar_links(business, booking),
     )
