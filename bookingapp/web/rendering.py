@@ -61,6 +61,14 @@ def too_large(error):
     return response
 
 
+def favicon():
+    """The site's icon at the address browsers try on their own: the SVG, cached a day."""
+    response = current_app.send_static_file("favicon.svg")
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
+
+
 # --------------------------------------------------------------------------- template filters
 
 

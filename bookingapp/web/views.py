@@ -30,6 +30,8 @@ bp.add_app_template_filter(rendering.visitor_time_filter, "visitor_time")
 GET, POST, GET_POST = ["GET"], ["POST"], ["GET", "POST"]
 
 URLS = [
+    # browsers ask for /favicon.ico whatever the page's <link rel="icon"> says
+    ("/favicon.ico", "favicon", rendering.favicon, GET),
     # the business page
     ("/", "index", landing.index, GET),
     ("/<slug>", "landing", landing.landing, GET),
