@@ -16,6 +16,12 @@
       if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
       focusable.focus({ preventScroll: target.id === "slots" });
     }
+    // On a phone the times sit below the calendar, out of sight: bring the chosen day's
+    // times into view (on a wide screen they are beside it already).
+    if (target.id === "slots" && window.matchMedia("(max-width: 47.99rem)").matches) {
+      var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      target.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+    }
     startCountdowns(target);
   });
 
