@@ -257,3 +257,25 @@ def test_the_dashboard_day_view_is_accessible(live_server, page, viewport, app, 
     expect(page.locator(".day-grid")).to_be_visible()
     axe_check(page, "dashboard day")
     screenshot(page, f"{viewport}-dashboard-day")
+
+
+def test_the_review_stars_are_tappable_and_accessible(live_server, page, viewport, app, shop, session, clocks,
+                                                      screenshot):
+    customer = find_or_create_customer(session, shop["business"], email="sam@example.com", name="Sam Reilly")
+    booking = booking_ops.create_booking(session, shop["business"], shop["cut"], TOMORROW_10, customer,
+                                         staff=shop["alice"], now=START)
+    booking_ops.start(session, booking, now=booking.starts_at)
+    booking_ops.complete(session, booking, now=booking.ends_at)
+    session.commit()
+    from bookingapp.web.links import manage_token
+    with app.test_request_context():
+        url = f"{live_server}/corner-salon/manage/{manage_token(booking.id)}"
+    clocks(page, TOMORROW_10 + timedelta(hours=2))
+    page.goto(url)
+    expect(page.locator(".star-radio:checked")).to_have_count(0)
+    expect(page.get_by_label("I would recommend this business")).not_to_be_checked()
+    expect(page.locator("#book-again")).to_be_visible()
+    page.locator("label.star", has_text="3 stars").click()
+    expect(page.get_by_label("3 stars")).to_be_checked()
+    axe_check(page, "review")
+    screenshot(page, f"{viewport}-review-stars")
