@@ -80,6 +80,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.before_request(_refuse_bad_text)
 
+    from bookingapp.web import error_pages
+
+    # Styled 403/404/410/500 pages for each door (the API keeps its JSON envelope).
+    error_pages.init_app(app)
+
     from bookingapp.cli import register_commands
 
     register_commands(app)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bookingapp.domain import audit, payments
+from bookingapp.domain import audit, payments, policy
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.payments.ledger import note_in_history
@@ -35,6 +35,19 @@ def terms(session: Session, booking: Booking, business: Business, *, now: dateti
     """What the policy gives if the booking is cancelled now (refund, amount kept): the
     same numbers `cancel` acts on, for a preview on any door."""
     return payments.cancellation_terms(session, booking, business, now=resolve_now(now))
+
+
+def policy_in_words(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> str:
+    """The cancellation policy in plain words for this booking (domain.policy), from what
+    it has paid or is to pay up front and the deposit the policy keeps after the free
+    window: the same numbers `terms` and `cancel` act on. For the wizard's payment step,
+    the manage page, and any door or message that states the policy."""
+    money = payments.balance(session, booking, business)
+    up_front = money.net_paid_cents + money.due_now_cents
+    return policy.policy_in_words(
+        booking, business, now=resolve_now(now), paid_up_front_cents=up_front,
+        kept_after_cents=min(up_front, money.deposit_cents),
+    )
 
 
 def cancel(

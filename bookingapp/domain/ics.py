@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress
 
+from bookingapp.domain.local_time import format_span
 from bookingapp.models import Booking, Business
 
 METHODS = ("REQUEST", "CANCEL", "PUBLISH")
@@ -76,7 +77,10 @@ def booking_ics(
     event.add("dtend", booking.ends_at.astimezone(tz))
     event.add("summary", summary)
     description = [f"Booking {booking.booking_number}",
-                   service_name + (f" with {staff_name}" if staff_name else "")]
+                   service_name + (f" with {staff_name}" if staff_name else ""),
+                   # In words too, zone marked on the day the clocks go back: some
+                   # calendars show DTSTART in the reader's zone without saying which.
+                   f"When: {format_span(booking.starts_at, booking.ends_at, tz)} ({business.timezone})"]
     if manage_url:
         description.append(f"See, change or cancel your booking: {manage_url}")
         event.add("url", manage_url)

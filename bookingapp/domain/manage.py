@@ -6,7 +6,6 @@ rule is the same wherever the customer's door is."""
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +13,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.local_time import format_local
 from bookingapp.domain.payments.refunds import (  # noqa: F401  (the customer's rule, re-exported)
     CHANGEABLE_STATUSES, customer_may_change, ensure_customer_may_change,
 )
@@ -44,6 +44,21 @@ def cancel_by_customer(
     return cancellation.cancel(session, provider, booking, reason=reason, now=now, actor="customer")
 
 
+def release_own_hold(session: Session, provider: PaymentProvider, booking: Booking, *, now: datetime) -> bool:
+    """The customer gives back a time they hold (they chose another one, or pressed
+    "Change time"), so it is free again at once instead of blocking them, or anyone, until
+    the hold runs out. Only a hold is released: a booking already made is never touched
+    here (it is cancelled, under the policy). Anything paid on the hold is refunded in
+    full (domain.cancellation.release). Returns whether a hold was released.
+
+    Which hold is "the customer's own" is for the door to know (the wizard remembers it in
+    the visitor's session); the domain releases only the booking it is given."""
+    if booking.status != S.HELD:
+        return False
+    cancellation.release(session, provider, booking, now=now, actor="customer")
+    return True
+
+
 def reschedule_by_customer(
     session: Session, booking: Booking, business: Business, start: datetime, *, now: datetime,
 ) -> Booking:
@@ -54,9 +69,9 @@ def reschedule_by_customer(
     if now > deadline:
         # Past the policy's deadline the booking is the customer's to keep or cancel (with
         # the deposit kept), not to move: a move would otherwise dodge the policy.
-        local = deadline.astimezone(ZoneInfo(business.timezone))
+        local = format_local(deadline, business.timezone, "%a %d %b %Y %H:%M")
         raise ValidationError(
-            f"Bookings can be moved online until {local:%a %d %b %Y %H:%M}. Please contact {business.name} to change it.",
+            f"Bookings can be moved online until {local}. Please contact {business.name} to change it.",
             param="booking_id", details={"deadline": deadline.isoformat()},
         )
     return booking_domain.reschedule(session, booking, business, start, now=now, actor="customer")

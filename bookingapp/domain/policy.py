@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bookingapp.domain.local_time import format_local
+from bookingapp.domain.money import format_money_for
 from bookingapp.models import Booking, Business
+
+# How the deadline is written in the policy's words: "Tue 03 Mar, 14:00".
+DEADLINE_FORMAT = "%a %d %b, %H:%M"
 
 
 def policy_start(booking: Booking) -> datetime:
@@ -22,3 +27,25 @@ def free_cancellation_deadline(booking: Booking, business: Business) -> datetime
 
 def within_free_window(booking: Booking, business: Business, now: datetime) -> bool:
     return now <= free_cancellation_deadline(booking, business)
+
+
+def policy_in_words(
+    booking: Booking, business: Business, *, now: datetime, paid_up_front_cents: int, kept_after_cents: int,
+) -> str:
+    """The cancellation policy for this booking as the customer reads it before paying
+    and after: "Free cancellation until Tue 03 Mar, 14:00; after that the deposit of
+    £20.00 is kept." `paid_up_front_cents` is what is (or is to be) paid before the visit,
+    `kept_after_cents` what the policy keeps of it once the free window has passed
+    (domain.cancellation.policy_in_words works both out from the booking's money). The
+    deadline is the business's wall clock, its zone marked when ambiguous."""
+    deadline = free_cancellation_deadline(booking, business)
+    when = format_local(deadline, business.timezone, DEADLINE_FORMAT)
+    if paid_up_front_cents <= 0:
+        return "Nothing is paid in advance, so cancelling costs nothing."
+    if kept_after_cents <= 0:
+        return "Everything paid in advance is refunded if you cancel before the appointment."
+    kept = format_money_for(business, kept_after_cents, booking.currency)
+    if now <= deadline:
+        return f"Free cancellation until {when}; after that the deposit of {kept} is kept."
+    return (f"Free cancellation ended {when} ({business.free_cancellation_hours} hours before); "
+            f"if you cancel, the deposit of {kept} is kept.")

@@ -29,6 +29,7 @@ from bookingapp.domain.availability import local_day_bounds
 from bookingapp.domain.checkout import totals
 from bookingapp.domain.ics import booking_ics, location
 from bookingapp.domain.reminders import first_reminder_hours
+from bookingapp.domain.local_time import format_local
 from bookingapp.domain.money import format_money_for
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, Business, Checkout, Customer, Message, Staff
@@ -115,14 +116,14 @@ class Facts:
     def long_time(self, instant: datetime) -> str:
         """"Monday 6 July 2026, 10:00", in the business's zone."""
         local = instant.astimezone(self.tz)
-        return f"{local:%A} {local.day} {local:%B %Y, %H:%M}"
+        return f"{local:%A} {local.day} " + format_local(instant, self.tz, "%B %Y, %H:%M")
 
     def short_time(self, instant: datetime) -> str:
         local = instant.astimezone(self.tz)
-        return f"{local:%a} {local.day} {local:%b, %H:%M}"
+        return f"{local:%a} {local.day} " + format_local(instant, self.tz, "%b, %H:%M")
 
     def clock(self, instant: datetime) -> str:
-        return f"{instant.astimezone(self.tz):%H:%M}"
+        return format_local(instant, self.tz)
 
     def money(self, cents: int, currency: str | None = None) -> str:
         return format_money_for(self.business, cents, currency)

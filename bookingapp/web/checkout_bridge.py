@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +17,7 @@ from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain import pricing
 from bookingapp.domain.errors import NotFound
+from bookingapp.domain.local_time import format_local
 from bookingapp.domain.money import format_money_for
 from bookingapp.models import Booking, Business
 from bookingapp.payments import current_provider
@@ -126,5 +126,10 @@ def cancel_booking(session: Session, booking: Booking, business: Business, *, no
     )
 
 
+def release_hold(session: Session, booking: Booking, *, now: datetime) -> bool:
+    """Give the customer's own hold back (domain.manage.release_own_hold)."""
+    return manage_domain.release_own_hold(session, current_provider(), booking, now=now)
+
+
 def _local(instant: datetime, business: Business) -> str:
-    return instant.astimezone(ZoneInfo(business.timezone)).strftime(f"%a %d %b, %H:%M ({business.timezone})")
+    return format_local(instant, business.timezone, "%a %d %b, %H:%M") + f" ({business.timezone})"

@@ -66,4 +66,5 @@ class ReviewForm(FlaskForm):
         validate_choice=False,
     )
     comment = TextAreaField("Comment (optional)")
-    would_recommend = BooleanField("I would recommend this business", default=True)
+    # Nothing chosen for the customer: an unticked box is no answer, not a "no".
+    would_recommend = BooleanField("I would recommend this business", default=False)

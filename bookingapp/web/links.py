@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import base64
 import uuid
+from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
+
+from bookingapp.domain.ics import location
 
 WIZARD_SALT = "bookingapp.wizard-link"
 MANAGE_SALT = "bookingapp.manage-link"
@@ -68,3 +72,80 @@ def read_unsubscribe_token(token: str) -> uuid.UUID | None:
         return uuid.UUID(bytes=base64.urlsafe_b64decode(packed + b"=" * (-len(packed) % 4)))
     except (BadSignature, TypeError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------- calendars and maps
+#
+# "Add to calendar" links for people who do not open .ics files (phones, web mail), and a
+# map of the business's address. Times go in UTC ("Z"): both calendars then show the
+# appointment at the right moment in the reader's own zone, the autumn's repeated hour
+# included, with no zone table of ours to get wrong.
+
+GOOGLE_CALENDAR = "https://calendar.google.com/calendar/render"
+OUTLOOK_CALENDAR = "https://outlook.live.com/calendar/0/deeplink/compose"
+GOOGLE_MAPS = "https://www.google.com/maps/search/"
+
+
+def _query(params: dict[str, str]) -> str:
+    return urlencode(params, quote_via=quote, safe="")
+
+
+def _utc(instant: datetime, fmt: str) -> str:
+    return instant.astimezone(timezone.utc).strftime(fmt)
+
+
+def _event_words(business, booking, manage_link: str) -> tuple[str, str]:
+    service = booking.service.name if booking.service else "Appointment"
+    title = f"{service} at {business.name}"
+    details = f"Booking {booking.booking_number}. See, change or cancel it: {manage_link}"
+    return title, details
+
+
+def google_calendar_url(business, booking, manage_link: str) -> str:
+    """Google Calendar's event template (action=TEMPLATE, dates start/end in UTC)."""
+    title, details = _event_words(business, booking, manage_link)
+    params = {
+        "action": "TEMPLATE", "text": title,
+        "dates": f"{_utc(booking.starts_at, '%Y%m%dT%H%M%SZ')}/{_utc(booking.ends_at, '%Y%m%dT%H%M%SZ')}",
+        "details": details, "ctz": business.timezone,
+    }
+    where = location(business)
+    if where:
+        params["location"] = where
+    return f"{GOOGLE_CALENDAR}?{_query(params)}"
+
+
+def outlook_calendar_url(business, booking, manage_link: str) -> str:
+    """Outlook on the web's compose deep link (Outlook.com and Microsoft 365 accept it)."""
+    title, details = _event_words(business, booking, manage_link)
+    params = {
+        "path": "/calendar/action/compose", "rru": "addevent", "subject": title,
+        "startdt": _utc(booking.starts_at, "%Y-%m-%dT%H:%M:%SZ"), "enddt": _utc(booking.ends_at, "%Y-%m-%dT%H:%M:%SZ"),
+        "body": details,
+    }
+    where = location(business)
+    if where:
+        params["location"] = where
+    return f"{OUTLOOK_CALENDAR}?{_query(params)}"
+
+
+def map_url(business) -> str | None:
+    """Google Maps' search for the business's street address (Maps URLs, api=1); None
+    when the business has no street address to find."""
+    if not business.address_street:
+        return None
+    address = ", ".join(part for part in (
+        business.name, business.address_street, business.address_city, business.address_zip, business.address_country,
+    ) if part)
+    return f"{GOOGLE_MAPS}?{_query({'api': '1', 'query': address})}"
+
+
+def calendar_links(business, booking) -> dict[str, str | None]:
+    """Everything the booked and manage pages offer to take the booking elsewhere."""
+    manage_link = manage_url(business, booking)
+    return {
+        "ics": ics_url(business, booking),
+        "google": google_calendar_url(business, booking, manage_link),
+        "outlook": outlook_calendar_url(business, booking, manage_link),
+        "map": map_url(business),
+    }

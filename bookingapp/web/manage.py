@@ -28,9 +28,13 @@ from bookingapp.extensions import db
 from bookingapp.models import Booking, Business
 from bookingapp.web import checkout_bridge
 from bookingapp.web.forms import ActionForm, ReviewForm
-from bookingapp.web.links import ics_url, manage_token, manage_url, read_manage_token
+from bookingapp.web.links import calendar_links, manage_token, manage_url, read_manage_token
 from bookingapp.web.rendering import business_or_404, render, see_other, wants_partial
 from bookingapp.web.timepicker import local_day, time_context
+from bookingapp.web.wizard import book_again_url
+
+# A visit that will not (or did) take place: the manage page offers to book it again.
+BOOK_AGAIN_STATUSES = ("cancelled", "completed", "no_show")
 
 
 def _managed_booking(business: Business, token: str) -> Booking:
@@ -52,7 +56,8 @@ def _render_manage(business, booking, token, *, status=200, review_form=None, no
         review_form=review_form or ReviewForm(), form=ActionForm(),
         notice=notice or request.args.get("notice"), error=error,
         moved_to=manage_token(booking.rescheduled_to_id) if booking.rescheduled_to_id else None,
-        ics_url=ics_url(business, booking), push_url=url_for("web.manage", slug=business.slug, token=token),
+        links=calendar_links(business, booking), push_url=url_for("web.manage", slug=business.slug, token=token),
+        book_again=book_again_url(business, booking) if booking.status in BOOK_AGAIN_STATUSES else None,
     )
 
 
@@ -73,8 +78,18 @@ def booking_calendar(slug: str, token: str):
 
 
 def cancel(slug: str, token: str):
+    """GET asks first, saying what cancelling now refunds and what is kept (the same
+    domain terms the cancellation then acts on); the POST from that page cancels."""
     business = business_or_404(slug)
     booking = _managed_booking(business, token)
+    if request.method == "GET":
+        now = clock.now()
+        if not manage_domain.customer_may_change(booking, now):
+            return see_other(url_for("web.manage", slug=business.slug, token=token))
+        return render(
+            "cancel", business=business, booking=booking, token=token, form=ActionForm(),
+            cancel_terms=checkout_bridge.cancel_terms(db.session, booking, business, now=now),
+        )
     ActionForm().validate_on_submit()
     try:
         with db.session.begin_nested():

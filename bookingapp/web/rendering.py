@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, make_response, redirect, render_template, request
 from sqlalchemy import bindparam, select
 
-from bookingapp.domain.money import format_money
+from markupsafe import Markup, escape
+from jinja2 import pass_context
+
+from bookingapp.domain import clock
+from bookingapp.domain.local_time import format_local, zone_statement
+from bookingapp.domain.money import format_money, format_money_for
 from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
 from bookingapp.models import Business, Service, ServiceCategory
@@ -57,17 +61,46 @@ def too_large(error):
     return response
 
 
+def favicon():
+    """The site's icon at the address browsers try on their own: the SVG, cached a day."""
+    response = current_app.send_static_file("favicon.svg")
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
+
+
 # --------------------------------------------------------------------------- template filters
 
 
-def price_filter(cents: int | None, currency: str = "GBP") -> str:
+@pass_context
+def price_filter(context, cents: int | None, currency: str = "GBP") -> str:
+    """Money as the page's business writes it (domain.money, its locale), so a customer
+    page never shows one amount two ways; the default locale where no business is known."""
+    business = context.get("business")
+    if business is not None:
+        return format_money_for(business, cents or 0, currency)
     return format_money(cents or 0, currency)
 
 
 def local_filter(instant: datetime | None, tz: str, fmt: str = "%H:%M") -> str:
+    """The business's wall-clock time, with the zone when the time is ambiguous
+    (domain.local_time: the repeated hour of the autumn change)."""
     if instant is None:
         return ""
-    return instant.astimezone(ZoneInfo(tz)).strftime(fmt)
+    return format_local(instant, tz, fmt)
+
+
+def zone_filter(tz: str, at: datetime | None = None) -> str:
+    """"London time (GMT)": the zone the page's times are in, at the moment shown."""
+    return zone_statement(tz, at or clock.now())
+
+
+def visitor_time_filter(instant: datetime | None) -> Markup:
+    """A slot for static/js/visitor-zone.js: filled with the time in the visitor's own
+    zone when it differs from the business's; empty (and hidden) without JavaScript."""
+    if instant is None:
+        return Markup("")
+    return Markup('<span class="visitor-time" data-utc="{}" hidden></span>').format(escape(utc_iso_filter(instant)))
 
 
 def utc_iso_filter(instant: datetime) -> str:

@@ -53,11 +53,12 @@ def _same_month(day: date, first_of_month: date) -> bool:
 def calendar_weeks(first_of_month: date, free: AbstractSet[date], chosen: date | None) -> list[list[tuple | None]]:
     """The month's weeks (Monday first) for the template, one cell per day: None for a day
     of the next or previous month, else (day of the month, ISO date, spoken label, has
-    free time, is the chosen day). Worked out here rather than by attribute lookups and
+    free time, is the chosen day). The spoken label holds the number shown ("Tuesday 3
+    March", not "03"), so a voice-control user can say what they see. Worked out here rather than by attribute lookups and
     method calls in Jinja, which cost several times more per cell."""
     return [
         [
-            (d.day, d.isoformat(), d.strftime("%A %d %B"), d in free, d == chosen) if d.month == first_of_month.month else None
+            (d.day, d.isoformat(), f"{d:%A} {d.day} {d:%B}", d in free, d == chosen) if d.month == first_of_month.month else None
             for d in week
         ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)

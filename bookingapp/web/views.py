@@ -24,10 +24,14 @@ bp.register_error_handler(RequestEntityTooLarge, rendering.too_large)
 bp.add_app_template_filter(rendering.price_filter, "price")
 bp.add_app_template_filter(rendering.local_filter, "local")
 bp.add_app_template_filter(rendering.utc_iso_filter, "utc_iso")
+bp.add_app_template_filter(rendering.zone_filter, "zone")
+bp.add_app_template_filter(rendering.visitor_time_filter, "visitor_time")
 
 GET, POST, GET_POST = ["GET"], ["POST"], ["GET", "POST"]
 
 URLS = [
+    # browsers ask for /favicon.ico whatever the page's <link rel="icon"> says
+    ("/favicon.ico", "favicon", rendering.favicon, GET),
     # the business page
     ("/", "index", landing.index, GET),
     ("/<slug>", "landing", landing.landing, GET),
@@ -43,7 +47,7 @@ URLS = [
     # the manage link
     ("/<slug>/manage/<token>", "manage", manage.manage, GET),
     ("/<slug>/manage/<token>/booking.ics", "booking_calendar", manage.booking_calendar, GET),
-    ("/<slug>/manage/<token>/cancel", "cancel", manage.cancel, POST),
+    ("/<slug>/manage/<token>/cancel", "cancel", manage.cancel, GET_POST),
     ("/<slug>/manage/<token>/reschedule", "reschedule", manage.reschedule, GET_POST),
     ("/<slug>/manage/<token>/review", "review", manage.review, POST),
 ]

@@ -1,5 +1,5 @@
-"""The booking wizard: service (1), staff (2), time (3), hold (4), details (5), payment
-(6) and booked (7).
+"""The booking wizard: service, staff, time (choosing one holds it), details, payment
+(only when something is due up front) and booked.
 
 Every step has its own URL (Back, Reload and shared links work) and works as a plain
 full-page GET/POST; with htmx the same URLs answer with the step's partial (root id
@@ -19,13 +19,16 @@ import uuid
 from datetime import datetime
 
 from flask import Response, abort, make_response, request, url_for
+from flask import session as visitor_session
 from sqlalchemy import bindparam, select
 
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import cancellation
 from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
+from bookingapp.domain import pricing
 from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
@@ -34,7 +37,7 @@ from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
-from bookingapp.web.links import ics_url, manage_url
+from bookingapp.web.links import calendar_links, manage_url
 from bookingapp.web.forms import CUSTOM_PREFIX, ActionForm, DetailsForm
 from bookingapp.web.links import manage_token, read_wizard_token, wizard_token
 from bookingapp.web.rendering import (
@@ -43,6 +46,16 @@ from bookingapp.web.rendering import (
 from bookingapp.web.timepicker import local_day, time_context
 
 ANYONE = "any"
+# What the wizard remembers about the visitor between steps, in their own signed session
+# cookie: the hold they have now, so choosing a time again (Back, then a time) gives it
+# back first instead of finding it "just taken"; and the details they typed, so a hold
+# that runs out does not cost them their typing.
+HELD_KEY = "wizard_hold"
+TYPED_KEY = "wizard_typed"
+# What is kept of the typing: the cookie must stay well under the browsers' 4 KB.
+TYPED_LIMITS = {"name": 200, "email": 254, "phone": 40, "notes": 500, "promo_code": 40}
+STEPS = (("service", "Service"), ("staff", "Staff"), ("time", "Time"), ("details", "Details"),
+         ("payment", "Payment"), ("done", "Booked"))
 # Notices the time step shows when the wizard sends a customer back to it.
 TIME_NOTICES = ("expired", "released", "refunded_time_taken", "refunded_not_bookable")
 
@@ -108,18 +121,88 @@ def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
     return booking, who
 
 
+def progress(current: str, *, pays: bool) -> list[tuple[str, str]]:
+    """The steps the customer really goes through, as (label, state) with state "done",
+    "current" or "": holding a time is part of choosing it, not a page of its own, and
+    the payment step is there only when something is paid up front (so it is never
+    ticked off for a booking that cost nothing in advance)."""
+    keys = [key for key, _ in STEPS if key != "payment" or pays]
+    position = keys.index(current)
+    return [
+        (label, "done" if keys.index(key) < position else ("current" if key == current else ""))
+        for key, label in STEPS if key in keys
+    ]
+
+
+def book_again_url(business: Business, booking: Booking) -> str:
+    """The wizard for the same service with the same person, where that is still
+    possible: "anyone" when they no longer do it, the service list when the service
+    itself is no longer offered."""
+    service = booking.service
+    if service is None or not service.is_bookable or service.business_id != business.id:
+        return url_for("web.choose_service", slug=business.slug)
+    who = ANYONE
+    if booking.staff_id is not None and db.session.scalars(
+        _STAFF_FOR_SERVICE, {"staff_id": booking.staff_id, "business_id": business.id, "service_id": service.id},
+    ).one_or_none() is not None:
+        who = str(booking.staff_id)
+    return url_for("web.choose_time", slug=business.slug, service_id=service.id, who=who)
+
+
+def _own_earlier_hold(business: Business) -> Booking | None:
+    """The hold this visitor placed earlier at this business and still has, if any. Only
+    an id their own session carries is considered, so nobody else's hold is ever touched."""
+    try:
+        wanted = uuid.UUID(str(visitor_session.get(HELD_KEY, "")))
+    except ValueError:
+        return None
+    booking = db.session.get(Booking, wanted)
+    if booking is None or booking.business_id != business.id or booking.status != "held":
+        return None
+    return booking
+
+
+def _remember_typed(form) -> None:
+    visitor_session[TYPED_KEY] = {
+        key: str(form.get(key, ""))[:limit] for key, limit in TYPED_LIMITS.items()
+    }
+
+
+def _typed_earlier() -> dict[str, str] | None:
+    typed = visitor_session.get(TYPED_KEY)
+    if not isinstance(typed, dict):
+        return None
+    return {key: str(typed.get(key) or "")[:limit] for key, limit in TYPED_LIMITS.items()}
+
+
+def _forget_visit() -> None:
+    """Booked: nothing of the visitor's typing stays in their cookie."""
+    visitor_session.pop(TYPED_KEY, None)
+    visitor_session.pop(HELD_KEY, None)
+
+
+def _pays_up_front(business: Business, service: Service) -> bool:
+    return pricing.quote(db.session, business, service).due_now_cents > 0
+
+
 # --------------------------------------------------------------------------- steps 1 and 2
 
 
 def choose_service(slug: str):
     business = business_or_404(slug)
-    return render("service", business=business, groups=grouped_by_category(business, bookable_services(business)), step=1)
+    services = bookable_services(business)
+    quotes = {service.id: pricing.quote(db.session, business, service) for service in services}
+    return render(
+        "service", business=business, groups=grouped_by_category(business, services), quotes=quotes,
+        progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())),
+    )
 
 
 def choose_staff(slug: str, service_id: str):
     business = business_or_404(slug)
     service = _service(business, service_id)
-    return render("staff", business=business, service=service, staff=_staff_for(service), step=2)
+    return render("staff", business=business, service=service, staff=_staff_for(service),
+                  progress=progress("staff", pays=_pays_up_front(business, service)))
 
 
 # --------------------------------------------------------------------------- steps 3 and 4
@@ -156,7 +239,8 @@ def _render_time(business, service, staff, who, *, status=200, notice=None, day=
     refunded = _refunded_on(business, request.args.get("ref")) if notice and notice.startswith("refunded_") else None
     return render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
-        business=business, service=service, staff=staff, who=who, step=3, notice=notice, refunded=refunded,
+        business=business, service=service, staff=staff, who=who, notice=notice, refunded=refunded,
+        progress=progress("time", pays=_pays_up_front(business, service)),
         time_url=_time_urls(business, service, who), form=ActionForm(), **context,
     )
 
@@ -184,9 +268,16 @@ def choose_time(slug: str, service_id: str, who: str):
         # naming start_at, before any zone arithmetic could overflow).
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
     day = local_day(start, business)
+    earlier = _own_earlier_hold(business)
+    now = clock.now()
     try:
         with db.session.begin_nested():
-            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=clock.now(), source="web")
+            # The visitor's own earlier hold (they went Back and chose again) is given back
+            # first, so it cannot stand in their way; when the new hold fails, the savepoint
+            # undoes the release too and they keep the time they had.
+            if earlier is not None:
+                checkout_bridge.release_hold(db.session, earlier, now=now)
+            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=now, source="web")
     except SlotNotOffered:
         # Never one of the times shown (off the grid, past, too far ahead): a bad request.
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
@@ -197,6 +288,7 @@ def choose_time(slug: str, service_id: str, who: str):
         )
     except DomainError as error:
         return _render_time(business, service, staff, who, status=422, notice=error.message, day=day, push_url=here)
+    visitor_session[HELD_KEY] = str(held.id)
     return see_other(url_for("web.details", slug=business.slug, token=wizard_token(held.id, who)))
 
 
@@ -247,6 +339,10 @@ def _details_form(business: Business, booking: Booking, *, saved: bool = False) 
         )
         form.custom_raw = dict(booking.custom_fields or {})
         return form
+    typed = _typed_earlier() if saved else None
+    if typed:
+        # A new hold after the last one ran out: what the visitor typed then.
+        return DetailsForm(definitions=definitions, country=business.address_country, formdata=None, data=typed)
     form = DetailsForm(definitions=definitions, country=business.address_country)
     if request.method == "POST":
         form.read_custom(request.form)
@@ -267,7 +363,7 @@ def _render_details(business, booking, who, token, form, *, status=200, quote=No
         quote, _ = _typed_quote(business, booking, form.promo_code.data)
     return render(
         "details", status=status, business=business, booking=booking, who=who, token=token, form=form,
-        step=5, quote=quote,
+        progress=progress("details", pays=quote.due_now_cents > 0), quote=quote,
         promo_error=promo_error, custom_prefix=CUSTOM_PREFIX, release_form=ActionForm(),
         push_url=url_for("web.details", slug=business.slug, token=token),
     )
@@ -278,6 +374,12 @@ def details(slug: str, token: str):
     due up front."""
     business = business_or_404(slug)
     booking, who = _wizard_booking(business, token)
+    if request.method == "POST":
+        # Kept before anything else, so that a hold which ran out (whether found here or
+        # by the page's countdown, which posts the form as it stands) keeps the typing.
+        _remember_typed(request.form)
+        if request.form.get("action") == "hold_ran_out":
+            return see_other(url_for("web.details", slug=business.slug, token=token))
     elsewhere = _route_by_status(business, booking, who, token, here="details")
     if elsewhere is not None:
         return elsewhere
@@ -336,8 +438,8 @@ def release(slug: str, token: str):
     """"Change time": give the held slot back at once instead of letting it run out."""
     business = business_or_404(slug)
     booking, who = _wizard_booking(business, token)
-    if booking.status == "held":
-        booking_ops.cancel(db.session, booking, reason="customer chose another time", now=clock.now())
+    checkout_bridge.release_hold(db.session, booking, now=clock.now())
+    visitor_session.pop(HELD_KEY, None)
     return _back_to_time(business, booking, who, "released", token)
 
 
@@ -350,8 +452,11 @@ def _render_payment(business, booking, token, who, *, status=200, form=None, out
     if error is not None:
         status = 503 if isinstance(error, payments_domain.PaymentUnavailable) else 422
     return render(
-        "payment", status=status, business=business, booking=booking, token=token, who=who, step=6,
+        "payment", status=status, business=business, booking=booking, token=token, who=who,
+        progress=progress("payment", pays=True),
         due=checkout_bridge.amount_due_now(booking, business), form=form or ActionForm(), outcome=outcome,
+        money=money_summary(db.session, booking, business),
+        policy=cancellation.policy_in_words(db.session, booking, business, now=clock.now()),
         error=error.message if error is not None else None,
         push_url=url_for("web.payment", slug=business.slug, token=token),
     )
@@ -430,7 +535,9 @@ def done(slug: str, token: str):
         return elsewhere
     if booking.status == "rescheduled" and booking.rescheduled_to_id:
         return see_other(url_for("web.manage", slug=business.slug, token=manage_token(booking.rescheduled_to_id)))
+    _forget_visit()
+    money = money_summary(db.session, booking, business)
     return render(
-        "done", business=business, booking=booking, step=7, money=money_summary(db.session, booking, business),
-        manage_url=manage_url(business, booking), ics_url=ics_url(business, booking),
+        "done", business=business, booking=booking, money=money, progress=progress("done", pays=money.paid_cents > 0),
+        manage_url=manage_url(business, booking), links=calendar_links(business, booking),
     )

@@ -16,6 +16,12 @@
       if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
       focusable.focus({ preventScroll: target.id === "slots" });
     }
+    // On a phone the times sit below the calendar, out of sight: bring the chosen day's
+    // times into view (on a wide screen they are beside it already).
+    if (target.id === "slots" && window.matchMedia("(max-width: 47.99rem)").matches) {
+      var still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      target.scrollIntoView({ block: "start", behavior: still ? "auto" : "smooth" });
+    }
     startCountdowns(target);
   });
 
@@ -42,7 +48,16 @@
         if (left <= 0) {
           timers.forEach(clearInterval);
           // A moment's grace so the server's clock has passed the expiry too.
-          setTimeout(function () { window.location.assign(el.getAttribute("data-expired-url")); }, 1500);
+          // The details form goes along as it stands (action "hold_ran_out"), so the server
+          // keeps what was typed for the next time chosen.
+          setTimeout(function () {
+            var form = document.querySelector("form[data-keep-typing]");
+            if (!form) { window.location.assign(el.getAttribute("data-expired-url")); return; }
+            var marker = document.createElement("input");
+            marker.type = "hidden"; marker.name = "action"; marker.value = "hold_ran_out";
+            form.appendChild(marker);
+            form.submit();
+          }, 1500);
         }
       }
       tick();

@@ -61,7 +61,7 @@ def test_full_booking_with_a_declined_card_then_a_paid_deposit(live_server, page
     screenshot(page, f"{viewport}-3-staff")
     page.get_by_role("link", name=re.compile("Anyone available")).click()
     expect(page.locator("h1")).to_have_text("Choose a date and time")
-    expect(page.locator("#slots")).to_contain_text("Times in Europe/London")
+    expect(page.locator("#slots")).to_contain_text("Times are in London time")
     screenshot(page, f"{viewport}-4-time")
     pick_first_slot(page)
     expect(page.locator("h1")).to_have_text("Your details")
@@ -213,7 +213,10 @@ def test_reschedule_then_cancel_through_the_manage_link(live_server, page, viewp
     screenshot(page, f"{viewport}-3-rescheduled")
     session.rollback()  # end the read snapshot; see what the server committed
     assert sorted(b.status for b in session.scalars(select(Booking))) == ["confirmed", "rescheduled"]
-    page.get_by_role("button", name="Cancel booking").click()
+    page.get_by_role("link", name="Cancel booking").click()
+    expect(page.locator("h1")).to_have_text("Cancel this booking?")
+    screenshot(page, f"{viewport}-4-confirm-cancel")
+    page.get_by_role("button", name="Yes, cancel my booking").click()
     expect(page.locator("[role=status]")).to_contain_text("has been cancelled")
     screenshot(page, f"{viewport}-4-cancelled")
     session.rollback()  # end the read snapshot; see what the server committed
@@ -230,7 +233,9 @@ def test_a_review_after_a_completed_visit(live_server, page, viewport, app, shop
     expect(page.get_by_role("heading", name="How was your visit?")).to_be_visible()
     page.get_by_role("button", name="Send review").click()
     expect(page.locator(".stars-input .error")).to_contain_text("Rating")
-    page.get_by_label("4 stars").check()
+    # A tap on the fourth star (the radio itself is out of sight).
+    page.locator("label.star", has_text="4 stars").click()
+    expect(page.get_by_label("4 stars")).to_be_checked()
     page.get_by_label("Comment (optional)").fill("Friendly and on time.")
     screenshot(page, f"{viewport}-1-review-form")
     page.get_by_role("button", name="Send review").click()

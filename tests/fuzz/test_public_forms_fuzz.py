@@ -64,7 +64,7 @@ def test_fuzz_manage_reschedule_and_review_forms(app, client, session, shop, mak
     first = booking_ops.create_booking(session, business, service, next(starts), customer, now=clock.now(),
                                        source="web")
     session.commit()
-    token = csrf_from(client.get(f"/{business.slug}/manage/{manage_token(first.id)}").text)
+    token = csrf_from(client.get(f"/{business.slug}/manage/{manage_token(first.id)}/cancel").text)
     valid = {"start": tomorrow_at(business, 15).isoformat(), "rating": "5",
              "comment": "Lovely", "would_recommend": "y", "kind": "export", "understood": "yes"}
 

@@ -116,7 +116,7 @@ def test_a_cancel_refused_halfway_shows_the_booking_as_it_stays(client, deposit_
         manage = f"/corner-salon/manage/{manage_token(booking.id)}"
     page = client.get(manage)
     fake_stripe.fail_next = 1
-    refused = client.post(manage + "/cancel", data={"csrf_token": csrf_from(page.text)})
+    refused = client.post(manage + "/cancel", data={"csrf_token": csrf_from(client.get(manage + "/cancel").text)})
     assert refused.status_code == 422 and "The refund could not be made just now" in refused.text
     assert "status-confirmed" in refused.text and "Cancel booking" in refused.text
     assert fresh(session, booking).status == "confirmed"

@@ -112,7 +112,8 @@ def test_every_calendar_link_is_the_page_address_with_month_and_day(client, stud
     for day, cell in shown.items():
         assert cell["href"] == cell["hx_get"] == f"{studio['base']}?month=2026-03&day={day}"
         assert cell["number"] == int(day[-2:])
-        assert cell["label"] == date.fromisoformat(day).strftime("%A %d %B")
+        the_day = date.fromisoformat(day)
+        assert cell["label"] == f"{the_day:%A} {the_day.day} {the_day:%B}"
     # A link opens that day (full page, and the htmx slots partial the calendar asks for).
     link = shown["2026-03-12"]["href"]
     page = client.get(link)
