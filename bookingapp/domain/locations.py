@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.catalog import ADDRESS_FIELDS, _name, _text
 from bookingapp.domain.clock import resolve_now as _now
+from bookingapp.domain.customers import normalise_phone
 from bookingapp.domain.errors import NotFound, ValidationError
-from bookingapp.domain.setup import WeeklyHours, _clean_weekly
+from bookingapp.domain.setup import SETTING_RANGES, WeeklyHours, _clean_weekly
 from bookingapp.models import (
     Business, Location, LocationHours, Service, Staff, StaffHours, service_locations, staff_locations,
 )
@@ -27,7 +29,8 @@ from bookingapp.models import (
 RESERVED_LOCATION_SLUGS = frozenset({"book", "manage", "pay", "review", "reviews", "embed", "cancel", "ics",
                                      "locations", "services", "static"})
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
-MAX_HOLD_SECONDS = 24 * 3600
+# A location's own hold length is bounded as the business's is (setup.SETTING_RANGES).
+_, MIN_HOLD_SECONDS, MAX_HOLD_SECONDS = SETTING_RANGES["hold_seconds"]
 
 
 def primary_location(session: Session, business: Business) -> Location:
@@ -106,23 +109,20 @@ def offers_service(session: Session, service: Service, location: Location) -> bo
 
 # --------------------------------------------------------------------------- changing
 
-LOCATION_FIELDS = ("name", "slug", "phone", "address_street", "address_city", "address_state", "address_zip",
-                   "address_country", "timezone", "hold_seconds", "sort_order", "is_active")
-_TEXT_LIMITS = {"name": 200, "phone": 32, "address_street": 200, "address_city": 100, "address_state": 100,
-                "address_zip": 20}
+LOCATION_FIELDS = ("name", "slug", "phone", "address", "timezone", "hold_seconds", "sort_order", "is_active")
 
 
 def _clean_slug(session: Session, business: Business, raw: Any, *, exclude: uuid.UUID | None) -> str:
     slug = raw.strip().lower() if isinstance(raw, str) else ""
     if not _SLUG_RE.match(slug):
-        raise ValidationError("Slug may use lower-case letters, digits and hyphens (not at either end), "
+        raise ValidationError("slug may use lower-case letters, digits and hyphens (not at either end), "
                               "80 characters at most.", param="slug")
     if slug in RESERVED_LOCATION_SLUGS:
         raise ValidationError(f"“{slug}” is used by the booking pages; choose another slug.", param="slug")
-    taken = session.scalar(select(Location.id).where(
-        Location.business_id == business.id, Location.slug == slug,
-        Location.id != exclude if exclude is not None else True))
-    if taken is not None:
+    query = select(Location.id).where(Location.business_id == business.id, Location.slug == slug)
+    if exclude is not None:
+        query = query.where(Location.id != exclude)
+    if session.scalar(query) is not None:
         raise ValidationError(f"Another location already uses the slug “{slug}”.", param="slug")
     return slug
 
@@ -138,29 +138,34 @@ def _known_zone(name: Any) -> bool:
 
 
 def _clean(session: Session, business: Business, location: Location | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """Check every field before anything changes; the address has the business profile's
+    shape and limits (catalog.ADDRESS_FIELDS)."""
     unknown = set(fields) - set(LOCATION_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
     clean: dict[str, Any] = {}
-    for name, limit in _TEXT_LIMITS.items():
-        if name not in fields:
-            continue
-        value = fields[name]
-        if value is not None and not isinstance(value, str):
-            raise ValidationError(f"{name} must be text.", param=name)
-        value = " ".join((value or "").split()) or None
-        if value is not None and len(value) > limit:
-            raise ValidationError(f"{name} is too long ({limit} characters at most).", param=name)
-        if name == "name" and value is None:
-            raise ValidationError("name is required.", param="name")
-        clean[name] = value
+    if "name" in fields:
+        clean["name"] = _name(fields["name"])
     if "slug" in fields:
         clean["slug"] = _clean_slug(session, business, fields["slug"], exclude=location.id if location else None)
-    if "address_country" in fields:
-        country = fields["address_country"]
-        if country is not None and (not isinstance(country, str) or not re.fullmatch(r"[A-Za-z]{2}", country)):
-            raise ValidationError("address_country is a two-letter country code.", param="address_country")
-        clean["address_country"] = country.upper() if country else None
+    if "address" in fields:
+        address = fields["address"] or {}
+        if not isinstance(address, dict):
+            raise ValidationError("address must be an object.", param="address")
+        for key, value in address.items():
+            if key not in ADDRESS_FIELDS:
+                raise ValidationError(f"Unknown address field {key!r}.", param=f"address.{key}")
+            text = _text(value, f"address.{key}", ADDRESS_FIELDS[key])
+            if key == "country" and text is not None:
+                if len(text) != 2 or not text.isalpha():
+                    raise ValidationError("address.country must be a two-letter country code.",
+                                          param="address.country")
+                text = text.upper()
+            clean[f"address_{key}"] = text
+    if "phone" in fields:
+        country = (clean.get("address_country") or (location.address_country if location else None)
+                   or business.address_country or "GB")
+        clean["phone"] = normalise_phone(fields["phone"], country) if fields["phone"] else None
     if "timezone" in fields:
         zone = fields["timezone"]
         if zone is not None and not _known_zone(zone):
@@ -169,8 +174,9 @@ def _clean(session: Session, business: Business, location: Location | None, fiel
     if "hold_seconds" in fields:
         value = fields["hold_seconds"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or not 60 <= value <= MAX_HOLD_SECONDS):
-            raise ValidationError(f"hold_seconds must be between 60 and {MAX_HOLD_SECONDS}.", param="hold_seconds")
+                                  or not MIN_HOLD_SECONDS <= value <= MAX_HOLD_SECONDS):
+            raise ValidationError(f"hold_seconds must be between {MIN_HOLD_SECONDS} and {MAX_HOLD_SECONDS}.",
+                                  param="hold_seconds")
         clean["hold_seconds"] = value
     if "sort_order" in fields:
         value = fields["sort_order"]
@@ -187,25 +193,39 @@ def _clean(session: Session, business: Business, location: Location | None, fiel
 
 
 def create_location(session: Session, business: Business, fields: dict[str, Any], *,
+                    hours: WeeklyHours | None = None, staff: list[Staff] | None = None,
                     now: datetime | None = None) -> Location:
+    """A new (secondary) location; `hours` its own opening hours (None: the business's),
+    `staff` who works there."""
     for required in ("name", "slug"):
         if required not in fields:
             raise ValidationError(f"{required} is required.", param=required)
     now = _now(now)
     clean = _clean(session, business, None, fields)
+    rows = _clean_weekly(hours, "hours") if hours else []
     location = Location(business_id=business.id, is_primary=False, is_active=True, sort_order=0,
                         created_at=now, updated_at=now, **clean)
+    location.hours = [LocationHours(weekday=day, opens_at=opens, closes_at=closes) for day, opens, closes in rows]
     session.add(location)
     session.flush()
+    if staff is not None:
+        set_location_staff(session, business, location, staff, now=now)
     return location
 
 
 def update_location(session: Session, business: Business, location: Location, fields: dict[str, Any], *,
+                    hours: WeeklyHours | None = None, staff: list[Staff] | None = None,
                     now: datetime | None = None) -> Location:
+    """Change the fields given; `hours` (when not None) replaces the opening hours ({}:
+    the business's again), `staff` (when not None) who works there."""
     _owned(business, location)
     clean = _clean(session, business, location, fields)
     for name, value in clean.items():
         setattr(location, name, value)
+    if hours is not None:
+        set_location_hours(session, business, location, hours, now=now)
+    if staff is not None:
+        set_location_staff(session, business, location, staff, now=now)
     location.updated_at = _now(now)
     session.flush()
     return location
@@ -292,3 +312,44 @@ def set_service_locations(session: Session, business: Business, service: Service
     service.updated_at = _now(now)  # counts as a change of the service (availability cache)
     session.flush()
     return service
+
+
+def set_location_staff(session: Session, business: Business, location: Location, members: list[Staff], *,
+                       now: datetime | None = None) -> Location:
+    """Who works at a location (replacing the list), leaving where else each works as it
+    was. Taking someone off their only location is refused: they would work nowhere."""
+    _owned(business, location)
+    primary = primary_location(session, business)
+    wanted = {member.id for member in members}
+    for member in members:
+        if member.business_id != business.id or member.deleted_at is not None:
+            raise NotFound("Staff member not found.", param="staff_ids")
+    everyone = session.scalars(select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None)))
+    for member in everyone:
+        current = list(member.locations) or [primary]  # linked nowhere: the primary
+        here = any(place.id == location.id for place in current)
+        if member.id in wanted and not here:
+            member.locations = [*current, location]
+        elif member.id not in wanted and here:
+            remaining = [place for place in current if place.id != location.id]
+            if not remaining:
+                raise ValidationError(f"{member.name} works only at {location.name}; give them another location "
+                                      "first.", param="staff_ids")
+            member.locations = remaining
+        else:
+            continue
+        member.updated_at = _now(now)
+    session.flush()
+    return location
+
+
+def staff_at(session: Session, business: Business, location: Location) -> list[Staff]:
+    """The (live) staff who work at a location, by the same rule as availability's."""
+    linked = select(staff_locations.c.staff_id)
+    here = select(staff_locations.c.staff_id).where(staff_locations.c.location_id == location.id)
+    condition = Staff.id.in_(here)
+    if location.is_primary:
+        condition = condition | Staff.id.not_in(linked)
+    return list(session.scalars(select(Staff).where(
+        Staff.business_id == business.id, Staff.deleted_at.is_(None), condition,
+    ).order_by(Staff.sort_order, Staff.name)))

@@ -16,7 +16,7 @@ def branches(session, salon):
     business, service, alice, bob = salon
     main = locations.primary_location(session, business)
     riverside = locations.create_location(session, business, {
-        "name": "Riverside", "slug": "riverside", "address_street": "2 River Walk", "address_city": "London",
+        "name": "Riverside", "slug": "riverside", "address": {"street": "2 River Walk", "city": "London"},
     }, now=before())
     locations.set_location_hours(session, business, riverside, {d: [(time(10), time(16))] for d in range(7)})
     # Alice: mornings at the primary, afternoons at Riverside.
@@ -26,3 +26,7 @@ def branches(session, salon):
     # Bob stays at the primary only (linked nowhere: the primary).
     session.commit()
     return business, service, alice, bob, main, riverside
+
+
+# The API's client and key fixtures, for this folder's API tests.
+from tests.api.conftest import api, api_for, make_key  # noqa: E402,F401
