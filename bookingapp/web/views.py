@@ -15,7 +15,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bookingapp.web import landing, manage, rendering, wizard
+from bookingapp.web import landing, locations, manage, rendering, wizard
 
 bp = Blueprint("web", __name__)
 
@@ -24,6 +24,7 @@ bp.register_error_handler(RequestEntityTooLarge, rendering.too_large)
 bp.add_app_template_filter(rendering.price_filter, "price")
 bp.add_app_template_filter(rendering.local_filter, "local")
 bp.add_app_template_filter(rendering.utc_iso_filter, "utc_iso")
+bp.url_defaults(locations.carry_location)
 
 GET, POST, GET_POST = ["GET"], ["POST"], ["GET", "POST"]
 
@@ -40,6 +41,8 @@ URLS = [
     ("/<slug>/booking/<token>/payment", "payment", wizard.payment, GET_POST),
     ("/<slug>/booking/<token>/payment/return", "payment_return", wizard.payment_return, GET),
     ("/<slug>/booking/<token>/done", "done", wizard.done, GET),
+    # a location's own booking page (a business with several: web/locations.py)
+    ("/<slug>/<location_slug>", "at_location", locations.at_location, GET),
     # the manage link
     ("/<slug>/manage/<token>", "manage", manage.manage, GET),
     ("/<slug>/manage/<token>/booking.ics", "booking_calendar", manage.booking_calendar, GET),

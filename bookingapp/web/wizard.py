@@ -40,6 +40,7 @@ from bookingapp.web.links import manage_token, read_wizard_token, wizard_token
 from bookingapp.web.rendering import (
     bookable_services, business_or_404, grouped_by_category, render, see_other, wants_partial,
 )
+from bookingapp.web.locations import choose_location_page, chosen_location, services_at, staff_at
 from bookingapp.web.timepicker import local_day, time_context
 
 ANYONE = "any"
@@ -113,13 +114,21 @@ def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
 
 def choose_service(slug: str):
     business = business_or_404(slug)
-    return render("service", business=business, groups=grouped_by_category(business, bookable_services(business)), step=1)
+    location = chosen_location(business)
+    if location is None:  # several locations, none chosen yet
+        return choose_location_page(business)
+    return render("service", business=business, groups=grouped_by_category(business, services_at(business, location)),
+                  step=1, location=location)
 
 
 def choose_staff(slug: str, service_id: str):
     business = business_or_404(slug)
     service = _service(business, service_id)
-    return render("staff", business=business, service=service, staff=_staff_for(service), step=2)
+    location = chosen_location(business)
+    if location is None:
+        return choose_location_page(business, service)
+    return render("staff", business=business, service=service, staff=staff_at(_staff_for(service), location), step=2,
+                  location=location)
 
 
 # --------------------------------------------------------------------------- steps 3 and 4
@@ -145,7 +154,7 @@ def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
     partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     context = time_context(
-        business, service, staff, now=clock.now(),
+        business, service, staff, now=clock.now(), location=chosen_location(business),
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
         # The slots partial (a day clicked) draws no calendar: the month need not be computed.
@@ -186,7 +195,8 @@ def choose_time(slug: str, service_id: str, who: str):
     day = local_day(start, business)
     try:
         with db.session.begin_nested():
-            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=clock.now(), source="web")
+            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=clock.now(), source="web",
+                                    location=chosen_location(business))
     except SlotNotOffered:
         # Never one of the times shown (off the grid, past, too far ahead): a bad request.
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
@@ -211,6 +221,8 @@ def _back_to_time(business: Business, booking: Booking, who: str, notice: str, t
         # A payment came in for this booking and was refunded: say so, whatever else happened.
         notice = refund_notice
     extra = {"ref": token} if notice.startswith("refunded_") else {}
+    if not booking.location.is_primary:
+        extra["location"] = booking.location.slug  # back to the time step at the same location
     return see_other(url_for(
         "web.choose_time", slug=business.slug, service_id=booking.service_id, who=who, day=day, notice=notice, **extra,
     ))

@@ -30,3 +30,4 @@ def branches(session, salon):
 
 # The API's client and key fixtures, for this folder's API tests.
 from tests.api.conftest import api, api_for, make_key  # noqa: E402,F401
+from tests.dashboard.conftest import as_role, make_account  # noqa: E402,F401

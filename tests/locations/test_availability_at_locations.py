@@ -181,3 +181,13 @@ def test_hours_at_the_primary_set_by_the_settings_page_leave_other_locations_hou
     session.commit()
     assert starts_of(find_availability(session, business, service, MONDAY, now=NOW, location=riverside), alice)[0] \
         == at(MONDAY, 13)
+
+
+def test_changing_a_locations_hours_moves_its_cached_availability(session, branches):
+    business, service, alice, bob, main, riverside = branches
+    before_change = cached_availability(session, business, service, MONDAY, now=NOW, location=riverside)
+    assert starts_of(before_change, alice)[-1] == at(MONDAY, 15)
+    locations.set_location_hours(session, business, riverside, {d: [(time(10), time(15))] for d in range(7)})
+    session.commit()
+    after_change = cached_availability(session, business, service, MONDAY, now=NOW, location=riverside)
+    assert starts_of(after_change, alice)[-1] == at(MONDAY, 14)
