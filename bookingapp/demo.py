@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import locations
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import SlotUnavailable
@@ -46,13 +47,13 @@ SERVICES = [
     ("Massage", "Back, Neck & Shoulder Massage", 30, 0, 10, 3800, 0, "Deep-tissue work where tension lives."),
 ]
 
-# (name, role, bio, categories performed, weekly hours or None for the salon's hours)
+# (name, role, bio, categories performed, weekly hours at the main salon or None for its hours)
 STAFF = [
     ("Amara Okafor", "owner", "Founder and colour specialist with fifteen years behind the chair.", {"Hair"}, None),
     ("Ben Hollis", "staff", "Precision cutter; men's grooming and short styles.", {"Hair"},
-     {1: [(time(9), time(17))], 2: [(time(9), time(17))], 3: [(time(11), time(20))], 4: [(time(9), time(17))], 5: [(time(9), time(17))]}),
+     {1: [(time(9), time(17))], 2: [(time(9), time(17))], 4: [(time(9), time(17))]}),
     ("Chloe Martin", "staff", "Nail artist and brow expert.", {"Nails", "Skin & Brows"},
-     {d: [(time(9), time(13)), (time(14), time(18))] for d in (0, 1, 2, 4, 5)}),
+     {**{d: [(time(9), time(13)), (time(14), time(18))] for d in (0, 1, 2)}, 5: [(time(9), time(13))]}),
     ("Dev Patel", "staff", "Skin therapist and massage therapist.", {"Skin & Brows", "Massage"},
      {d: [(time(10), time(18))] for d in (2, 3, 4, 5)}),
     ("Erin Walsh", "front_desk", "Keeps the day running and the coffee hot.", set(), None),
@@ -67,6 +68,21 @@ OPENING_HOURS = {
     4: [(time(9), time(18))],
     5: [(time(9), time(17))],
 }
+
+# The second branch, with its own hours (Tuesday to Saturday, and Sunday afternoons).
+CANAL_SIDE = {
+    "name": "Juniper Canal Side", "slug": "canal-side", "phone": "+442079460001",
+    "address": {"street": "3 Wharf Road", "city": "London", "zip": "N1 7GR", "country": "GB"},
+}
+CANAL_SIDE_HOURS = {**{d: [(time(10), time(19))] for d in (1, 2, 3, 4, 5)}, 6: [(time(11), time(16))]}
+# Ben and Chloe work at both: their hours at the main salon are in STAFF, these at Canal Side.
+# On Saturdays Chloe does mornings at the main salon and afternoons at Canal Side.
+CANAL_SIDE_STAFF_HOURS = {
+    "Ben Hollis": {3: [(time(11), time(19))], 5: [(time(10), time(17))]},
+    "Chloe Martin": {4: [(time(10), time(14)), (time(15), time(19))], 5: [(time(14), time(18))]},
+}
+# The colour bar is at the main salon only.
+MAIN_SALON_ONLY = ("Full Head Colour", "Balayage")
 
 PRODUCTS = [
     ("Hydrating Leave-In Conditioner", "Hair Care", 2400, "HC-LIC-001", 42),
@@ -168,6 +184,15 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
         session.add(member)
         staff_members.append(member)
 
+    main = locations.primary_location(session, business)
+    shared = [member for member in staff_members if member.name in CANAL_SIDE_STAFF_HOURS]
+    canal = locations.create_location(session, business, CANAL_SIDE, hours=CANAL_SIDE_HOURS, staff=shared, now=now)
+    for member in shared:
+        locations.set_staff_hours_at(session, business, member, canal, CANAL_SIDE_STAFF_HOURS[member.name], now=now)
+    for service in services:
+        if service.name in MAIN_SALON_ONLY:
+            locations.set_service_locations(session, business, service, [main], now=now)
+
     for order, (name, category, price, sku, stock) in enumerate(PRODUCTS):
         session.add(Product(
             business_id=business.id, name=name, category=category, price_cents=price, sku=sku,
@@ -204,6 +229,13 @@ def load_demo(session: Session, *, now: datetime | None = None, seed: int = 7) -
 
     _book_range(session, business, services, customers, rng, today - timedelta(days=30), today - timedelta(days=1), past=True)
     _book_range(session, business, services, customers, rng, today, today + timedelta(days=14), past=False, now=now)
+    # Canal Side's own diary, drawn from a random stream of its own so the main salon's stays as it was.
+    canal_rng = random.Random(seed + 1)
+    canal_services = [service for service in services if service.name not in MAIN_SALON_ONLY]
+    _book_range(session, business, canal_services, customers, canal_rng, today - timedelta(days=30),
+                today - timedelta(days=1), past=True, location=canal)
+    _book_range(session, business, canal_services, customers, canal_rng, today, today + timedelta(days=14),
+                past=False, now=now, location=canal)
     session.flush()
     # The past weeks' messages read as the history they would be (recorded when they were
     # due; no provider is configured for the demo); those of bookings made today wait for
@@ -226,7 +258,8 @@ def _local(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
 
 
-def _book_range(session, business, services, customers, rng, first: date, last: date, *, past: bool, now=None) -> None:
+def _book_range(session, business, services, customers, rng, first: date, last: date, *, past: bool, now=None,
+                location=None) -> None:
     tz = ZoneInfo(business.timezone)
     day = first
     while day <= last:
@@ -234,7 +267,7 @@ def _book_range(session, business, services, customers, rng, first: date, last: 
         booked_at = now if not past else _local(day, time(8), tz) - timedelta(days=3)
         for _ in range(rng.randint(4, 9)):
             service = rng.choice(services)
-            availability = find_availability(session, business, service, day, now=booked_at)
+            availability = find_availability(session, business, service, day, now=booked_at, location=location)
             if not availability.slots:
                 continue
             slot = rng.choice(availability.slots)
@@ -242,10 +275,12 @@ def _book_range(session, business, services, customers, rng, first: date, last: 
             source = rng.choice(["web", "web", "dashboard", "api"])
             try:
                 if not past and service.deposit_cents:
-                    _book_with_paid_deposit(session, business, service, slot.start, customer, now=booked_at, source=source)
+                    _book_with_paid_deposit(session, business, service, slot.start, customer, now=booked_at, source=source,
+                                            location=location)
                     continue
                 booking = booking_ops.create_booking(
                     session, business, service, slot.start, customer, now=booked_at, source=source, actor="demo",
+                    location=location,
                 )
             except SlotUnavailable:
                 continue
@@ -254,14 +289,16 @@ def _book_range(session, business, services, customers, rng, first: date, last: 
         day += timedelta(days=1)
 
 
-def _book_with_paid_deposit(session, business, service, start, customer, *, now: datetime, source: str):
+def _book_with_paid_deposit(session, business, service, start, customer, *, now: datetime, source: str,
+                            location=None):
     """A future booking whose deposit (service_deposit policy) the customer paid online:
     held, paid with the test card on the sandbox's hosted page, and booked by that
     payment, as the booking wizard does it. The payment is a real sandbox payment (the
     sandbox knows its session and intent), so cancelling the booking refunds it on every
     door; checkout shows it credited."""
     provider = SandboxProvider(session, now=lambda: now)
-    held = booking_ops.hold(session, business, service, start, customer=customer, now=now, source=source, actor="demo")
+    held = booking_ops.hold(session, business, service, start, customer=customer, now=now, source=source, actor="demo",
+                            location=location)
     page = start_checkout(
         session, provider, held, now=now,
         success_url=f"/{business.slug}/booking/return?session_id={{CHECKOUT_SESSION_ID}}",

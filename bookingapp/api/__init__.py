@@ -14,6 +14,7 @@ def init_app(app) -> None:
     """Register the API: its routes, error handling, per-key rate limits, CSRF exemption."""
     from bookingapp.api import views  # noqa: F401  (routes attach to bp on import)
     from bookingapp.api import audit_events  # noqa: F401  (its operation attaches to bp on import)
+    from bookingapp.api import locations  # noqa: F401  (its operations attach to bp on import)
     from bookingapp.api.views import answer_options, test_keys_change_only_bookings
     from bookingapp.api.auth import authenticate, enforce_scope, install_limits, rate_limit_headers
     from bookingapp.api.errors import install

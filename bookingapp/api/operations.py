@@ -33,7 +33,7 @@ from bookingapp.textguard import MAX_DEPTH, BadText
 # The resource a path id names, for the 404 of an unknown or malformed id.
 RESOURCE_OF = {
     "booking_id": "Booking", "service_id": "Service", "staff_id": "Staff member", "product_id": "Product",
-    "review_id": "Review", "endpoint_id": "Webhook endpoint",
+    "review_id": "Review", "endpoint_id": "Webhook endpoint", "location_id": "Location",
 }
 
 DEFAULT_ERRORS = ("400", "401", "403", "404", "429", "500")

@@ -21,6 +21,7 @@ from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from bookingapp.domain import embedding
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
+from bookingapp.domain.locations import MAX_HOLD_SECONDS, MIN_HOLD_SECONDS
 from bookingapp.domain.notify import CUSTOMER_KINDS, STAFF_KINDS, STATUS_LABELS
 from bookingapp.domain.reminders import MAX_HOURS, MAX_STEPS, MIN_HOURS
 from bookingapp.domain.review_replies import MAX_REPLY_LENGTH, SORTS
@@ -75,12 +76,28 @@ class NoQuery(Query):
     """Operations without query parameters: any parameter is unknown (a 400)."""
 
 
+# --------------------------------------------------------------------------- locations
+
+LOCATION_ID_HELP = "One of your locations (GET /locations)."
+BRANCH_ID_HELP = "The same as location_id, by the name OptimoCMS gives it; send one of the two."
+SLUG_LENGTH = 80
+TIMEZONE_LENGTH = 64
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ClockText = text(5, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+class AtLocation(BaseModel):
+    """A location named either way (location_id, or OptimoCMS's branch_id)."""
+    location_id: Optional[Id] = Field(None, description=LOCATION_ID_HELP)
+    branch_id: Optional[Id] = Field(None, description=BRANCH_ID_HELP)
+
+
 class PageQuery(Query):
     page: query_int(1, MAX_PAGE) = Field(1, description="Page number (default 1)")
     limit: query_int(1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description=f"Results per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT})")
 
 
-class BookingListQuery(PageQuery):
+class BookingListQuery(AtLocation, PageQuery):
     status: Optional[one_of(ALL_STATUSES)] = Field(
         None, description="Only bookings in this status, as the API shows it (a hold past its time is expired)")
     from_: Optional[Bound] = Field(None, alias="from", description="Bookings starting at or after this: a date (the start "
@@ -98,13 +115,17 @@ class BookingListQuery(PageQuery):
                                          "is seen once per change.")
 
 
-class AvailabilityQuery(Query):
+class AvailabilityQuery(AtLocation, Query):
     service_id: Optional[Id] = Field(None, description="The service (sets the slot length and who can take it). Without "
                                      "it, 30-minute slots for every staff member who performs any service")
     date: Optional[Day] = Field(None, description="One day (the business's local date)")
     from_: Optional[Day] = Field(None, alias="from", description="First day of a range (with to)")
     to: Optional[Day] = Field(None, description="Last day of a range")
     staff_id: Optional[Id] = Field(None, description="Only this staff member")
+
+
+class LocationListQuery(PageQuery):
+    active: QueryBool = Field(True, description="Active locations (default), or retired ones (false)")
 
 
 class ServiceListQuery(PageQuery):
@@ -122,7 +143,7 @@ class ReviewListQuery(PageQuery):
     sort: one_of(SORTS) = Field("newest", description="Order (default newest)")
 
 
-class AnalyticsQuery(Query):
+class AnalyticsQuery(AtLocation, Query):
     period: one_of(PERIODS) = Field("30d", description="Time window (default 30d)")
 
 
@@ -154,10 +175,15 @@ class BookBody(CustomerFields, QuietBody):
     custom_fields: Optional[JsonObject] = Field(None, description="Answers to the business's questions, by key")
 
 
-class PlacementBody(BookBody):
+class PlacementBody(AtLocation, BookBody):
     service_id: Id
     start_at: Instant
     staff_id: Optional[Id] = Field(None, description="Without it, the first free staff member who performs the service")
+
+
+class HoldBody(PlacementBody):
+    hold_seconds: whole(1, MAX_HOLD_SECONDS) = Field(
+        None, description="How long to hold: at most the location's hold length (its default).")
 
 
 class CreateBookingBody(PlacementBody):
@@ -182,6 +208,31 @@ class CancelBody(QuietBody):
 
 class StatusBody(CancelBody):
     status: one_of(SETTABLE_STATUSES)
+
+
+class HoursWindowBody(Body):
+    open: ClockText = Field(description="HH:MM, local time at the location")
+    close: ClockText = Field(description="HH:MM, after open")
+
+
+class LocationBody(Body):
+    name: Name = None
+    slug: text(SLUG_LENGTH) = Field(None, description="The location's page: /<business slug>/<location slug>")
+    phone: Optional[Phone] = None
+    address: Optional[AddressBody] = None
+    timezone: Optional[text(TIMEZONE_LENGTH)] = Field(None, description="IANA time zone; null: the business's")
+    hold_seconds: Optional[whole(MIN_HOLD_SECONDS, MAX_HOLD_SECONDS)] = Field(
+        None, description="How long a hold lasts here; null: the business's")
+    sort_order: whole(-SORT_ORDER_RANGE, SORT_ORDER_RANGE) = None
+    is_active: bool = Field(None, description="false retires the location (not the primary)")
+    hours: Optional[dict[one_of(WEEKDAY_NAMES), list[HoursWindowBody]]] = Field(
+        None, description="Opening hours by weekday (a day left out is closed); null or {}: the business's hours")
+    staff_ids: list[Id] = Field(None, description="Who works here (replaces the list; where else they work is kept)")
+
+
+class CreateLocationBody(LocationBody):
+    name: Name
+    slug: text(SLUG_LENGTH)
 
 
 class ServiceBody(Body):
@@ -325,6 +376,7 @@ class CustomerOut(Out):
 class BookingOut(Out):
     id: UuidText
     booking_number: str
+    location_id: UuidText = Field(description="Where the visit takes place (GET /locations)")
     status: one_of(ALL_STATUSES) = Field(description="A hold whose time has passed reads expired at once")
     source: one_of(BOOKING_SOURCES)
     customer: Optional[CustomerOut]
@@ -476,6 +528,26 @@ class AddressOut(Out):
     state: Optional[str]
     zip: Optional[str]
     country: Optional[str]
+
+
+class LocationOut(Out):
+    id: UuidText
+    name: str
+    slug: str
+    is_primary: bool
+    is_active: bool
+    address: AddressOut
+    phone: Optional[str]
+    timezone: str = Field(description="The location's time zone (the business's unless set)")
+    hold_seconds: int = Field(description="How long a hold lasts here (the business's unless set)")
+    own_timezone: bool = Field(description="false: timezone follows the business's")
+    own_hold_seconds: bool = Field(description="false: hold_seconds follows the business's")
+    own_hours: bool = Field(description="false: hours are the business's")
+    hours: dict[str, Any] = Field(description="monday..sunday: null (closed), {open, close}, or a list of them")
+    staff_ids: list[UuidText] = Field(description="Who works here")
+    sort_order: int
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class ReminderStepOut(Out):

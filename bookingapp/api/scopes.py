@@ -8,8 +8,8 @@ needs:
 * `read`: every read of the business (GET), but not its webhook endpoints;
 * `bookings`: read, plus making, moving, confirming and cancelling bookings and replying
   to reviews: what a booking widget or a front-desk tool does;
-* `catalog`: read, plus services, staff, products and the business's settings: what a
-  shop or inventory sync does;
+* `catalog`: read, plus services, staff, products, locations and the business's settings:
+  what a shop or inventory sync does;
 * `full`: everything, webhook endpoints included (where the business's data is sent is
   the integration's own plumbing, so only a full key may see or change it). Every key made
   before scopes existed became `full`.
@@ -36,7 +36,7 @@ GRANTS: dict[str, frozenset[str]] = {
 DESCRIPTIONS = {
     READ: "read everything except webhook endpoints; change nothing",
     BOOKINGS: "read, and make, move, confirm and cancel bookings and reply to reviews",
-    CATALOG: "read, and change services, staff, products and the business's settings",
+    CATALOG: "read, and change services, staff, products, locations and the business's settings",
     FULL: "everything, webhook endpoints included",
 }
 
@@ -50,6 +50,7 @@ WRITE_SCOPE_OF_TAG = {
     "Staff": CATALOG,
     "Products": CATALOG,
     "Business": CATALOG,
+    "Locations": CATALOG,
     "Webhooks": FULL,
 }
 

@@ -13,7 +13,7 @@ from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Business, Message, Product, Review, Service, Staff
+from bookingapp.models import Booking, Business, Location, Message, Product, Review, Service, Staff
 from bookingapp.models.checkout import Checkout
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -97,6 +97,7 @@ def booking_summary(b: Booking) -> dict[str, Any]:
     return {
         "id": str(b.id),
         "booking_number": b.booking_number,
+        "location_id": str(b.location_id),
         # A hold past its time reads expired at once, as on every door (domain/states.py).
         "status": status_as_seen(b, clock.now()),
         "source": b.source,
@@ -190,9 +191,10 @@ def review(r: Review) -> dict[str, Any]:
     }
 
 
-def business(b: Business, *, rating: float | None, review_count: int) -> dict[str, Any]:
+def weekly_hours(rows) -> dict[str, Any]:
+    """Opening-hours rows (weekday, opens_at, closes_at) as monday..sunday."""
     hours: dict[str, Any] = {day: None for day in WEEKDAYS}
-    for row in b.hours:
+    for row in rows:
         window = {"open": row.opens_at.strftime("%H:%M"), "close": row.closes_at.strftime("%H:%M")}
         day = WEEKDAYS[row.weekday]
         # Several windows on one day (a lunch closure) become a list; one stays an object as in the seed.
@@ -202,6 +204,35 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
             hours[day].append(window)
         else:
             hours[day] = [hours[day], window]
+    return hours
+
+
+def location(place: Location, business: Business, staff_ids: list) -> dict[str, Any]:
+    """A location with what it takes from its business filled in (own_* say which)."""
+    return {
+        "id": str(place.id),
+        "name": place.name,
+        "slug": place.slug,
+        "is_primary": place.is_primary,
+        "is_active": place.is_active,
+        "address": {"street": place.address_street, "city": place.address_city, "state": place.address_state,
+                    "zip": place.address_zip, "country": place.address_country},
+        "phone": place.phone,
+        "timezone": place.timezone or business.timezone,
+        "hold_seconds": place.hold_seconds or business.hold_seconds,
+        "own_timezone": place.timezone is not None,
+        "own_hold_seconds": place.hold_seconds is not None,
+        "own_hours": bool(place.hours),
+        "hours": weekly_hours(place.hours or business.hours),
+        "staff_ids": [str(staff_id) for staff_id in staff_ids],
+        "sort_order": place.sort_order,
+        "created_at": iso(place.created_at),
+        "updated_at": iso(place.updated_at),
+    }
+
+
+def business(b: Business, *, rating: float | None, review_count: int) -> dict[str, Any]:
+    hours = weekly_hours(b.hours)
     return {
         "id": str(b.id),
         "name": b.name,

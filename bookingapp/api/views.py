@@ -31,6 +31,7 @@ from bookingapp.domain.availability_cache import answer_tag, cached_availability
 from bookingapp.domain.clients import list_clients
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
+from bookingapp.domain.locations import location_timezone, resolve_location
 from bookingapp.domain.reviews import rating_summary
 from bookingapp.domain.review_replies import reply_to_review, review_query
 from bookingapp.domain.states import BookingStatus as S
@@ -91,6 +92,19 @@ def _referenced(model, object_id, what: str, param: str):
     if obj is None or obj.business_id != business().id or getattr(obj, "deleted_at", None) is not None:
         raise ApiError("not_found", f"{what} not found.", param=param)
     return obj
+
+
+def _location_of(named: s.AtLocation):
+    """The location a request names by location_id or branch_id (OptimoCMS's name for it);
+    None when it names none (the primary for availability and placing, every location for
+    lists and figures). Another business's location is a 404 naming the field sent."""
+    if named.location_id is not None and named.branch_id is not None and named.location_id != named.branch_id:
+        raise bad_request("Send location_id or branch_id, not both.", "branch_id")
+    param = "location_id" if named.location_id is not None else "branch_id"
+    chosen = named.location_id or named.branch_id
+    if chosen is None:
+        return None
+    return resolve_location(db.session, business(), chosen, param=param)
 
 
 def _customer_from(body: s.CustomerFields, *, required: bool):
@@ -160,6 +174,7 @@ def unknown_route(anything):
 @operation("GET", "/availability", "getAvailability", "Free slots for a date, or per day for a from/to range",
            tag="Availability", query=s.AvailabilityQuery, response=s.AvailabilityOut,
            rules=f"Send date, or from and to (a range of at most {MAX_RANGE_DAYS} days, to not before from); "
+                 "location_id or branch_id (not both; without either, the primary location); "
                  "an inactive service or staff member is a 404. The answer carries an ETag: sent back in "
                  "If-None-Match, it gets 304 Not Modified (no body) while nothing that moves availability has "
                  "changed within the minute.")
@@ -186,16 +201,18 @@ def availability(query: s.AvailabilityQuery):
             raise bad_request(f"A range may cover at most {MAX_RANGE_DAYS} days.", "to")
     else:
         raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if query.from_ is None else "to")
+    location = _location_of(query)
     moment, version = now(), current_version(db.session, biz)
     # The answer's ETag: a client (or a cache in front of it) that sends it back in
     # If-None-Match gets 304 while nothing that moves availability has changed this minute.
     tag = answer_tag(biz, version, moment, (str(service.id) if service else None, first, last,
-                                            str(query.staff_id) if query.staff_id else None, query.date is None))
+                                            str(query.staff_id) if query.staff_id else None, query.date is None,
+                                            str(location.id) if location else None))
     if tag in request.if_none_match:
         return not_modified(tag)
     after_this_request(lambda response: tagged(response, tag))
     found = cached_availability(db.session, biz, service, first, last, now=moment, staff_id=query.staff_id,
-                                version=version)
+                                version=version, location=location)
     slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
 
     def slot(x):
@@ -204,14 +221,14 @@ def availability(query: s.AvailabilityQuery):
 
     if query.date is not None:
         slots = [slot(x) for x in found.days.get(first, [])]
-        data = {"date": first.isoformat(), "service_id": out.uid(found.service_id), "timezone": biz.timezone,
+        data = {"date": first.isoformat(), "service_id": out.uid(found.service_id), "timezone": found.timezone,
                 "slot_duration_minutes": slot_minutes, "slots": slots}
         if not slots:
             data["message"] = "No availability for this day"
         return data
     return {
         "from": first.isoformat(), "to": last.isoformat(), "service_id": out.uid(found.service_id),
-        "timezone": biz.timezone, "slot_duration_minutes": slot_minutes,
+        "timezone": found.timezone, "slot_duration_minutes": slot_minutes,
         "days": [{"date": day.isoformat(), "slots": [slot(x) for x in found.days[day]]} for day in sorted(found.days)],
     }
 
@@ -267,7 +284,11 @@ def _filter_bookings(query, q: s.BookingListQuery):
     """The list's filters. A status is the one the API shows: a hold past its time is
     expired (states.status_as_seen), whether or not the worker has tidied it yet."""
     biz = business()
-    tz = ZoneInfo(biz.timezone)
+    location = _location_of(q)
+    # Local days are the location's when the list is of one location's bookings.
+    tz = location_timezone(biz, location) if location is not None else ZoneInfo(biz.timezone)
+    if location is not None:
+        query = query.where(Booking.location_id == location.id)
     at = now()
     if q.status == S.HELD:
         query = query.where(Booking.status == S.HELD.value,
@@ -304,7 +325,8 @@ def _filter_bookings(query, q: s.BookingListQuery):
 
 @operation("GET", "/bookings", "listBookings", "List bookings (newest start first), or sync them with a cursor",
            tag="Bookings", query=s.BookingListQuery, response=list[s.BookingOut], meta=s.PageMeta | s.CursorMeta,
-           rules="date cannot be combined with from/to; a cursor must be `start` or a next_cursor.")
+           rules="date cannot be combined with from/to; a cursor must be `start` or a next_cursor; send "
+                 "location_id or branch_id, not both.")
 def list_bookings(query: s.BookingListQuery):
     rows = (select(Booking).where(Booking.business_id == business().id, test_mode.visible_to(key_mode()))
             .options(selectinload(Booking.customer), selectinload(Booking.service), selectinload(Booking.staff)))
@@ -338,7 +360,9 @@ def get_booking(booking_id, query):
 
 
 PLACEMENT_RULES = ("The slot must be free and bookable (409 slot_unavailable), the customer's email and phone valid, "
-                   "custom_fields must answer the business's questions.")
+                   "custom_fields must answer the business's questions; location_id or branch_id (not both; "
+                   "without either, the primary location) must offer the service and, when named, the staff "
+                   "member must work there.")
 
 
 def _placement(body: s.PlacementBody):
@@ -357,16 +381,16 @@ def create_booking(body: s.CreateBookingBody, query):
     created = booking_domain.create_booking(
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), promo_code=body.promo_code,
-        test=is_test_key(), notify_customer=not body.skip_notifications,
+        test=is_test_key(), notify_customer=not body.skip_notifications, location=_location_of(body),
     )
     return out.booking_detail(created)
 
 
-@operation("POST", "/bookings/hold", "holdBooking", "Hold a slot for the business's hold time (status held)",
-           tag="Bookings", body=s.PlacementBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
-           rules=PLACEMENT_RULES)
-def hold_booking(body: s.PlacementBody, query):
-    return out.booking_detail(_keep_time(booking_domain.hold, body))
+@operation("POST", "/bookings/hold", "holdBooking", "Hold a slot for the location's hold time (status held)",
+           tag="Bookings", body=s.HoldBody, response=s.BookingDetailOut, status=201, idempotent_key=True,
+           rules=PLACEMENT_RULES + " hold_seconds may not exceed the location's hold length.")
+def hold_booking(body: s.HoldBody, query):
+    return out.booking_detail(_keep_time(booking_domain.hold, body, hold_seconds=body.hold_seconds))
 
 
 @operation("POST", "/bookings/reserve", "reserveBooking", "Reserve a slot without expiry (status reserved)",
@@ -376,13 +400,13 @@ def reserve_booking(body: s.PlacementBody, query):
     return out.booking_detail(_keep_time(booking_domain.reserve, body))
 
 
-def _keep_time(command, body: s.PlacementBody) -> Booking:
+def _keep_time(command, body: s.PlacementBody, **extra) -> Booking:
     """A hold or a reservation: the same placement, customer and marks, only the command differs."""
     service, start, staff = _placement(body)
     customer = _customer_from(body, required=False)
     return command(db.session, business(), service, start, staff=staff, customer=customer, now=now(), source="api",
                    notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), test=is_test_key(),
-                   notify_customer=not body.skip_notifications)
+                   notify_customer=not body.skip_notifications, location=_location_of(body), **extra)
 
 
 @operation("POST", "/bookings/{booking_id}/book", "bookBooking", "Turn a hold or reservation into a booking",
@@ -693,9 +717,12 @@ def update_embedding_settings(body: s.EmbeddingBody, query):
 
 
 @operation("GET", "/analytics", "getAnalytics", "Bookings, revenue, rating, top services and busy days over a period",
-           tag="Analytics", query=s.AnalyticsQuery, response=s.AnalyticsOut)
+           tag="Analytics", query=s.AnalyticsQuery, response=s.AnalyticsOut,
+           rules="Send location_id or branch_id (one of your locations), not both; without either, the whole "
+                 "business's figures.")
 def analytics(query: s.AnalyticsQuery):
-    return business_analytics(db.session, business(), period=query.period, now=now(), test=is_test_key())
+    return business_analytics(db.session, business(), period=query.period, now=now(), test=is_test_key(),
+                              location=_location_of(query))
 
 
 # --------------------------------------------------------------------------- webhooks

@@ -25,6 +25,7 @@ from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain.availability import find_availability, local_date_of
 from bookingapp.domain.customers import front_desk_customer, search_customers
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
+from bookingapp.domain import locations
 from bookingapp.domain.schedule import day_schedule
 from bookingapp.domain.states import manual_transitions
 from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
@@ -107,11 +108,20 @@ def day():
     business = _business()
     the_day = _parse_day(request.args.get("date"), business)
     only = None if sees_everyone(current_user.role) else current_user.staff_id
-    schedule = day_schedule(db.session, business, the_day, now=now_utc(), only_staff_id=only)
+    # The location switcher: one branch's day, or (no location) the whole business's.
+    places = locations.active_locations(db.session, business)
+    location = None
+    if len(places) > 1 and request.args.get("location"):
+        location = next((place for place in places if str(place.id) == request.args["location"]), None)
+        if location is None:
+            abort(404)
+    schedule = day_schedule(db.session, business, the_day, now=now_utc(), only_staff_id=only, location=location)
     return render(
         "dashboard/_day_columns.html", "dashboard/day.html", business=business, schedule=schedule,
         the_day=the_day, previous_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
         today=local_date_of(now_utc(), business), movable_statuses=MOVABLE_STATUSES,
+        locations=places if len(places) > 1 else [], location=location,
+        at_location={"location": str(location.id)} if location is not None else {},
     )
 
 

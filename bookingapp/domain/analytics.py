@@ -18,7 +18,7 @@ from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_ce
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.reviews import reviews_of
 from bookingapp.domain.test_mode import live_bookings, test_bookings
-from bookingapp.models import Booking, Business, Review, Service
+from bookingapp.models import Booking, Business, Location, Review, Service
 from bookingapp.domain.clock import resolve_now
 
 PERIODS = {"7d": 7, "30d": 30, "90d": 90, "all": None}
@@ -34,9 +34,10 @@ def period_start(period: str, now: datetime) -> datetime | None:
 
 
 def business_analytics(session: Session, business: Business, *, period: str = "30d", now: datetime | None = None,
-                       test: bool = False) -> dict[str, Any]:
+                       test: bool = False, location: Location | None = None) -> dict[str, Any]:
     """The business's figures over live bookings (test=True, for a test API key: over its
-    test bookings only, so an integration can check its own numbers)."""
+    test bookings only, so an integration can check its own numbers); with `location`, the
+    figures of that location alone (its bookings, and the reviews of its visits)."""
     now = resolve_now(now)
     since = period_start(period, now)
     tz = ZoneInfo(business.timezone)
@@ -48,6 +49,8 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
         test_bookings() if test else live_bookings(),
     )
+    if location is not None:
+        query = query.where(Booking.location_id == location.id)
     earliest = month_start if since is None else min(since, month_start)
     if since is not None:
         query = query.where(Booking.starts_at >= earliest)
@@ -68,6 +71,8 @@ def business_analytics(session: Session, business: Business, *, period: str = "3
         per_day[starts_at.astimezone(tz).weekday()] += 1
 
     reviews = select(Review.rating).where(Review.business_id == business.id, reviews_of(test=test))
+    if location is not None:
+        reviews = reviews.where(Review.booking_id.in_(select(Booking.id).where(Booking.location_id == location.id)))
     if since is not None:
         reviews = reviews.where(Review.created_at >= since)
     ratings = list(session.scalars(reviews))

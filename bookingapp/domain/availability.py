@@ -34,13 +34,19 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, and_, bindparam, cast, not_, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger, Boolean, String, and_, bindparam, cast, exists, literal_column, not_, or_, select, type_coerce, union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.locations import location_timezone, primary_location
 from bookingapp.domain.states import ACTIVE_STATUSES, BookingStatus
-from bookingapp.models import Booking, Business, BusinessHours, Service, Staff, StaffHours, TimeOff, staff_services
+from bookingapp.models import (
+    Booking, Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, TimeOff, service_locations,
+    staff_locations, staff_services,
+)
 
 Interval = tuple[datetime, datetime]
 MicroInterval = tuple[int, int]  # UTC microseconds since the epoch
@@ -487,8 +493,17 @@ def hold_is_live(now: datetime):
 # only binds values and hits SQLAlchemy's compiled cache: building and cache-keying the
 # five SELECTs afresh cost about 2 ms a call, more than running them. They are Core
 # statements over the tables (no ORM entity, so no per-row ORM processing); the SQL is
-# the same as the ORM queries it replaced. Bound values: business_id, service_id,
-# staff_id, staff_ids (a list), now, range_start, range_end, exclude (a list).
+# the same as the ORM queries it replaced. Bound values: business_id, location_id,
+# location_is_primary, service_id, staff_id, staff_ids (a list), now, range_start,
+# range_end, exclude (a list).
+#
+# Locations (models.location) are bound values too, so answering for a branch costs the
+# same five statements: the location's own hours or else the business's in one UNION,
+# staff who work there (linked to it, or linked nowhere and it is the primary) performing
+# a service offered there (no service_locations rows, or one for it), their hours there
+# (rows of this location, or location-less rows at the primary), and closures of the
+# whole business or of this location. Busy blocks are read per staff member whatever
+# the location: one person is never in two branches at once.
 _bh = BusinessHours.__table__.c
 _st = Staff.__table__.c
 _sv = Service.__table__.c
@@ -496,12 +511,25 @@ _sh = StaffHours.__table__.c
 _bk = Booking.__table__.c
 _to = TimeOff.__table__.c
 _ss = staff_services.c
+_lh = LocationHours.__table__.c
+_sl = staff_locations.c
+_svl = service_locations.c
+_AT_PRIMARY = bindparam("location_is_primary", type_=Boolean)
 
-_HOURS_STATEMENT = select(_bh.weekday, _bh.opens_at, _bh.closes_at).where(_bh.business_id == bindparam("business_id"))
+# `own` tells the location's rows from the business's: with any of its own, only those count.
+_HOURS_STATEMENT = union_all(
+    select(literal_column("1").label("own"), _lh.weekday, _lh.opens_at, _lh.closes_at)
+    .where(_lh.location_id == bindparam("location_id")),
+    select(literal_column("0").label("own"), _bh.weekday, _bh.opens_at, _bh.closes_at)
+    .where(_bh.business_id == bindparam("business_id")),
+)
 
 
 def _staff_statement(by_service: bool, one_staff: bool):
-    performs = select(_ss.staff_id).join(Service.__table__, _sv.id == _ss.service_id)
+    performs = select(_ss.staff_id).join(Service.__table__, _sv.id == _ss.service_id).where(or_(
+        ~exists().where(_svl.service_id == _sv.id),
+        exists().where(_svl.service_id == _sv.id, _svl.location_id == bindparam("location_id")),
+    ))
     performs = performs.where(_sv.id == bindparam("service_id")) if by_service else performs.where(
         _sv.is_active.is_(True), _sv.deleted_at.is_(None)
     )
@@ -510,6 +538,10 @@ def _staff_statement(by_service: bool, one_staff: bool):
         _st.business_id == bindparam("business_id"),
         _st.is_active.is_(True),
         _st.deleted_at.is_(None),
+        or_(
+            exists().where(_sl.staff_id == _st.id, _sl.location_id == bindparam("location_id")),
+            and_(_AT_PRIMARY, ~exists().where(_sl.staff_id == _st.id)),
+        ),
     )
     return statement.where(_st.id == bindparam("staff_id")) if one_staff else statement
 
@@ -517,7 +549,8 @@ def _staff_statement(by_service: bool, one_staff: bool):
 _STAFF_STATEMENTS = {(by, one): _staff_statement(by, one) for by in (False, True) for one in (False, True)}
 
 _STAFF_HOURS_STATEMENT = select(_sh.staff_id, _sh.weekday, _sh.starts_at, _sh.ends_at).where(
-    _sh.staff_id.in_(bindparam("staff_ids", expanding=True))
+    _sh.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    or_(_sh.location_id == bindparam("location_id"), and_(_sh.location_id.is_(None), _AT_PRIMARY)),
 )
 
 
@@ -549,7 +582,10 @@ _BOOKING_STATEMENTS = {excluding: _booking_statement(excluding) for excluding in
 
 _TIME_OFF_STATEMENT = select(_to.staff_id, _to.starts_at, _to.ends_at).where(
     _to.business_id == bindparam("business_id"),
-    or_(_to.staff_id.is_(None), _to.staff_id.in_(bindparam("staff_ids", expanding=True))),
+    or_(
+        and_(_to.staff_id.is_(None), or_(_to.location_id.is_(None), _to.location_id == bindparam("location_id"))),
+        _to.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    ),
     _to.ends_at > bindparam("range_start"),
     _to.starts_at < bindparam("range_end"),
 )
@@ -565,9 +601,12 @@ def load_inputs(
     now: datetime,
     staff_id: uuid.UUID | None = None,
     exclude_booking_ids: Sequence[uuid.UUID] = (),
+    location: Location | None = None,
 ) -> AvailabilityInputs:
-    """Read what compute_availability needs: five queries, whatever the range."""
-    tz = ZoneInfo(business.timezone)
+    """Read what compute_availability needs: five queries, whatever the range. `location`
+    None: the business's primary (loaded with the business, so it costs no query)."""
+    location = location or primary_location(session, business)
+    tz = location_timezone(business, location)
     duration = service.duration_minutes if service else GENERIC_SLOT_MINUTES
     buffer_before = service.buffer_before_minutes if service else 0
     buffer_after = service.buffer_after_minutes if service else 0
@@ -583,9 +622,12 @@ def load_inputs(
     if session.autoflush:
         session.flush()
     connection = session.connection(bind_arguments={"mapper": Booking})
-    business_hours = _weekly(connection.execute(_HOURS_STATEMENT, {"business_id": business.id}).all())
+    at = {"location_id": location.id, "location_is_primary": location.is_primary}
+    hour_rows = connection.execute(_HOURS_STATEMENT, {"business_id": business.id, **at}).all()
+    own = [row for row in hour_rows if row.own]
+    business_hours = _weekly((row.weekday, row.opens_at, row.closes_at) for row in (own or hour_rows))
 
-    staff_params = {"business_id": business.id}
+    staff_params = {"business_id": business.id, **at}
     if service is not None:
         staff_params["service_id"] = service.id
     if staff_id is not None:
@@ -600,7 +642,7 @@ def load_inputs(
     per_day: dict[tuple[uuid.UUID, date], int] = {}
     closed: list[MicroInterval] = []
     if staff_ids:
-        for row in connection.execute(_STAFF_HOURS_STATEMENT, {"staff_ids": staff_ids}):
+        for row in connection.execute(_STAFF_HOURS_STATEMENT, {"staff_ids": staff_ids, **at}):
             hours_by_staff[row.staff_id].append((row.weekday, row.starts_at, row.ends_at))
 
         # The raw staff id is SQLite's 32-digit hex or PostgreSQL's dashed text.
@@ -649,7 +691,8 @@ def load_inputs(
                 below = above
 
         for row in connection.execute(_TIME_OFF_STATEMENT, {
-            "business_id": business.id, "staff_ids": staff_ids, "range_start": range_start, "range_end": range_end,
+            "business_id": business.id, "location_id": location.id, "staff_ids": staff_ids,
+            "range_start": range_start, "range_end": range_end,
         }):
             block = (to_micros(row.starts_at), to_micros(row.ends_at))
             if row.staff_id is None:
@@ -694,27 +737,30 @@ def find_availability(
     exclude_booking_ids: Sequence[uuid.UUID] = (),
     rng: random.Random | None = None,
     front_desk: bool = False,
+    location: Location | None = None,
 ) -> Availability:
     """Free slots for a service between two local dates (inclusive), for one staff member
     or for everyone who performs the service (service None: a generic 30-minute grid
     for everyone who performs any service). `front_desk`: the business's own people
     booking a walk-in or a phone call are not bound by the minimum notice meant for
-    online bookings (everything else still applies)."""
+    online bookings (everything else still applies). `location` None: the primary; days
+    are the location's local days."""
     last_day = last_day or first_day
+    location = location or primary_location(session, business)
     # Nothing is bookable past the maximum advance (nor before now), so days outside that
     # horizon are empty without asking the database, and far-off dates such as 9999-12-31
     # never reach date arithmetic that would overflow.
-    tz = ZoneInfo(business.timezone)
+    tz = location_timezone(business, location)
     horizon = (now + timedelta(days=business.max_advance_days)).astimezone(tz).date()
     today = now.astimezone(tz).date()
     open_first, open_last = max(first_day, today), min(last_day, horizon)
     if open_first > open_last:
-        return Availability(service_id=service.id if service else None, timezone=business.timezone, days={
+        return Availability(service_id=service.id if service else None, timezone=str(tz), days={
             day: [] for day in _days_between(first_day, last_day, limit=MAX_RANGE_DAYS)
         })
     inputs = load_inputs(
         session, business, service, open_first, open_last,
-        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
+        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids, location=location,
     )
     if front_desk:
         inputs.min_notice = timedelta(0)
@@ -736,8 +782,10 @@ def _days_between(first_day: date, last_day: date, *, limit: int) -> list[date]:
     return [first_day + timedelta(days=n) for n in range(max(count, 0))]
 
 
-def local_date_of(instant: datetime, business: Business) -> date:
-    return instant.astimezone(ZoneInfo(business.timezone)).date()
+def local_date_of(instant: datetime, business: Business, location: Location | None = None) -> date:
+    """The local date of an instant at a location (its time zone, else the business's)."""
+    zone = location.timezone if location is not None and location.timezone else business.timezone
+    return instant.astimezone(ZoneInfo(zone)).date()
 
 
 def available_days(
@@ -750,6 +798,7 @@ def available_days(
     now: datetime,
     staff_id: uuid.UUID | None = None,
     exclude_booking_ids: Sequence[uuid.UUID] = (),
+    location: Location | None = None,
 ) -> set[date]:
     """The local dates from first_day to last_day (inclusive) with at least one free slot:
     the same answer as the days of find_availability that have slots, for the month
@@ -757,7 +806,8 @@ def available_days(
     (the same five queries), then a walk that stops at each day's first free start."""
     if last_day < first_day:
         return set()
-    tz = ZoneInfo(business.timezone)
+    location = location or primary_location(session, business)
+    tz = location_timezone(business, location)
     horizon = (now + timedelta(days=business.max_advance_days)).astimezone(tz).date()
     today = now.astimezone(tz).date()
     open_first, open_last = max(first_day, today), min(last_day, horizon)
@@ -765,6 +815,6 @@ def available_days(
         return set()
     inputs = load_inputs(
         session, business, service, open_first, open_last,
-        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids,
+        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids, location=location,
     )
     return compute_available_days(inputs, first_day=open_first, last_day=open_last, now=now)

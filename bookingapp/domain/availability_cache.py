@@ -33,7 +33,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.availability import Availability, available_days, find_availability
-from bookingapp.models import Booking, Business, BusinessHours, Service, Staff, StaffHours, TimeOff
+from bookingapp.models import (
+    Booking, Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, TimeOff,
+)
 
 _CHANGED = "availability_changed_businesses"
 # What a change to a booking must touch to move availability (notes, answers or money don't).
@@ -55,11 +57,15 @@ def _business_of(session: Session, obj) -> uuid.UUID | None:
     if isinstance(obj, StaffHours):
         staff = obj.staff if obj.staff is not None else (session.get(Staff, obj.staff_id) if obj.staff_id else None)
         return staff.business_id if staff is not None else None
+    if isinstance(obj, LocationHours):
+        location = obj.location if obj.location is not None else (
+            session.get(Location, obj.location_id) if obj.location_id else None)
+        return location.business_id if location is not None else None
     return getattr(obj, "business_id", None)
 
 
 def _concerns_availability(obj, *, new_or_deleted: bool) -> bool:
-    if isinstance(obj, (TimeOff, BusinessHours, StaffHours, Staff, Service)):
+    if isinstance(obj, (TimeOff, BusinessHours, StaffHours, Staff, Service, Location, LocationHours)):
         return True
     if isinstance(obj, Booking):
         return new_or_deleted or _changed(obj, _BOOKING_FIELDS)
@@ -151,16 +157,18 @@ def answer_tag(business: Business, version: int, now: datetime, question: tuple)
 
 def cached_availability(session: Session, business: Business, service: Service | None, first_day: date,
                         last_day: date | None = None, *, now: datetime, staff_id: uuid.UUID | None = None,
-                        exclude_booking_ids: tuple[uuid.UUID, ...] = (), version: int | None = None) -> Availability:
+                        exclude_booking_ids: tuple[uuid.UUID, ...] = (), version: int | None = None,
+                        location: Location | None = None) -> Availability:
     """find_availability's answer, shared by every request of the same minute and version
-    (`version`: one read for several questions of one page). Callers never change it."""
+    (`version`: one read for several questions of one page). Callers never change it.
+    Keyed by the location as well (None: the primary, a key of its own)."""
     version = current_version(session, business) if version is None else version
-    key = ("slots", business.id, version, _minute(now), service.id if service else None, first_day,
-           last_day or first_day, staff_id, tuple(exclude_booking_ids))
+    key = ("slots", business.id, location.id if location else None, version, _minute(now),
+           service.id if service else None, first_day, last_day or first_day, staff_id, tuple(exclude_booking_ids))
     found = _cache.get(key)
     if found is None:
         found = find_availability(session, business, service, first_day, last_day, now=now, staff_id=staff_id,
-                                  exclude_booking_ids=exclude_booking_ids)
+                                  exclude_booking_ids=exclude_booking_ids, location=location)
         _cache.put(key, found)
     return found
 
@@ -168,14 +176,14 @@ def cached_availability(session: Session, business: Business, service: Service |
 def cached_available_days(session: Session, business: Business, service: Service | None, first_day: date,
                           last_day: date, *, now: datetime, staff_id: uuid.UUID | None = None,
                           exclude_booking_ids: tuple[uuid.UUID, ...] = (),
-                          version: int | None = None) -> frozenset[date]:
-    """available_days' answer, cached as cached_availability is."""
+                          version: int | None = None, location: Location | None = None) -> frozenset[date]:
+    """available_days' answer, cached as cached_availability is (by location too)."""
     version = current_version(session, business) if version is None else version
-    key = ("days", business.id, version, _minute(now), service.id if service else None, first_day, last_day,
-           staff_id, tuple(exclude_booking_ids))
+    key = ("days", business.id, location.id if location else None, version, _minute(now),
+           service.id if service else None, first_day, last_day, staff_id, tuple(exclude_booking_ids))
     found = _cache.get(key)
     if found is None:
         found = frozenset(available_days(session, business, service, first_day, last_day, now=now, staff_id=staff_id,
-                                         exclude_booking_ids=exclude_booking_ids))
+                                         exclude_booking_ids=exclude_booking_ids, location=location))
         _cache.put(key, found)
     return found

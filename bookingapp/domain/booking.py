@@ -31,6 +31,7 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
+from bookingapp.domain.locations import hold_length_seconds, offers_service, resolve_location, works_at
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
@@ -38,7 +39,7 @@ from bookingapp.domain.custom_fields import clean_notes, missing_required, valid
 from bookingapp.domain.states import (
     PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus, check_transition, hold_ran_out, manual_transitions,
 )
-from bookingapp.models import Booking, BookingEvent, Business, Customer, Service, Staff, TimeOff
+from bookingapp.models import Booking, BookingEvent, Business, Customer, Location, Service, Staff, TimeOff
 from bookingapp.models.booking import BOOKING_SOURCES, NO_OVERLAP_CONSTRAINT
 from bookingapp.models.payment import Payment, PromotionRedemption
 from bookingapp.domain.clock import resolve_now as _now
@@ -141,6 +142,7 @@ def _eligible_staff(
     *,
     now: datetime,
     staff: Staff | None,
+    location: Location,
     source: str = "web",
 ) -> tuple[uuid.UUID, ...]:
     """Staff who can take this exact start, best first. SlotUnavailable if nobody can
@@ -154,11 +156,15 @@ def _eligible_staff(
         raise ValidationError("This staff member cannot be booked.", param="staff_id")
     if staff is not None and service not in staff.services:
         raise ValidationError(f"{staff.name} does not perform {service.name}.", param="staff_id")
+    if not offers_service(session, service, location):
+        raise ValidationError(f"{service.name} is not offered at {location.name}.", param="service_id")
+    if staff is not None and not works_at(session, staff, location):
+        raise ValidationError(f"{staff.name} does not work at {location.name}.", param="staff_id")
     if start < now or start > now + timedelta(days=business.max_advance_days):
         raise SlotNotOffered(param="start_at")  # also keeps absurd dates away from date arithmetic
-    day = local_date_of(start, business)
+    day = local_date_of(start, business, location)
     staff_id = staff.id if staff else None
-    inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id)
+    inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location)
     if source == "dashboard":
         inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
@@ -212,8 +218,11 @@ def _place(
     test: bool = False,
     notify_customer: bool = True,
     front_desk: bool = False,
+    location: Location | uuid.UUID | None = None,
+    hold_seconds: int | None = None,
 ) -> Booking:
-    """Insert a booking at `start`. A fresh one has its custom answers checked (all required
+    """Insert a booking at `start`, at `location` (None: the primary; the business's own
+    locations only, else NotFound naming location_id). A fresh one has its custom answers checked (all required
     ones present once it is a booking, not a hold) and its notes limited; a replacement
     (`moved_from`, a reschedule) carries the original's answers, policy start and price."""
     if start.tzinfo is None:
@@ -223,6 +232,8 @@ def _place(
         raise ValidationError(f"Unknown source {source!r}.", param="source")
     start = start.astimezone(timezone.utc)
     _check_customer(customer, business)
+    location = resolve_location(session, business, location)
+    hold_length = hold_length_seconds(business, location, hold_seconds) if status is S.HELD else None
     if moved_from is None:
         # The business's own front desk may leave a required question unanswered (a walk-in
         # at the desk); what it does answer is checked like any other door's answers.
@@ -230,7 +241,7 @@ def _place(
         custom_fields = validate_answers(session, business, custom_fields, complete=complete)
         notes = clean_notes(notes)
     acquire_write_lock(session)
-    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff,
+    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
                                  source="dashboard" if front_desk else source)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=service.duration_minutes)
@@ -238,13 +249,14 @@ def _place(
         business_id=business.id,
         booking_number=new_booking_number(),
         service_id=service.id,
+        location_id=location.id,
         customer_id=customer.id if customer else None,
         starts_at=start,
         ends_at=end,
         blocked_from=start - timedelta(minutes=service.buffer_before_minutes),
         blocked_until=end + timedelta(minutes=service.buffer_after_minutes),
         status=status.value,
-        hold_expires_at=now + timedelta(seconds=business.hold_seconds) if status is S.HELD else None,
+        hold_expires_at=now + timedelta(seconds=hold_length) if hold_length is not None else None,
         source=source,
         notes=notes,
         custom_fields=custom_fields,
@@ -289,14 +301,18 @@ def hold(
     actor: str = "customer",
     test: bool = False,
     notify_customer: bool = True,
+    location: Location | uuid.UUID | None = None,
+    hold_seconds: int | None = None,
 ) -> Booking:
-    """Hold a slot for the business's hold length while the customer finishes.
-    staff=None means "anyone": the assignment policy picks. notify_customer=False (the API's
-    skip_notifications) makes the booking this hold becomes a quiet one."""
+    """Hold a slot for the location's hold length while the customer finishes (or for
+    `hold_seconds`, which may only be shorter). staff=None means "anyone": the assignment
+    policy picks among those who work at the location (None: the primary).
+    notify_customer=False (the API's skip_notifications) makes the booking this hold
+    becomes a quiet one."""
     return _place(
         session, business, service, start, status=S.HELD, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
-        notify_customer=notify_customer,
+        notify_customer=notify_customer, location=location, hold_seconds=hold_seconds,
     )
 
 
@@ -315,12 +331,13 @@ def reserve(
     actor: str = "api",
     test: bool = False,
     notify_customer: bool = True,
+    location: Location | uuid.UUID | None = None,
 ) -> Booking:
     """Hold a slot with no expiry, until it is booked or released."""
     return _place(
         session, business, service, start, status=S.RESERVED, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
-        notify_customer=notify_customer,
+        notify_customer=notify_customer, location=location,
     )
 
 
@@ -341,6 +358,7 @@ def create_booking(
     promo_code: str | None = None,
     test: bool = False,
     notify_customer: bool = True,
+    location: Location | uuid.UUID | None = None,
 ) -> Booking:
     """Book in one step, with the customer known: pending or confirmed per the business.
     A promotion code is applied to the booking (ValidationError param promo_code if bad).
@@ -352,7 +370,7 @@ def create_booking(
     booking = _place(
         session, business, service, start, status=booked_status(business), now=now, staff=staff,
         customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
-        price_cents=price_cents, test=test, notify_customer=notify_customer,
+        price_cents=price_cents, test=test, notify_customer=notify_customer, location=location,
     )
     if pricing.normalise_code(promo_code):
         pricing.apply_promotion(session, booking, business, promo_code, now=now)
@@ -469,7 +487,11 @@ def _time_still_free(session: Session, booking: Booking, *, now: datetime) -> bo
     time_off = session.scalar(
         select(TimeOff.id).where(
             TimeOff.business_id == booking.business_id,
-            or_(TimeOff.staff_id.is_(None), TimeOff.staff_id == booking.staff_id),
+            or_(
+                TimeOff.staff_id == booking.staff_id,
+                # A closure of the whole business, or of this booking's location.
+                TimeOff.staff_id.is_(None) & or_(TimeOff.location_id.is_(None), TimeOff.location_id == booking.location_id),
+            ),
             TimeOff.starts_at < booking.blocked_until,
             TimeOff.ends_at > booking.blocked_from,
         ).limit(1)
@@ -669,6 +691,7 @@ def reschedule(
             note=f"rescheduled from {booking.booking_number}",
             moved_from=booking,
             front_desk=front_desk,
+            location=booking.location_id,  # a move keeps the visit at its location
         )
         if previous_status is S.CONFIRMED:
             replacement.confirmed_at = booking.confirmed_at or now

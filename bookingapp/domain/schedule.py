@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
 from bookingapp.domain.states import BookingStatus, status_as_seen
-from bookingapp.models import Booking, Business, BusinessHours, Staff, StaffHours, TimeOff, staff_services
+from bookingapp.domain.locations import location_timezone, staff_at
+from bookingapp.models import (
+    Booking, Business, BusinessHours, Location, LocationHours, Staff, StaffHours, TimeOff, staff_services,
+)
 
 S = BookingStatus
 
@@ -104,15 +107,21 @@ def day_schedule(
     now: datetime,
     only_staff_id: uuid.UUID | None = None,
     min_gap_minutes: int | None = None,
+    location: Location | None = None,
 ) -> DaySchedule:
-    tz = ZoneInfo(business.timezone)
+    """The day of the whole business, or with `location` of one branch: its opening hours and
+    time zone, the staff who work there (in their hours there), its bookings, and its own
+    closures; a column's time its staff member spends at another branch shows as away."""
+    tz = location_timezone(business, location) if location is not None else ZoneInfo(business.timezone)
     day_start, day_end = local_day_bounds(day, tz)
-    opening = local_windows(
-        day,
-        _weekly(session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
-                                .where(BusinessHours.business_id == business.id)).all()),
-        tz,
-    )
+    weekly = []
+    if location is not None:
+        weekly = session.execute(select(LocationHours.weekday, LocationHours.opens_at, LocationHours.closes_at)
+                                 .where(LocationHours.location_id == location.id)).all()
+    if not weekly:
+        weekly = session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
+                                 .where(BusinessHours.business_id == business.id)).all()
+    opening = local_windows(day, _weekly(weekly), tz)
 
     bookings = session.scalars(
         select(Booking)
@@ -131,6 +140,11 @@ def day_schedule(
     # either (availability counts them), so it is kept out of the free gaps below.
     test_busy = [b for b in bookings if b.is_test]
     bookings = [b for b in bookings if not b.is_test]
+    elsewhere: list[Booking] = []
+    if location is not None:
+        # Another branch's bookings are not this branch's diary, but its staff are busy then.
+        elsewhere = [b for b in bookings if b.location_id != location.id]
+        bookings = [b for b in bookings if b.location_id == location.id]
     busy_staff = {b.staff_id for b in bookings}
 
     # Only this business's links: the table holds every business's.
@@ -144,6 +158,9 @@ def day_schedule(
     ).order_by(Staff.sort_order, Staff.name)
     if only_staff_id is not None:
         staff_query = staff_query.where(Staff.id == only_staff_id)
+    if location is not None:
+        here = [member.id for member in staff_at(session, business, location)]
+        staff_query = staff_query.where(or_(Staff.id.in_(here), Staff.id.in_(busy_staff)))
     # A column for whoever performs services or has a booking that day (not the front desk).
     staff_members = [m for m in session.scalars(staff_query) if m.id in performers or m.id in busy_staff
                      or m.id == only_staff_id]
@@ -152,13 +169,22 @@ def day_schedule(
     hours_rows: dict[uuid.UUID, list] = defaultdict(list)
     time_off_rows = []
     if staff_ids:
-        for row in session.execute(select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
-                                          StaffHours.ends_at).where(StaffHours.staff_id.in_(staff_ids))):
+        hours_query = select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
+                             StaffHours.ends_at).where(StaffHours.staff_id.in_(staff_ids))
+        if location is not None:
+            # Their hours at this branch (location-less rows are hours at the primary).
+            hours_query = hours_query.where(or_(
+                StaffHours.location_id == location.id,
+                StaffHours.location_id.is_(None) if location.is_primary else false()))
+        for row in session.execute(hours_query):
             hours_rows[row.staff_id].append((row.weekday, row.starts_at, row.ends_at))
+    closures_here = (or_(TimeOff.location_id.is_(None), TimeOff.location_id == location.id)
+                     if location is not None else true())
     time_off_rows = session.scalars(
         select(TimeOff).where(
             TimeOff.business_id == business.id,
-            or_(TimeOff.staff_id.is_(None), TimeOff.staff_id.in_(staff_ids) if staff_ids else false()),
+            or_(TimeOff.staff_id.is_(None) & closures_here,
+                TimeOff.staff_id.in_(staff_ids) if staff_ids else false()),
             TimeOff.starts_at < day_end, TimeOff.ends_at > day_start,
         ).order_by(TimeOff.starts_at)
     ).all()
@@ -196,8 +222,15 @@ def day_schedule(
                         label=t.reason or ("Closed" if t.staff_id is None else "Time off")))
             for t in away if t.starts_at < grid_end and t.ends_at > grid_start
         ]
+        at_other_branch = [b for b in elsewhere if b.staff_id == member.id and b.status != S.NO_SHOW.value]
+        column.time_off += [
+            place(Block("time_off", max(b.starts_at, grid_start), min(b.ends_at, grid_end),
+                        label=f"At {b.location.name}"))
+            for b in at_other_branch if b.starts_at < grid_end and b.ends_at > grid_start
+        ]
         busy = merge([*((b.blocked_from, b.blocked_until) for b in mine
                         if b.status != S.NO_SHOW.value), *((t.starts_at, t.ends_at) for t in away),
+                      *((b.blocked_from, b.blocked_until) for b in at_other_branch),
                       *((b.blocked_from, b.blocked_until) for b in test_busy
                         if b.staff_id == member.id and b.status != S.NO_SHOW.value)])
         column.free = [

@@ -176,11 +176,13 @@ def set_business_hours(session: Session, business: Business, windows: WeeklyHour
 
 def set_staff_hours(session: Session, business: Business, member: Staff, windows: WeeklyHours, *,
                     now: datetime | None = None) -> Staff:
-    """Replace a staff member's working hours. No windows at all means they work the
-    business's opening hours (the availability engine's rule)."""
+    """Replace a staff member's working hours (at the primary location: their hours at
+    other locations are domain.locations.set_staff_hours_at's). No windows at all means
+    they work the business's opening hours (the availability engine's rule)."""
     _owned(member, business, "Staff member")
     rows = _clean_weekly(windows, "hours")
-    member.hours.clear()
+    for row in [row for row in member.hours if row.location_id is None]:
+        member.hours.remove(row)
     session.flush()
     for weekday, starts, ends in rows:
         member.hours.append(StaffHours(weekday=weekday, starts_at=starts, ends_at=ends))

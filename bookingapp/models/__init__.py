@@ -8,6 +8,7 @@ from bookingapp.models.checkout import Checkout, CheckoutLineItem
 from bookingapp.models.business import Business, BusinessHours
 from bookingapp.models.catalog import Product, Service, ServiceCategory
 from bookingapp.models.customer import Customer
+from bookingapp.models.location import Location, LocationHours, service_locations, staff_locations
 from bookingapp.models.custom_field import CUSTOM_FIELD_TYPES, CustomFieldDefinition
 from bookingapp.models.message import MESSAGE_STATUSES, Message
 from bookingapp.models.outbox import OutboxEvent
@@ -22,5 +23,6 @@ __all__ = [
     "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
     "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
     "AuditEvent", "DataRequest",
+    "Location", "LocationHours", "service_locations", "staff_locations",
     "CUSTOM_FIELD_TYPES", "CustomFieldDefinition", "MESSAGE_STATUSES", "Message",
 ]

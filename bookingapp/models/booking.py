@@ -13,6 +13,7 @@ from bookingapp.domain.states import ACTIVE_STATUSES, ALL_STATUSES
 from bookingapp.models.base import Base, IdMixin, TimestampMixin, utcnow
 from bookingapp.models.catalog import Service
 from bookingapp.models.customer import Customer
+from bookingapp.models.location import Location
 from bookingapp.models.staff import Staff
 
 BOOKING_SOURCES = ("web", "dashboard", "api")
@@ -55,6 +56,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     booking_number: Mapped[str] = mapped_column(String(16), unique=True)
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id"))
+    # Where the visit takes place. The no-overlap rule stays per staff member across
+    # locations: one person is never booked at two branches at once.
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id"), index=True)
     staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
     # A hold may be taken before the customer has typed their details.
     customer_id: Mapped[Optional[uuid.UUID]] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -94,6 +98,7 @@ class Booking(IdMixin, TimestampMixin, Base):
 
     service: Mapped[Service] = relationship()
     staff: Mapped[Staff] = relationship()
+    location: Mapped[Location] = relationship()
     customer: Mapped[Optional[Customer]] = relationship()
     history: Mapped[list["BookingEvent"]] = relationship(
         back_populates="booking", order_by="BookingEvent.id", cascade="all, delete-orphan"

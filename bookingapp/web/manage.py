@@ -144,7 +144,7 @@ def reschedule(slug: str, token: str):
     # A day clicked in the calendar (the slots partial) computes that day alone, as in the wizard.
     partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial() and request.method == "GET"
     context = time_context(business, service, staff, now=clock.now(), month=month, day=day, exclude=(booking.id,),
-                           with_calendar=not partial_slots)
+                           with_calendar=not partial_slots, location=booking.location)
 
     def time_url(**params):
         return url_for("web.reschedule", slug=business.slug, token=token, **params)

@@ -12,7 +12,7 @@ from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.availability_cache import cached_availability, cached_available_days, current_version
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
-from bookingapp.models import Business, Service, Staff
+from bookingapp.models import Business, Location, Service, Staff
 from bookingapp.web.rendering import local_filter, utc_iso_filter
 
 
@@ -75,6 +75,7 @@ def slot_buttons(slots, tz: str) -> list[tuple[str, str]]:
 def time_context(
     business: Business, service: Service, staff: Staff | None, *, now: datetime,
     month: str | None, day: str | None, exclude: tuple[uuid.UUID, ...] = (), with_calendar: bool = True,
+    location: Location | None = None,
 ) -> dict:
     """The month calendar (days with no free slot disabled) and one day's free slots.
 
@@ -87,8 +88,10 @@ def time_context(
     when the day asked for lies in the month shown, that day is the answer whether or not
     it has free time, so the month is not computed at all and `weeks` and `free_days` are
     None. Otherwise (no day, or one outside the month) the month decides the day, as for
-    the whole page."""
-    tz = ZoneInfo(business.timezone)
+    the whole page. `location`: the times at that location, in its time zone (None: the
+    primary)."""
+    zone = (location.timezone if location is not None else None) or business.timezone
+    tz = ZoneInfo(zone)
     today = now.astimezone(tz).date()
     horizon = today + timedelta(days=business.max_advance_days)
     chosen_day = _parse_day(day)
@@ -105,17 +108,17 @@ def time_context(
             return frozenset()
         return cached_available_days(
             db.session, business, service, first, last, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
-            version=version,
+            version=version, location=location,
         )
 
     if not with_calendar and chosen_day is not None and _same_month(chosen_day, first_of_month):
         slots = cached_availability(
             db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
-            version=version,
+            version=version, location=location,
         ).days.get(chosen_day, [])
         return dict(
             month=first_of_month, weeks=None, free_days=None, day=chosen_day, slots=slots,
-            slot_buttons=slot_buttons(slots, business.timezone), today=today, tz=business.timezone,
+            slot_buttons=slot_buttons(slots, zone), today=today, tz=zone,
         )
 
     free = days_with_slots(first_of_month)
@@ -131,14 +134,14 @@ def time_context(
         # A day the calendar shows as free: its times, computed for that day alone.
         slots = cached_availability(
             db.session, business, service, chosen_day, now=now, staff_id=staff_id, exclude_booking_ids=exclude,
-            version=version,
+            version=version, location=location,
         ).days.get(chosen_day, [])
     prev_month = (first_of_month - timedelta(days=1)).replace(day=1)
     next_month = (first_of_month + timedelta(days=32)).replace(day=1)
     return dict(
         month=first_of_month, weeks=calendar_weeks(first_of_month, free, chosen_day), free_days=free,
-        day=chosen_day, slots=slots, slot_buttons=slot_buttons(slots, business.timezone),
+        day=chosen_day, slots=slots, slot_buttons=slot_buttons(slots, zone),
         prev_month=prev_month if prev_month >= today.replace(day=1) else None,
         next_month=next_month if next_month <= horizon else None,
-        today=today, tz=business.timezone,
+        today=today, tz=zone,
     )

@@ -15,7 +15,7 @@ from flask import Blueprint
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bookingapp.web import landing, manage, rendering, wizard
+from bookingapp.web import landing, locations, manage, rendering, wizard
 
 bp = Blueprint("web", __name__)
 
@@ -26,6 +26,7 @@ bp.add_app_template_filter(rendering.local_filter, "local")
 bp.add_app_template_filter(rendering.utc_iso_filter, "utc_iso")
 bp.add_app_template_filter(rendering.zone_filter, "zone")
 bp.add_app_template_filter(rendering.visitor_time_filter, "visitor_time")
+bp.url_defaults(locations.carry_location)
 
 GET, POST, GET_POST = ["GET"], ["POST"], ["GET", "POST"]
 
@@ -44,6 +45,8 @@ URLS = [
     ("/<slug>/booking/<token>/payment", "payment", wizard.payment, GET_POST),
     ("/<slug>/booking/<token>/payment/return", "payment_return", wizard.payment_return, GET),
     ("/<slug>/booking/<token>/done", "done", wizard.done, GET),
+    # a location's own booking page (a business with several: web/locations.py)
+    ("/<slug>/<location_slug>", "at_location", wizard.at_location, GET),
     # the manage link
     ("/<slug>/manage/<token>", "manage", manage.manage, GET),
     ("/<slug>/manage/<token>/booking.ics", "booking_calendar", manage.booking_calendar, GET),

@@ -18,13 +18,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Response, abort, make_response, request, url_for
+from flask import Response, abort, g, make_response, request, url_for
 from flask import session as visitor_session
 from sqlalchemy import bindparam, select
 
 from bookingapp.domain.booking_money import money_summary
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import cancellation
+from bookingapp.domain import locations as locations_domain
 from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
@@ -43,6 +44,8 @@ from bookingapp.web.links import manage_token, read_wizard_token, wizard_token
 from bookingapp.web.rendering import (
     bookable_services, business_or_404, grouped_by_category, render, see_other, wants_partial,
 )
+from bookingapp.web.locations import choose_location_page, chosen_location, services_at, staff_at
+from bookingapp.web.progress import progress
 from bookingapp.web.timepicker import local_day, time_context
 
 ANYONE = "any"
@@ -54,8 +57,6 @@ HELD_KEY = "wizard_hold"
 TYPED_KEY = "wizard_typed"
 # What is kept of the typing: the cookie must stay well under the browsers' 4 KB.
 TYPED_LIMITS = {"name": 200, "email": 254, "phone": 40, "notes": 500, "promo_code": 40}
-STEPS = (("service", "Service"), ("staff", "Staff"), ("time", "Time"), ("details", "Details"),
-         ("payment", "Payment"), ("done", "Booked"))
 # Notices the time step shows when the wizard sends a customer back to it.
 TIME_NOTICES = ("expired", "released", "refunded_time_taken", "refunded_not_bookable")
 
@@ -121,19 +122,6 @@ def _wizard_booking(business: Business, token: str) -> tuple[Booking, str]:
     return booking, who
 
 
-def progress(current: str, *, pays: bool) -> list[tuple[str, str]]:
-    """The steps the customer really goes through, as (label, state) with state "done",
-    "current" or "": holding a time is part of choosing it, not a page of its own, and
-    the payment step is there only when something is paid up front (so it is never
-    ticked off for a booking that cost nothing in advance)."""
-    keys = [key for key, _ in STEPS if key != "payment" or pays]
-    position = keys.index(current)
-    return [
-        (label, "done" if keys.index(key) < position else ("current" if key == current else ""))
-        for key, label in STEPS if key in keys
-    ]
-
-
 def book_again_url(business: Business, booking: Booking) -> str:
     """The wizard for the same service with the same person, where that is still
     possible: "anyone" when they no longer do it, the service list when the service
@@ -190,19 +178,39 @@ def _pays_up_front(business: Business, service: Service) -> bool:
 
 def choose_service(slug: str):
     business = business_or_404(slug)
-    services = bookable_services(business)
+    location = chosen_location(business)
+    if location is None:  # several locations, none chosen yet
+        return choose_location_page(business)
+    return _service_page(business, location)
+
+
+def at_location(slug: str, location_slug: str):
+    """/<slug>/<location-slug>: the service step at that location (a deep link)."""
+    business = business_or_404(slug)
+    place = locations_domain.location_by_slug(db.session, business, location_slug)
+    if place is None:
+        abort(404)
+    g.wizard_location = place  # the links of the page carry it (web.locations.carry_location)
+    return _service_page(business, place)
+
+
+def _service_page(business: Business, location):
+    services = services_at(business, location)
     quotes = {service.id: pricing.quote(db.session, business, service) for service in services}
     return render(
         "service", business=business, groups=grouped_by_category(business, services), quotes=quotes,
-        progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())),
+        progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())), location=location,
     )
 
 
 def choose_staff(slug: str, service_id: str):
     business = business_or_404(slug)
     service = _service(business, service_id)
-    return render("staff", business=business, service=service, staff=_staff_for(service),
-                  progress=progress("staff", pays=_pays_up_front(business, service)))
+    location = chosen_location(business)
+    if location is None:
+        return choose_location_page(business, service)
+    return render("staff", business=business, service=service, staff=staff_at(_staff_for(service), location),
+                  progress=progress("staff", pays=_pays_up_front(business, service)), location=location)
 
 
 # --------------------------------------------------------------------------- steps 3 and 4
@@ -228,7 +236,7 @@ def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
     partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
     context = time_context(
-        business, service, staff, now=clock.now(),
+        business, service, staff, now=clock.now(), location=chosen_location(business),
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
         # The slots partial (a day clicked) draws no calendar: the month need not be computed.
@@ -277,7 +285,8 @@ def choose_time(slug: str, service_id: str, who: str):
             # undoes the release too and they keep the time they had.
             if earlier is not None:
                 checkout_bridge.release_hold(db.session, earlier, now=now)
-            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=now, source="web")
+            held = booking_ops.hold(db.session, business, service, start, staff=staff, now=now, source="web",
+                                    location=chosen_location(business))
     except SlotNotOffered:
         # Never one of the times shown (off the grid, past, too far ahead): a bad request.
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
@@ -303,6 +312,8 @@ def _back_to_time(business: Business, booking: Booking, who: str, notice: str, t
         # A payment came in for this booking and was refunded: say so, whatever else happened.
         notice = refund_notice
     extra = {"ref": token} if notice.startswith("refunded_") else {}
+    if not booking.location.is_primary:
+        extra["location"] = booking.location.slug  # back to the time step at the same location
     return see_other(url_for(
         "web.choose_time", slug=business.slug, service_id=booking.service_id, who=who, day=day, notice=notice, **extra,
     ))

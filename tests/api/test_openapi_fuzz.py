@@ -121,6 +121,7 @@ def fuzz_world(fuzz_app, make_business, make_service, make_staff):
             "product_id": [str(product.id)],
             "review_id": [str(review.id)],
             "endpoint_id": [str(e.id) for e in endpoints],
+            "location_id": [str(business.primary_location.id)],
         }
         return raw, ids
 

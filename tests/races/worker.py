@@ -10,15 +10,16 @@ from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Service, Staff
 
 
-def try_hold(app, business_id, service_id, staff_id, start: datetime, now: datetime) -> str:
-    """One customer's attempt at a hold: 'ok' or 'taken'. Anything else propagates."""
+def try_hold(app, business_id, service_id, staff_id, start: datetime, now: datetime, location_id=None) -> str:
+    """One customer's attempt at a hold (at a location; None: the primary): 'ok' or
+    'taken'. Anything else propagates."""
     with app.app_context():
         session = db.session
         try:
             business = session.get(Business, business_id)
             service = session.get(Service, service_id)
             staff = session.get(Staff, staff_id) if staff_id else None
-            ops.hold(session, business, service, start, staff=staff, now=now)
+            ops.hold(session, business, service, start, staff=staff, now=now, location=location_id)
             session.commit()
             return "ok"
         except SlotUnavailable:
