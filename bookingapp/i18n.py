@@ -22,9 +22,8 @@ from bookingapp.config import PROJECT_ROOT
 from bookingapp.domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 SESSION_KEY = "lang"
-# Blueprints that speak the customer's language; everything else (dashboard, API, auth)
-# stays English.
-CUSTOMER_BLUEPRINTS = frozenset({"web", "payments"})
+# The owner's and integrators' side: English whatever the visitor asks for.
+ENGLISH_PREFIXES = ("/dashboard", "/api")
 
 # A booking's status as the manage page names it.
 STATUS_NAMES = {
@@ -53,12 +52,19 @@ def _remember_switch() -> None:
     refresh()
     g.i18n_business = None
     wanted = request.args.get(SESSION_KEY, "").strip().lower()
-    if wanted in LANGUAGES and request.blueprint in CUSTOMER_BLUEPRINTS:
+    if wanted in LANGUAGES and _customer_side():
         session[SESSION_KEY] = wanted
 
 
+def _customer_side() -> bool:
+    """A customer page: the booking site, the payment pages, and error pages at any
+    address outside the dashboard and the API."""
+    path = request.path
+    return not any(path == prefix or path.startswith(prefix + "/") for prefix in ENGLISH_PREFIXES)
+
+
 def select_locale() -> str:
-    if not request or request.blueprint not in CUSTOMER_BLUEPRINTS:
+    if not request or not _customer_side():
         return DEFAULT_LANGUAGE
     chosen = session.get(SESSION_KEY)
     if chosen in LANGUAGES:

@@ -112,3 +112,10 @@ def test_the_booking_remembers_the_language_it_was_booked_in(client, shop, sessi
 def test_the_dashboard_stays_english_for_a_german_browser(client, shop):
     page = client.get("/dashboard/sign-in", headers=GERMAN)
     assert '<html lang="en">' in page.text
+
+
+def test_a_mistyped_manage_link_is_a_german_404_for_a_german_browser(client, shop):
+    page = client.get("/corner-salon/manage/not-a-token", headers=GERMAN)
+    assert page.status_code == 404
+    assert "Fehler 404" in page.text and "Diese Seite konnten wir nicht finden" in page.text
+    assert "Zu Corner Salon" in page.text
