@@ -95,7 +95,7 @@ def format_locale() -> str | None:
 
 
 def language_switch_url(code: str) -> str:
-    """This page's address with `lang=<code>` (other query parameters kept)."""
-    args = request.args.to_dict(flat=False)
-    args[SESSION_KEY] = [code]
-    return request.path + "?" + urlencode(args, doseq=True)
+    """A link to the page the visitor is on with `lang=<code>`: a query-only relative URL,
+    which the browser resolves against the address shown when it is followed. The header
+    is not swapped by htmx, and the address is whatever step htmx has pushed since."""
+    return "?" + urlencode({SESSION_KEY: code})
