@@ -111,7 +111,8 @@ def visitor_time_filter(instant: datetime | None) -> Markup:
     zone when it differs from the business's; empty (and hidden) without JavaScript."""
     if instant is None:
         return Markup("")
-    return Markup('<span class="visitor-time" data-utc="{}" hidden></span>').format(escape(utc_iso_filter(instant)))
+    return Markup('<span class="visitor-time" data-utc="{}" data-words="{}" hidden></span>').format(
+        escape(utc_iso_filter(instant)), gettext("{time} your time ({city})"))
 
 
 def utc_iso_filter(instant: datetime) -> str:

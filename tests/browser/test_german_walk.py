@@ -46,6 +46,8 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
     page.locator("button.slot", has_text="10:00").click()
     expect(page.locator("h1")).to_have_text("Ihre Angaben")
     expect(page.locator(".summary")).to_contain_text("Di., 3. März 2026, 10:00")
+    expect(page.locator(".countdown")).to_contain_text("Für Sie reserviert bis")
+    expect(page.locator(".countdown .remaining")).to_contain_text("noch")
     page.get_by_label("Vollständiger Name").fill("Anna Schmidt")
     page.get_by_label("E-Mail").fill("anna@example.com")
     axe_check(page, "details (de)")
