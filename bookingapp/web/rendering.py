@@ -3,10 +3,12 @@ POST, the template filters, the CSRF refusal, and loading a business and its cat
 from the URL (404 for anything not public)."""
 from __future__ import annotations
 
+import calendar
 from datetime import datetime, timezone
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from flask_babel import gettext
 from flask import Response, abort, current_app, make_response, redirect, render_template, request
 from sqlalchemy import bindparam, select
@@ -113,6 +115,15 @@ def visitor_time_filter(instant: datetime | None) -> Markup:
         return Markup("")
     return Markup('<span class="visitor-time" data-utc="{}" data-words="{}" hidden></span>').format(
         escape(utc_iso_filter(instant)), gettext("{time} your time ({city})"))
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the page's language."""
+    locale = format_locale()
+    if locale is None:
+        return list(calendar.day_name)
+    names = get_day_names("wide", locale=locale)
+    return [names[day] for day in range(7)]
 
 
 def utc_iso_filter(instant: datetime) -> str:

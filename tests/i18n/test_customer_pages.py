@@ -119,3 +119,14 @@ def test_a_mistyped_manage_link_is_a_german_404_for_a_german_browser(client, sho
     assert page.status_code == 404
     assert "Fehler 404" in page.text and "Diese Seite konnten wir nicht finden" in page.text
     assert "Zu Corner Salon" in page.text
+
+
+def test_the_business_page_in_german_names_the_days_and_closed_days_in_german(client, shop, session):
+    sunday = next(row for row in shop["business"].hours if row.weekday == 6)
+    session.delete(sunday)
+    session.commit()
+    page = client.get("/corner-salon", headers=GERMAN)
+    assert page.status_code == 200
+    assert "Öffnungszeiten" in page.text and "Montag" in page.text
+    assert re.search(r"Sonntag</th>\s*<td>Geschlossen</td>", page.text)
+    assert "Termin buchen" in page.text and "Noch keine Bewertungen" in page.text
