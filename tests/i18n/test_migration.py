@@ -29,6 +29,7 @@ def test_0018_gives_existing_businesses_english_and_downgrades_keeping_them(empt
         upgrade(revision="0018")
         assert db.session.execute(text("SELECT default_language FROM businesses")).scalar_one() == "en"
         assert "language" in {c["name"] for c in inspect(db.engine).get_columns("bookings")}
+        db.session.commit()  # end the read, or PostgreSQL's ALTER TABLE below waits on it
 
         downgrade(revision="0016")
         assert "default_language" not in {c["name"] for c in inspect(db.engine).get_columns("businesses")}
