@@ -29,7 +29,7 @@ ENGLISH_PREFIXES = ("/dashboard", "/api")
 STATUS_NAMES = {
     "pending": _l("Pending"), "confirmed": _l("Confirmed"), "in_progress": _l("In progress"),
     "completed": _l("Completed"), "cancelled": _l("Cancelled"), "no_show": _l("No show"),
-    "reserved": _l("Reserved"),
+    "reserved": _l("Reserved"), "rescheduled": _l("Moved"),
 }
 
 babel = Babel()
