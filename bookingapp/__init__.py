@@ -41,6 +41,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    from bookingapp import i18n
+
+    i18n.init_app(app)  # customer pages in English or German (bookingapp/i18n.py)
 
     from bookingapp import logs, metrics, unit_of_work
 

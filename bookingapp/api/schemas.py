@@ -17,6 +17,7 @@ from bookingapp.api.schemas_types import (
     Bound, Day, DayText, Id, Instant, JsonObject, QueryBool, Timestamp, UuidText, name_text, one_of, query_int,
     text, whole,
 )
+from bookingapp.domain.languages import LANGUAGES
 from bookingapp.domain.analytics import PERIODS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from bookingapp.domain import embedding
@@ -307,6 +308,9 @@ class BusinessBody(Body):
     email: Optional[Email] = None
     website: Optional[text(WEBSITE_LENGTH)] = None
     address: Optional[AddressBody] = None
+    default_language: one_of(LANGUAGES) = Field(
+        None, description="The language of the customer pages, emails and calendar files when the visitor's "
+                          "browser asks for none of them (each booking keeps the language it was made in)")
 
 
 class ReminderStepBody(Body):
@@ -576,6 +580,7 @@ class BusinessOut(Out):
     website: Optional[str]
     timezone: str
     currency: str
+    default_language: str
     rating: Optional[float]
     review_count: int
     is_active: bool

@@ -250,6 +250,7 @@ def business(b: Business, *, rating: float | None, review_count: int) -> dict[st
         "website": b.website,
         "timezone": b.timezone,
         "currency": b.currency,
+        "default_language": b.default_language,
         "rating": rating,
         "review_count": review_count,
         "is_active": b.is_active,

@@ -24,6 +24,7 @@ from bookingapp.dashboard.setup_forms import (
     CADENCE_ROWS, FormErrors, Spec, cadence_rows, display, field_of, parse, parse_cadence, parse_week, typed,
     week_values,
 )
+from bookingapp.domain.languages import LANGUAGES
 from bookingapp.domain import catalog
 from bookingapp.domain import setup as setup_domain
 from bookingapp.domain.errors import DomainError
@@ -66,6 +67,8 @@ PROFILE_SPECS = [
     Spec("address_city", "City"),
     Spec("address_zip", "Postcode"),
     Spec("address_country", "Country (two letters)"),
+    Spec("default_language", "Customer pages' language", "select", choices=list(LANGUAGES.items()),
+         help="For visitors whose browser asks for none of these; the dashboard stays English."),
 ]
 
 BOOKING_SPECS = [
@@ -124,6 +127,8 @@ def setup_business():
             values = parse(PROFILE_SPECS, request.form, business)
             address = {key: values.pop(f"address_{key}") for key in ("street", "city", "zip", "country")}
             slug = values.pop("slug")
+            if not values["default_language"]:
+                values.pop("default_language")  # a form without the field leaves the language as it is
             catalog.update_business_profile(db.session, business, {**values, "address": address}, now=now_utc())
             if slug != business.slug:
                 setup_domain.change_slug(db.session, business, slug, now=now_utc())

@@ -267,6 +267,8 @@ def _place(
         policy_starts_at=(moved_from.policy_starts_at or moved_from.starts_at) if moved_from is not None else start,
         # A test booking's replacement (a reschedule) is a test booking too.
         is_test=moved_from.is_test if moved_from is not None else bool(test),
+        # A moved booking speaks to its customer in the language they booked in.
+        language=moved_from.language if moved_from is not None else None,
         # A hold or reservation made quietly stays quiet when it is booked (book()).
         confirmation_silent=not notify_customer and status.value in PLACEHOLDER_STATUSES,
         # The same appointment, moved, is the same calendar event, one change later.

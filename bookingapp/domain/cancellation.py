@@ -37,16 +37,18 @@ def terms(session: Session, booking: Booking, business: Business, *, now: dateti
     return payments.cancellation_terms(session, booking, business, now=resolve_now(now))
 
 
-def policy_in_words(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> str:
+def policy_in_words(session: Session, booking: Booking, business: Business, *, now: datetime | None = None,
+                    **language) -> str:
     """The cancellation policy in plain words for this booking (domain.policy), from what
     it has paid or is to pay up front and the deposit the policy keeps after the free
     window: the same numbers `terms` and `cancel` act on. For the wizard's payment step,
-    the manage page, and any door or message that states the policy."""
+    the manage page, and any door or message that states the policy. `language`: the
+    locale and gettext of domain.policy.policy_in_words, for the reader's language."""
     money = payments.balance(session, booking, business)
     up_front = money.net_paid_cents + money.due_now_cents
     return policy.policy_in_words(
         booking, business, now=resolve_now(now), paid_up_front_cents=up_front,
-        kept_after_cents=min(up_front, money.deposit_cents),
+        kept_after_cents=min(up_front, money.deposit_cents), **language,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
 from bookingapp.domain.customers import normalise_email, normalise_phone
+from bookingapp.domain.languages import validate_language
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.setup import check_staff_change
 from bookingapp.models import Business, Product, Service, ServiceCategory, Staff
@@ -339,7 +340,7 @@ def deactivate_product(session: Session, business: Business, product: Product, *
 
 # --------------------------------------------------------------------------- business profile
 
-PROFILE_FIELDS = ("name", "description", "phone", "email", "website", "address")
+PROFILE_FIELDS = ("name", "description", "phone", "email", "website", "address", "default_language")
 ADDRESS_FIELDS = {"street": 200, "city": 100, "state": 100, "zip": 20, "country": 2}
 
 
@@ -375,6 +376,8 @@ def update_business_profile(session: Session, business: Business, fields: dict[s
         business.phone = normalise_phone(fields["phone"], business.address_country or "GB") if fields["phone"] else None
     if "email" in fields:
         business.email = normalise_email(fields["email"]) if fields["email"] else None
+    if "default_language" in fields:
+        business.default_language = validate_language(fields["default_language"])
     business.updated_at = _now(now)
     session.flush()
     return business

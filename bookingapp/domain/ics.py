@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress
 
+from bookingapp.domain.languages import Translator, untranslated
 from bookingapp.domain.local_time import format_span
 from bookingapp.models import Booking, Business
 
@@ -57,17 +58,21 @@ def booking_ics(
     method: str = "PUBLISH",
     first_reminder_hours: int | None = None,
     organizer_email: str | None = None,
+    locale: str | None = None,
+    gettext: Translator = untranslated,
 ) -> str:
     """The .ics text. `method` is REQUEST for a new or changed booking sent by email, CANCEL
     for a cancelled one, PUBLISH for a plain download. `organizer_email` stands in for the
-    business's own address when it has none (REQUEST and CANCEL need an ORGANIZER)."""
+    business's own address when it has none (REQUEST and CANCEL need an ORGANIZER).
+    `locale` and `gettext` write the summary and description in the customer's language
+    (domain.languages; English without them)."""
     if method not in METHODS:
         raise ValueError(f"unknown calendar method {method!r}")
     tz = ZoneInfo(business.timezone)
     start = booking.starts_at.astimezone(tz)
-    service_name = booking.service.name if booking.service else "Appointment"
+    service_name = booking.service.name if booking.service else gettext("Appointment")
     staff_name = booking.staff.name if booking.staff else ""
-    summary = f"{service_name} at {business.name}"
+    summary = gettext("%(service)s at %(business)s", service=service_name, business=business.name)
 
     event = Event()
     event.add("uid", calendar_uid(booking))
@@ -76,13 +81,15 @@ def booking_ics(
     event.add("dtstart", start)
     event.add("dtend", booking.ends_at.astimezone(tz))
     event.add("summary", summary)
-    description = [f"Booking {booking.booking_number}",
-                   service_name + (f" with {staff_name}" if staff_name else ""),
+    description = [gettext("Booking %(number)s", number=booking.booking_number),
+                   gettext("%(service)s with %(staff)s", service=service_name, staff=staff_name) if staff_name
+                   else service_name,
                    # In words too, zone marked on the day the clocks go back: some
                    # calendars show DTSTART in the reader's zone without saying which.
-                   f"When: {format_span(booking.starts_at, booking.ends_at, tz)} ({business.timezone})"]
+                   gettext("When: %(when)s", when=f"{format_span(booking.starts_at, booking.ends_at, tz, locale=locale)}"
+                                                 f" ({business.timezone})")]
     if manage_url:
-        description.append(f"See, change or cancel your booking: {manage_url}")
+        description.append(gettext("See, change or cancel your booking: %(url)s", url=manage_url))
         event.add("url", manage_url)
     event.add("description", "\n".join(description))
     where = location(business)
@@ -99,7 +106,7 @@ def booking_ics(
     if first_reminder_hours and method != "CANCEL":
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Reminder: {summary}")
+        alarm.add("description", gettext("Reminder: %(summary)s", summary=summary))
         alarm.add("trigger", timedelta(hours=-first_reminder_hours))
         event.add_component(alarm)
 

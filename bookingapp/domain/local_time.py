@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
+
 LONG = "%A %d %B %Y, %H:%M"
 CLOCK = "%H:%M"
 
@@ -38,19 +40,39 @@ def zone_marker(local: datetime) -> str:
     return f"{sign}{hours:02d}" + (f"{rest:02d}" if rest else "")
 
 
-def format_local(instant: datetime, tz: str | ZoneInfo, fmt: str = CLOCK) -> str:
-    """`instant` on the business's wall clock in `fmt` (strftime), followed by the zone
-    when that wall-clock time is ambiguous: "10:00"; "01:30 BST" and "01:30 GMT"."""
+# strftime directive -> the CLDR skeleton field that says the same thing.
+_SKELETON_FIELDS = (("%A", "EEEE"), ("%a", "E"), ("%B", "MMMM"), ("%b", "MMM"),
+                    ("%-d", "d"), ("%d", "d"), ("%Y", "y"))
+
+
+def format_dated(local: datetime, fmt: str, locale: str | None = None) -> str:
+    """A local datetime in `fmt` (strftime): as written for English (locale None),
+    through the locale's CLDR patterns for any other language."""
+    if locale is None:
+        return local.strftime(fmt)
+    skeleton = "".join(field for directive, field in _SKELETON_FIELDS if directive in fmt)
+    if "%A" in fmt and "%a" in fmt.replace("%A", ""):
+        skeleton = skeleton.replace("E", "", 1)
+    date_part = format_skeleton(skeleton, local, locale=locale) if skeleton else ""
+    time_part = local.strftime("%H:%M") if "%H" in fmt else ""
+    return ", ".join(part for part in (date_part, time_part) if part)
+
+
+def format_local(instant: datetime, tz: str | ZoneInfo, fmt: str = CLOCK, locale: str | None = None) -> str:
+    """`instant` on the business's wall clock in `fmt` (strftime; in `locale`'s own
+    way when one is given), followed by the zone when that wall-clock time is ambiguous:
+    "10:00"; "01:30 BST" and "01:30 GMT"."""
     zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
     local = instant.astimezone(zone)
-    text = local.strftime(fmt)
+    text = format_dated(local, fmt, locale)
     return f"{text} {zone_marker(local)}" if is_ambiguous(local) else text
 
 
-def format_span(starts_at: datetime, ends_at: datetime, tz: str | ZoneInfo, fmt: str = LONG) -> str:
+def format_span(starts_at: datetime, ends_at: datetime, tz: str | ZoneInfo, fmt: str = LONG,
+                locale: str | None = None) -> str:
     """"Sunday 25 October 2026, 01:00 BST–01:00 GMT": the start in `fmt`, the end as a
     time of day, each marked when ambiguous."""
-    return f"{format_local(starts_at, tz, fmt)}–{format_local(ends_at, tz, CLOCK)}"
+    return f"{format_local(starts_at, tz, fmt, locale)}–{format_local(ends_at, tz, CLOCK, locale)}"
 
 
 def zone_city(tz: str) -> str:

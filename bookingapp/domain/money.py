@@ -62,6 +62,8 @@ def business_locale(business) -> str:
     return locale_for_country(getattr(business, "address_country", None))
 
 
-def format_money_for(business, cents: int, currency: str | None = None) -> str:
-    """format_money in the business's locale, in its currency unless another is given."""
-    return format_money(cents, currency or business.currency, business_locale(business))
+def format_money_for(business, cents: int, currency: str | None = None, locale: str | None = None) -> str:
+    """format_money in the business's locale (or `locale`, the reader's language when it
+    is not English: "15,00 £" for a German reader of a London business), in its currency
+    unless another is given."""
+    return format_money(cents, currency or business.currency, locale or business_locale(business))

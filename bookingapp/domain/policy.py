@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bookingapp.domain.languages import Translator, untranslated
 from bookingapp.domain.local_time import format_local
 from bookingapp.domain.money import format_money_for
 from bookingapp.models import Booking, Business
@@ -31,21 +32,24 @@ def within_free_window(booking: Booking, business: Business, now: datetime) -> b
 
 def policy_in_words(
     booking: Booking, business: Business, *, now: datetime, paid_up_front_cents: int, kept_after_cents: int,
+    locale: str | None = None, gettext: Translator = untranslated,
 ) -> str:
     """The cancellation policy for this booking as the customer reads it before paying
     and after: "Free cancellation until Tue 03 Mar, 14:00; after that the deposit of
     £20.00 is kept." `paid_up_front_cents` is what is (or is to be) paid before the visit,
     `kept_after_cents` what the policy keeps of it once the free window has passed
     (domain.cancellation.policy_in_words works both out from the booking's money). The
-    deadline is the business's wall clock, its zone marked when ambiguous."""
+    deadline is the business's wall clock, its zone marked when ambiguous. `locale` and
+    `gettext` write it in the reader's language (domain.languages.untranslated: English)."""
     deadline = free_cancellation_deadline(booking, business)
-    when = format_local(deadline, business.timezone, DEADLINE_FORMAT)
+    when = format_local(deadline, business.timezone, DEADLINE_FORMAT, locale)
     if paid_up_front_cents <= 0:
-        return "Nothing is paid in advance, so cancelling costs nothing."
+        return gettext("Nothing is paid in advance, so cancelling costs nothing.")
     if kept_after_cents <= 0:
-        return "Everything paid in advance is refunded if you cancel before the appointment."
-    kept = format_money_for(business, kept_after_cents, booking.currency)
+        return gettext("Everything paid in advance is refunded if you cancel before the appointment.")
+    kept = format_money_for(business, kept_after_cents, booking.currency, locale)
     if now <= deadline:
-        return f"Free cancellation until {when}; after that the deposit of {kept} is kept."
-    return (f"Free cancellation ended {when} ({business.free_cancellation_hours} hours before); "
-            f"if you cancel, the deposit of {kept} is kept.")
+        return gettext("Free cancellation until %(when)s; after that the deposit of %(kept)s is kept.",
+                       when=when, kept=kept)
+    return gettext("Free cancellation ended %(when)s (%(hours)s hours before); if you cancel, "
+                   "the deposit of %(kept)s is kept.", when=when, hours=business.free_cancellation_hours, kept=kept)

@@ -74,6 +74,9 @@ class Booking(IdMixin, TimestampMixin, Base):
     price_cents: Mapped[int]
     deposit_cents: Mapped[int] = mapped_column(default=0)
     currency: Mapped[str] = mapped_column(String(3))
+    # The language the customer booked in: the worker writes their emails, texts and
+    # calendar file in it (domain.languages.language_of); empty -> the business default.
+    language: Mapped[Optional[str]] = mapped_column(String(8))
     confirmed_at: Mapped[Optional[datetime]]
     cancelled_at: Mapped[Optional[datetime]]
     cancellation_reason: Mapped[Optional[str]] = mapped_column(Text)

@@ -40,6 +40,9 @@ class Business(IdMixin, TimestampMixin, Base):
     description: Mapped[Optional[str]] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # The customer side's language when the visitor has not chosen one and their browser
+    # asks for none we speak (domain.languages).
+    default_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     @validates("currency")
     def _known_currency(self, _key: str, code: str) -> str:

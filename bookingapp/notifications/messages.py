@@ -9,7 +9,12 @@ message.txt lay the same content out, so the text alternative always says what t
 says. Text messages are built from the same facts, short.
 
 Links point at PUBLIC_URL (the address customers reach the site at), built from the app's
-own routes, so the worker needs no request."""
+own routes, so the worker needs no request.
+
+Customer messages (and their calendar file) are written in the language the customer
+booked in, else the business's default (domain.languages.language_of), under
+flask_babel.force_locale: the worker renders them outside any request. Staff and account
+messages stay English, like the dashboard."""
 from __future__ import annotations
 
 import uuid
@@ -20,6 +25,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +35,7 @@ from bookingapp.domain.availability import local_day_bounds
 from bookingapp.domain.checkout import totals
 from bookingapp.domain.ics import booking_ics, location
 from bookingapp.domain.reminders import first_reminder_hours
+from bookingapp.domain.languages import DEFAULT_LANGUAGE, language_of
 from bookingapp.domain.local_time import format_local
 from bookingapp.domain.money import format_money_for
 from bookingapp.domain.states import BookingStatus
@@ -111,14 +118,23 @@ class Facts:
         self.business: Business = session.get(Business, message.business_id)
         self.tz = ZoneInfo(self.business.timezone)
         self.booking: Booking | None = message.booking
+        # The customer's language; staff and account messages are English.
+        self.language = (language_of(self.booking, self.business) if message.audience == "customer"
+                         else DEFAULT_LANGUAGE)
+        # Dates and money in the language's own way; None keeps the English formats.
+        self.locale = None if self.language == DEFAULT_LANGUAGE else self.language
 
     # -- words
     def long_time(self, instant: datetime) -> str:
         """"Monday 6 July 2026, 10:00", in the business's zone."""
+        if self.locale:
+            return format_local(instant, self.tz, "%A %d %B %Y, %H:%M", self.locale)
         local = instant.astimezone(self.tz)
         return f"{local:%A} {local.day} " + format_local(instant, self.tz, "%B %Y, %H:%M")
 
     def short_time(self, instant: datetime) -> str:
+        if self.locale:
+            return format_local(instant, self.tz, "%a %d %b, %H:%M", self.locale)
         local = instant.astimezone(self.tz)
         return f"{local:%a} {local.day} " + format_local(instant, self.tz, "%b, %H:%M")
 
@@ -126,7 +142,7 @@ class Facts:
         return format_local(instant, self.tz)
 
     def money(self, cents: int, currency: str | None = None) -> str:
-        return format_money_for(self.business, cents, currency)
+        return format_money_for(self.business, cents, currency, self.locale)
 
     def instant(self, key: str) -> datetime | None:
         value = self.facts.get(key)
@@ -148,12 +164,12 @@ class Facts:
 
     @property
     def service(self) -> str:
-        return self.booking.service.name if self.booking.service else "Appointment"
+        return self.booking.service.name if self.booking.service else gettext("Appointment")
 
     @property
     def what(self) -> str:
         staff = self.booking.staff.name if self.booking.staff else None
-        return f"{self.service} with {staff}" if staff else self.service
+        return gettext("%(service)s with %(staff)s", service=self.service, staff=staff) if staff else self.service
 
     @property
     def customer(self) -> Customer | None:
@@ -168,7 +184,9 @@ class Facts:
 
     @property
     def greeting(self) -> str:
-        return f"Hello {self.message.recipient_name}," if self.message.recipient_name else "Hello,"
+        if self.message.recipient_name:
+            return gettext("Hello %(name)s,", name=self.message.recipient_name)
+        return gettext("Hello,")
 
     # -- links
     @property
@@ -194,11 +212,13 @@ class Facts:
         return public_url("web.unsubscribe_page", slug=self.business.slug, token=unsubscribe_token(customer.id))
 
     # -- rows shared by several kinds
-    def booking_rows(self) -> list[tuple[str, str]]:
-        rows = [("What", self.what), ("When", self.long_time(self.booking.starts_at))]
+    def booking_rows(self, *, when: bool = True) -> list[tuple[str, str]]:
+        rows = [(gettext("What"), self.what)]
+        if when:
+            rows.append((gettext("When"), self.long_time(self.booking.starts_at)))
         if self.where:
-            rows.append(("Where", self.where))
-        rows.append(("Booking number", self.booking.booking_number))
+            rows.append((gettext("Where"), self.where))
+        rows.append((gettext("Booking number"), self.booking.booking_number))
         return rows
 
     def staff_rows(self) -> list[tuple[str, str]]:
@@ -220,109 +240,142 @@ class Facts:
         currency = self.facts.get("currency")
         money_lines = []
         if self.facts.get("refunded_cents"):
-            money_lines.append(f"{self.money(self.facts['refunded_cents'], currency)} is refunded to the card it was paid with.")
+            money_lines.append(gettext("%(amount)s is refunded to the card it was paid with.",
+                                       amount=self.money(self.facts["refunded_cents"], currency)))
         if self.facts.get("kept_cents"):
-            money_lines.append(f"{self.money(self.facts['kept_cents'], currency)} is kept under the cancellation policy.")
+            money_lines.append(gettext("%(amount)s is kept under the cancellation policy.",
+                                       amount=self.money(self.facts["kept_cents"], currency)))
         return ("customer" if by_customer else "business"), money_lines
 
     def previous(self) -> str:
         """The time (and person, when it changed) the booking moved from."""
         old = self.instant("previous_starts_at")
-        text = self.long_time(old) if old else "its earlier time"
+        text = self.long_time(old) if old else gettext("its earlier time")
         old_staff = self.facts.get("previous_staff_name")
         if old_staff and self.booking.staff and old_staff != self.booking.staff.name:
-            text += f" with {old_staff}"
+            text += " " + gettext("with %(staff)s", staff=old_staff)
         return text
 
 
 # --------------------------------------------------------------------------- customer kinds
 
 
+def _manage_buttons(f: Facts) -> list[Button]:
+    return [Button(gettext("See, change or cancel your booking"), f.manage_url),
+            Button(gettext("Add to your calendar"), f.calendar_url)]
+
+
 def _booked(f: Facts, *, subject: str, heading: str, lead: str, sms: str) -> Content:
     return Content(
         subject=f"{subject}: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
         heading=heading, paragraphs=[f.greeting, lead], details=f.booking_rows(),
-        buttons=[Button("See, change or cancel your booking", f.manage_url), Button("Add to your calendar", f.calendar_url)],
-        sms=sms, sms_links=[("Manage:", f.manage_url)],
+        buttons=_manage_buttons(f), sms=sms, sms_links=[(gettext("Manage:"), f.manage_url)],
     )
 
 
 def booking_confirmed(f: Facts) -> Content:
-    return _booked(f, subject="Booking confirmed", heading="You're booked",
-                   lead=f"Your booking at {f.business.name} is confirmed. See you on {f.long_time(f.booking.starts_at)}.",
-                   sms=f"{f.sms_name}: you're booked for {f.short_time(f.booking.starts_at)}, {f.service}.")
+    return _booked(f, subject=gettext("Booking confirmed"), heading=gettext("You're booked"),
+                   lead=gettext("Your booking at %(business)s is confirmed. See you on %(when)s.",
+                                business=f.business.name, when=f.long_time(f.booking.starts_at)),
+                   sms=gettext("%(name)s: you're booked for %(when)s, %(service)s.", name=f.sms_name,
+                               when=f.short_time(f.booking.starts_at), service=f.service))
 
 
 def booking_pending(f: Facts) -> Content:
-    return _booked(f, subject="Booking request received", heading="We have your booking request",
-                   lead=f"{f.business.name} will confirm your booking shortly; we'll email you as soon as they do.",
-                   sms=f"{f.sms_name}: we have your request for {f.short_time(f.booking.starts_at)}, {f.service}, "
-                       f"and will confirm it soon.")
+    return _booked(f, subject=gettext("Booking request received"), heading=gettext("We have your booking request"),
+                   lead=gettext("%(business)s will confirm your booking shortly; we'll email you as soon as they do.",
+                                business=f.business.name),
+                   sms=gettext("%(name)s: we have your request for %(when)s, %(service)s, and will confirm it soon.",
+                               name=f.sms_name, when=f.short_time(f.booking.starts_at), service=f.service))
 
 
 def booking_approved(f: Facts) -> Content:
-    return _booked(f, subject="Booking approved", heading="Your booking is confirmed",
-                   lead=f"{f.business.name} has confirmed your booking for {f.long_time(f.booking.starts_at)}.",
-                   sms=f"{f.sms_name}: your booking for {f.short_time(f.booking.starts_at)} is confirmed, {f.service}.")
+    return _booked(f, subject=gettext("Booking approved"), heading=gettext("Your booking is confirmed"),
+                   lead=gettext("%(business)s has confirmed your booking for %(when)s.",
+                                business=f.business.name, when=f.long_time(f.booking.starts_at)),
+                   sms=gettext("%(name)s: your booking for %(when)s is confirmed, %(service)s.",
+                               name=f.sms_name, when=f.short_time(f.booking.starts_at), service=f.service))
 
 
 def booking_rescheduled(f: Facts) -> Content:
     old, new = f.previous(), f.long_time(f.booking.starts_at)
-    rows = [("Was", old), ("Now", new)] + [row for row in f.booking_rows() if row[0] != "When"]
+    rows = [(gettext("Was"), old), (gettext("Now"), new)] + f.booking_rows(when=False)
     old_instant = f.instant("previous_starts_at")
-    old_short = f.short_time(old_instant) if old_instant else "its earlier time"
+    old_short = f.short_time(old_instant) if old_instant else gettext("its earlier time")
+    now_short = f.short_time(f.booking.starts_at)
     return Content(
-        subject=f"Booking moved: {f.service}, now {f.short_time(f.booking.starts_at)} ({f.business.name})",
-        heading="Your booking has moved",
-        paragraphs=[f.greeting, f"Your booking at {f.business.name} has moved from {old} to {new}."],
+        subject=gettext("Booking moved: %(service)s, now %(when)s (%(business)s)",
+                        service=f.service, when=now_short, business=f.business.name),
+        heading=gettext("Your booking has moved"),
+        paragraphs=[f.greeting, gettext("Your booking at %(business)s has moved from %(old)s to %(new)s.",
+                                        business=f.business.name, old=old, new=new)],
         details=rows,
-        buttons=[Button("See, change or cancel your booking", f.manage_url), Button("Add to your calendar", f.calendar_url)],
-        sms=f"{f.sms_name}: your booking has moved from {old_short} to {f.short_time(f.booking.starts_at)}, {f.service}.",
-        sms_links=[("Manage:", f.manage_url)],
+        buttons=_manage_buttons(f),
+        sms=gettext("%(name)s: your booking has moved from %(old)s to %(new)s, %(service)s.",
+                    name=f.sms_name, old=old_short, new=now_short, service=f.service),
+        sms_links=[(gettext("Manage:"), f.manage_url)],
     )
 
 
 def booking_cancelled(f: Facts) -> Content:
     who, money_lines = f.cancellation_words()
-    lead = ("You cancelled your booking" if who == "customer" else f"{f.business.name} cancelled your booking")
-    lead += f" for {f.long_time(f.booking.starts_at)}."
+    when = f.long_time(f.booking.starts_at)
+    short = f.short_time(f.booking.starts_at)
+    if who == "customer":
+        lead = gettext("You cancelled your booking for %(when)s.", when=when)
+        sms = gettext("%(name)s: your booking for %(when)s (%(service)s) is cancelled (by you).",
+                      name=f.sms_name, when=short, service=f.service)
+    else:
+        lead = gettext("%(business)s cancelled your booking for %(when)s.", business=f.business.name, when=when)
+        sms = gettext("%(name)s: your booking for %(when)s (%(service)s) is cancelled.",
+                      name=f.sms_name, when=short, service=f.service)
     return Content(
-        subject=f"Booking cancelled: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
-        heading="Your booking is cancelled",
+        subject=gettext("Booking cancelled: %(service)s, %(when)s (%(business)s)",
+                        service=f.service, when=short, business=f.business.name),
+        heading=gettext("Your booking is cancelled"),
         paragraphs=[f.greeting, lead, *money_lines],
         details=f.booking_rows(),
-        buttons=[Button("Book again", f.book_again_url)],
-        sms=" ".join([f"{f.sms_name}: your booking for {f.short_time(f.booking.starts_at)} ({f.service}) is cancelled"
-                      + (" (by you)." if who == "customer" else "."), *money_lines]),
-        sms_links=[("Book again:", f.book_again_url)],
+        buttons=[Button(gettext("Book again"), f.book_again_url)],
+        sms=" ".join([sms, *money_lines]),
+        sms_links=[(gettext("Book again:"), f.book_again_url)],
     )
 
 
 def reminder(f: Facts) -> Content:
     when = f.long_time(f.booking.starts_at)
+    short = f.short_time(f.booking.starts_at)
+    if f.business.address_street:
+        sms = gettext("%(name)s: reminder, %(when)s at %(street)s, %(service)s.", name=f.sms_name, when=short,
+                      street=f.business.address_street, service=f.service)
+    else:
+        sms = gettext("%(name)s: reminder, %(when)s, %(service)s.", name=f.sms_name, when=short, service=f.service)
     return Content(
-        subject=f"Reminder: {f.service}, {f.short_time(f.booking.starts_at)} ({f.business.name})",
-        heading="See you soon",
-        paragraphs=[f.greeting, f"A reminder of your appointment at {f.business.name} on {when}.",
-                    "Can't make it? Change or cancel your booking from the link below, so someone else can have the time."],
+        subject=gettext("Reminder: %(service)s, %(when)s (%(business)s)",
+                        service=f.service, when=short, business=f.business.name),
+        heading=gettext("See you soon"),
+        paragraphs=[f.greeting, gettext("A reminder of your appointment at %(business)s on %(when)s.",
+                                        business=f.business.name, when=when),
+                    gettext("Can't make it? Change or cancel your booking from the link below, "
+                            "so someone else can have the time.")],
         details=f.booking_rows(),
-        buttons=[Button("See, change or cancel your booking", f.manage_url)],
-        sms=f"{f.sms_name}: reminder, {f.short_time(f.booking.starts_at)}"
-            + (f" at {f.business.address_street}" if f.business.address_street else "") + f", {f.service}.",
-        sms_links=[("Manage:", f.manage_url)],
+        buttons=[Button(gettext("See, change or cancel your booking"), f.manage_url)],
+        sms=sms,
+        sms_links=[(gettext("Manage:"), f.manage_url)],
     )
 
 
 def review_request(f: Facts) -> Content:
     review_url = f"{f.manage_url}#{REVIEW_ANCHOR}"
     return Content(
-        subject=f"How was your visit to {f.business.name}?",
-        heading="How was your visit?",
-        paragraphs=[f.greeting, f"Thank you for visiting {f.business.name} for your {f.service} on "
-                                f"{f.long_time(f.booking.starts_at)}. Would you tell us how it went? It takes a minute."],
-        buttons=[Button("Leave a review", review_url)],
-        sms=f"{f.sms_name}: thank you for your visit. How was it?",
-        sms_links=[("Leave a review:", review_url)],
+        subject=gettext("How was your visit to %(business)s?", business=f.business.name),
+        heading=gettext("How was your visit?"),
+        paragraphs=[f.greeting, gettext("Thank you for visiting %(business)s for your %(service)s on %(when)s. "
+                                        "Would you tell us how it went? It takes a minute.",
+                                        business=f.business.name, service=f.service,
+                                        when=f.long_time(f.booking.starts_at))],
+        buttons=[Button(gettext("Leave a review"), review_url)],
+        sms=gettext("%(name)s: thank you for your visit. How was it?", name=f.sms_name),
+        sms_links=[(gettext("Leave a review:"), review_url)],
     )
 
 
@@ -334,23 +387,27 @@ def receipt(f: Facts) -> Content:
     rows = [(line.name, str(line.quantity),
              ("-" if line.type == "discount" else "") + f.money(line.amount_cents, currency))
             for line in checkout.line_items]
-    total_rows = [("Total", f.money(sums.total_cents, currency))]
+    total_rows = [(gettext("Total"), f.money(sums.total_cents, currency))]
     if sums.refunded_after_close_cents:
-        total_rows += [("Refunded after the sale", "-" + f.money(sums.refunded_after_close_cents, currency)),
-                       ("Total after refunds", f.money(sums.total_after_refunds_cents, currency))]
-    total_rows.append(("Paid", f.money(sums.paid_cents, currency)))
+        total_rows += [(gettext("Refunded after the sale"), "-" + f.money(sums.refunded_after_close_cents, currency)),
+                       (gettext("Total after refunds"), f.money(sums.total_after_refunds_cents, currency))]
+    total_rows.append((gettext("Paid"), f.money(sums.paid_cents, currency)))
     balance = sums.balance_cents
     if balance:
-        total_rows.append(("Still due" if balance > 0 else "To give back", f.money(abs(balance), currency)))
+        total_rows.append((gettext("Still due") if balance > 0 else gettext("To give back"),
+                           f.money(abs(balance), currency)))
     return Content(
-        subject=f"Your receipt from {f.business.name}: {f.booking.booking_number}",
-        heading="Your receipt",
-        paragraphs=[f.greeting, f"Thank you for your visit on {f.long_time(f.booking.starts_at)}. Here is your receipt."],
-        details=[("Booking number", f.booking.booking_number), ("What", f.what)],
-        table=Table(("Item", "Qty", "Amount"), rows, total_rows),
-        buttons=[Button("Book again", f.book_again_url)],
-        sms=f"{f.sms_name}: receipt for {f.booking.booking_number}: total {f.money(sums.total_cents, currency)}, "
-            f"paid {f.money(sums.paid_cents, currency)}.",
+        subject=gettext("Your receipt from %(business)s: %(number)s",
+                        business=f.business.name, number=f.booking.booking_number),
+        heading=gettext("Your receipt"),
+        paragraphs=[f.greeting, gettext("Thank you for your visit on %(when)s. Here is your receipt.",
+                                        when=f.long_time(f.booking.starts_at))],
+        details=[(gettext("Booking number"), f.booking.booking_number), (gettext("What"), f.what)],
+        table=Table((gettext("Item"), gettext("Qty"), gettext("Amount")), rows, total_rows),
+        buttons=[Button(gettext("Book again"), f.book_again_url)],
+        sms=gettext("%(name)s: receipt for %(number)s: total %(total)s, paid %(paid)s.", name=f.sms_name,
+                    number=f.booking.booking_number, total=f.money(sums.total_cents, currency),
+                    paid=f.money(sums.paid_cents, currency)),
     )
 
 
@@ -521,11 +578,15 @@ def render(session: Session, message: Message, *, now: datetime) -> RenderedEmai
     facts = Facts(session, message)
     if facts.booking is None and message.kind not in (notify.STAFF_AGENDA, notify.RECEIPT, *notify.ACCOUNT_KINDS):
         raise ValueError(f"message {message.id} ({message.kind}) has no booking")
-    content = builder(facts)
+    with force_locale(facts.language):
+        return _render_content(builder(facts), facts, message, now=now)
+
+
+def _render_content(content: Content, facts: Facts, message: Message, *, now: datetime) -> RenderedEmail | RenderedSms:
     unsubscribe_url = facts.unsubscribe_url() if message.kind in notify.NON_TRANSACTIONAL else None
 
     if message.channel == "sms":
-        links = content.sms_links + ([("Opt out:", unsubscribe_url)] if unsubscribe_url else [])
+        links = content.sms_links + ([(gettext("Opt out:"), unsubscribe_url)] if unsubscribe_url else [])
         return RenderedSms(sms_body(content.sms, links))
 
     business = facts.business
@@ -536,7 +597,8 @@ def render(session: Session, message: Message, *, now: datetime) -> RenderedEmai
     if method:
         ics = booking_ics(facts.booking, business, now=now, manage_url=facts.manage_url, method=method,
                           first_reminder_hours=first_reminder_hours(business),
-                          organizer_email=current_app.config.get("SMTP_SENDER"))
+                          organizer_email=current_app.config.get("SMTP_SENDER"),
+                          locale=facts.locale, gettext=gettext)
     staff_reply_to = facts.booking.customer.email if (
         message.audience == "staff" and facts.booking is not None and facts.booking.customer is not None) else None
     return RenderedEmail(

@@ -25,7 +25,9 @@ from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import DomainError, HoldExpired, NotFound, ValidationError
 from bookingapp.domain.payments.provider_events import read_event, record_malformed_event
 from bookingapp.domain.payments.providers import sandbox_serves_with_real_provider
-from bookingapp.domain.money import format_money
+from bookingapp.domain.local_time import format_dated
+from bookingapp.domain.money import DEFAULT_LOCALE, format_money
+from bookingapp.i18n import format_locale, use_business_default
 from bookingapp.extensions import csrf, db
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
@@ -53,14 +55,15 @@ def _now() -> datetime:
 
 @bp.context_processor
 def _money_helper():
-    """amount(cents, currency) -> "£10.00" in this blueprint's pages (domain.money)."""
-    return {"amount": format_money}
+    """amount(cents, currency) -> "£10.00" in this blueprint's pages (domain.money), "10,00 £"
+    on a German page."""
+    return {"amount": lambda cents, currency: format_money(cents, currency, format_locale() or DEFAULT_LOCALE)}
 
 
 def _local(instant: datetime | None, business: Business) -> str:
     if instant is None:
         return ""
-    return instant.astimezone(ZoneInfo(business.timezone)).strftime("%a %d %b %Y, %H:%M")
+    return format_dated(instant.astimezone(ZoneInfo(business.timezone)), "%a %d %b %Y, %H:%M", format_locale())
 
 
 def _new_time_url(business: Business, booking: Booking) -> str:
@@ -93,6 +96,7 @@ def _booking_or_404(booking_id: str) -> Booking:
 
 
 def _page_context(booking: Booking, business: Business) -> dict:
+    use_business_default(business)  # the customer's language, else the business's
     return dict(
         booking=booking, business=business, balance=payments_domain.balance(db.session, booking, business),
         starts=_local(booking.starts_at, business), hold_until=_local(booking.hold_expires_at, business),

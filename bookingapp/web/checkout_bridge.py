@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping
 
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import cancellation
@@ -19,6 +20,7 @@ from bookingapp.domain import pricing
 from bookingapp.domain.errors import NotFound
 from bookingapp.domain.local_time import format_local
 from bookingapp.domain.money import format_money_for
+from bookingapp.i18n import format_locale
 from bookingapp.models import Booking, Business
 from bookingapp.payments import current_provider
 
@@ -104,18 +106,21 @@ def cancel_terms(session: Session, booking: Booking, business: Business, *, now:
     """What cancelling now would mean, in words, before the customer presses the button.
     The numbers are domain.cancellation.terms, the same that cancellation.cancel acts on."""
     terms = cancellation.terms(session, booking, business, now=now)
-    fmt = lambda cents: format_money_for(business, cents, terms.currency)  # noqa: E731
+    fmt = lambda cents: format_money_for(business, cents, terms.currency, format_locale())  # noqa: E731
     if terms.within_free_window:
-        text = "Cancelling is free until " + _local(terms.free_until, business) + "."
+        text = gettext("Cancelling is free until %(when)s.", when=_local(terms.free_until, business))
         if terms.paid_cents:
-            text += f" Everything you paid ({fmt(terms.paid_cents)}) will be refunded."
+            text += " " + gettext("Everything you paid (%(paid)s) will be refunded.", paid=fmt(terms.paid_cents))
         return CancelTerms(True, terms.refund_cents, 0, text)
-    text = f"The free cancellation window ({business.free_cancellation_hours} hours before) has passed."
-    if terms.kept_cents:
-        text += f" If you cancel now, the deposit of {fmt(terms.kept_cents)} is kept"
-        text += f" and {fmt(terms.refund_cents)} is refunded." if terms.refund_cents else "."
+    text = gettext("The free cancellation window (%(hours)s hours before) has passed.",
+                   hours=business.free_cancellation_hours)
+    if terms.kept_cents and terms.refund_cents:
+        text += " " + gettext("If you cancel now, the deposit of %(kept)s is kept and %(refund)s is refunded.",
+                              kept=fmt(terms.kept_cents), refund=fmt(terms.refund_cents))
+    elif terms.kept_cents:
+        text += " " + gettext("If you cancel now, the deposit of %(kept)s is kept.", kept=fmt(terms.kept_cents))
     else:
-        text += " Nothing was paid in advance, so nothing is charged."
+        text += " " + gettext("Nothing was paid in advance, so nothing is charged.")
     return CancelTerms(False, terms.refund_cents, terms.kept_cents, text)
 
 
@@ -132,4 +137,4 @@ def release_hold(session: Session, booking: Booking, *, now: datetime) -> bool:
 
 
 def _local(instant: datetime, business: Business) -> str:
-    return format_local(instant, business.timezone, "%a %d %b, %H:%M") + f" ({business.timezone})"
+    return format_local(instant, business.timezone, "%a %d %b, %H:%M", format_locale()) + f" ({business.timezone})"

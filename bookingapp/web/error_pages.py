@@ -10,20 +10,24 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
+from bookingapp.i18n import use_business_default
 
 log = logging.getLogger(__name__)
 
 HANDLED = (403, 404, 410, 500)
 # What each page says; the title is also the page's <h1>.
+# Lazy: written in the customer's language when the page is rendered (the dashboard's
+# error page renders them in English).
 WORDS = {
-    403: ("You cannot open this page", "This page is not open to you. If you followed a link, it may be meant for someone else."),
-    404: ("We could not find that page", "The link may be mistyped or incomplete. If it came in an email, try opening it from the email again."),
-    410: ("This link has expired", "The page it pointed to is no longer available."),
-    500: ("Something went wrong on our side", "Nothing you did caused this, and nothing was changed. Please try again in a moment."),
+    403: (_l("You cannot open this page"), _l("This page is not open to you. If you followed a link, it may be meant for someone else.")),
+    404: (_l("We could not find that page"), _l("The link may be mistyped or incomplete. If it came in an email, try opening it from the email again.")),
+    410: (_l("This link has expired"), _l("The page it pointed to is no longer available.")),
+    500: (_l("Something went wrong on our side"), _l("Nothing you did caused this, and nothing was changed. Please try again in a moment.")),
 }
 
 
@@ -70,6 +74,8 @@ def error_page(error: HTTPException):
         # back too); the business is then read afresh, or left out if that fails as well.
         db.session.rollback()
     business = _business_named_in_url()
+    if business is not None:
+        use_business_default(business)
     return render_template("errors/error.html", status=status, title=title, text=text, business=business), status
 
 

@@ -3,6 +3,8 @@ domain's (customers.normalise_*, custom_fields.clean_custom_values, reviews.leav
 so the API and the wizard refuse exactly the same input."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -20,11 +22,11 @@ class ActionForm(FlaskForm):
 
 
 class DetailsForm(FlaskForm):
-    name = StringField("Full name", render_kw={"autocomplete": "name"})
-    email = StringField("Email", render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
-    phone = StringField("Phone (optional)", render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
-    notes = TextAreaField("Notes for the team (optional)", validators=[Length(max=2000)])
-    promo_code = StringField("Promo code", render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    name = StringField(_l("Full name"), render_kw={"autocomplete": "name"})
+    email = StringField(_l("Email"), render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"})
+    phone = StringField(_l("Phone (optional)"), render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"})
+    notes = TextAreaField(_l("Notes for the team (optional)"), validators=[Length(max=2000)])
+    promo_code = StringField(_l("Promo code"), render_kw={"autocomplete": "off", "autocapitalize": "characters"})
 
     def __init__(self, *args, definitions=(), country: str = "GB", **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,9 +64,9 @@ class DetailsForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     rating = RadioField(
-        "Your rating", choices=[SelectChoice(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        _l("Your rating"), choices=[SelectChoice(str(n), _ln("%(num)d star", "%(num)d stars", n)) for n in range(5, 0, -1)],
         validate_choice=False,
     )
-    comment = TextAreaField("Comment (optional)")
+    comment = TextAreaField(_l("Comment (optional)"))
     # Nothing chosen for the customer: an unticked box is no answer, not a "no".
-    would_recommend = BooleanField("I would recommend this business", default=False)
+    would_recommend = BooleanField(_l("I would recommend this business"), default=False)

@@ -2,15 +2,15 @@
 the site's root, which shows the demo business (or the first one)."""
 from __future__ import annotations
 
-import calendar
-
 from flask import Response
 from sqlalchemy import select
 
 from bookingapp.domain.reviews import rating_summary, recent_reviews
 from bookingapp.extensions import db
 from bookingapp.models import Business, Staff
-from bookingapp.web.rendering import bookable_services, business_or_404, grouped_by_category, render
+from bookingapp.web.rendering import (
+    bookable_services, business_or_404, grouped_by_category, render, weekday_names,
+)
 
 
 def _demo_business() -> Business | None:
@@ -41,7 +41,7 @@ def _landing(business: Business | None) -> Response:
     return render(
         "landing", business=business, groups=grouped_by_category(business, services), staff=performers,
         rating=average, review_count=review_count, reviews=recent_reviews(db.session, business),
-        hours=hours, day_names=list(calendar.day_name),
+        hours=hours, day_names=weekday_names(),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from flask import abort, make_response, request, url_for
 
 from bookingapp.domain.booking_money import money_summary
@@ -29,6 +30,7 @@ from bookingapp.models import Booking, Business
 from bookingapp.web import checkout_bridge
 from bookingapp.web.forms import ActionForm, ReviewForm
 from bookingapp.web.links import calendar_links, manage_token, manage_url, read_manage_token
+from bookingapp.i18n import format_locale
 from bookingapp.web.rendering import business_or_404, render, see_other, wants_partial
 from bookingapp.web.timepicker import local_day, time_context
 from bookingapp.web.wizard import book_again_url
@@ -70,7 +72,7 @@ def booking_calendar(slug: str, token: str):
     business = business_or_404(slug)
     booking = _managed_booking(business, token)
     body = booking_ics(booking, business, now=clock.now(), manage_url=manage_url(business, booking),
-                       first_reminder_hours=first_reminder_hours(business))
+                       first_reminder_hours=first_reminder_hours(business), locale=format_locale(), gettext=gettext)
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{booking.booking_number}.ics"'

@@ -2,8 +2,10 @@
 and the "Choose a location" page, which comes first at a business with several)."""
 from __future__ import annotations
 
-STEPS = (("service", "Service"), ("staff", "Staff"), ("time", "Time"), ("details", "Details"),
-         ("payment", "Payment"), ("done", "Booked"))
+from flask_babel import lazy_gettext as _l
+
+STEPS = (("service", _l("Service")), ("staff", _l("Staff")), ("time", _l("Time")), ("details", _l("Details")),
+         ("payment", _l("Payment")), ("done", _l("Booked")))
 
 
 def progress(current: str, *, pays: bool, with_location: bool = False) -> list[tuple[str, str]]:
@@ -12,7 +14,7 @@ def progress(current: str, *, pays: bool, with_location: bool = False) -> list[t
     the payment step is there only when something is paid up front (so it is never
     ticked off for a booking that cost nothing in advance). `with_location`: the
     "Choose a location" page of a business with several, where the steps start."""
-    steps = ((("location", "Location"),) if with_location else ()) + STEPS
+    steps = ((("location", _l("Location")),) if with_location else ()) + STEPS
     keys = [key for key, _ in steps if key != "payment" or pays]
     position = keys.index(current)
     return [

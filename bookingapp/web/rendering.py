@@ -3,9 +3,13 @@ POST, the template filters, the CSRF refusal, and loading a business and its cat
 from the URL (404 for anything not public)."""
 from __future__ import annotations
 
+import calendar
 from datetime import datetime, timezone
 from itertools import groupby
+from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
+from flask_babel import gettext
 from flask import Response, abort, current_app, make_response, redirect, render_template, request
 from sqlalchemy import bindparam, select
 
@@ -13,10 +17,11 @@ from markupsafe import Markup, escape
 from jinja2 import pass_context
 
 from bookingapp.domain import clock
-from bookingapp.domain.local_time import format_local, zone_statement
-from bookingapp.domain.money import format_money, format_money_for
+from bookingapp.domain.local_time import format_dated, format_local, zone_city, zone_marker, zone_statement
+from bookingapp.domain.money import DEFAULT_LOCALE, format_money, format_money_for
 from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
+from bookingapp.i18n import format_locale, use_business_default
 from bookingapp.models import Business, Service, ServiceCategory
 
 # --------------------------------------------------------------------------- answers
@@ -78,8 +83,8 @@ def price_filter(context, cents: int | None, currency: str = "GBP") -> str:
     page never shows one amount two ways; the default locale where no business is known."""
     business = context.get("business")
     if business is not None:
-        return format_money_for(business, cents or 0, currency)
-    return format_money(cents or 0, currency)
+        return format_money_for(business, cents or 0, currency, format_locale())
+    return format_money(cents or 0, currency, format_locale() or DEFAULT_LOCALE)
 
 
 def local_filter(instant: datetime | None, tz: str, fmt: str = "%H:%M") -> str:
@@ -87,12 +92,20 @@ def local_filter(instant: datetime | None, tz: str, fmt: str = "%H:%M") -> str:
     (domain.local_time: the repeated hour of the autumn change)."""
     if instant is None:
         return ""
-    return format_local(instant, tz, fmt)
+    return format_local(instant, tz, fmt, format_locale())
+
+
+def dated_filter(day, fmt: str) -> str:
+    """A calendar date (a month heading, a day's heading) in the page's language."""
+    return format_dated(day, fmt, format_locale())
 
 
 def zone_filter(tz: str, at: datetime | None = None) -> str:
     """"London time (GMT)": the zone the page's times are in, at the moment shown."""
-    return zone_statement(tz, at or clock.now())
+    if format_locale() is None:
+        return zone_statement(tz, at or clock.now())
+    local = (at or clock.now()).astimezone(ZoneInfo(tz))
+    return gettext("%(city)s time (%(zone)s)", city=zone_city(tz), zone=zone_marker(local))
 
 
 def visitor_time_filter(instant: datetime | None) -> Markup:
@@ -100,7 +113,17 @@ def visitor_time_filter(instant: datetime | None) -> Markup:
     zone when it differs from the business's; empty (and hidden) without JavaScript."""
     if instant is None:
         return Markup("")
-    return Markup('<span class="visitor-time" data-utc="{}" hidden></span>').format(escape(utc_iso_filter(instant)))
+    return Markup('<span class="visitor-time" data-utc="{}" data-words="{}" hidden></span>').format(
+        escape(utc_iso_filter(instant)), gettext("{time} your time ({city})"))
+
+
+def weekday_names() -> list[str]:
+    """Monday to Sunday in the page's language."""
+    locale = format_locale()
+    if locale is None:
+        return list(calendar.day_name)
+    names = get_day_names("wide", locale=locale)
+    return [names[day] for day in range(7)]
 
 
 def utc_iso_filter(instant: datetime) -> str:
@@ -121,6 +144,7 @@ def business_or_404(slug: str) -> Business:
     business = db.session.scalars(_ACTIVE_BUSINESS_BY_SLUG, {"slug": slug}).one_or_none()
     if business is None:
         abort(404)
+    use_business_default(business)
     return business
 
 

@@ -13,6 +13,8 @@ from bookingapp.domain.availability_cache import cached_availability, cached_ava
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
 from bookingapp.models import Business, Location, Service, Staff
+from bookingapp.domain.local_time import format_dated
+from bookingapp.i18n import format_locale
 from bookingapp.web.rendering import local_filter, utc_iso_filter
 
 
@@ -56,9 +58,14 @@ def calendar_weeks(first_of_month: date, free: AbstractSet[date], chosen: date |
     free time, is the chosen day). The spoken label holds the number shown ("Tuesday 3
     March", not "03"), so a voice-control user can say what they see. Worked out here rather than by attribute lookups and
     method calls in Jinja, which cost several times more per cell."""
+    locale = format_locale()
+
+    def spoken(d: date) -> str:
+        return f"{d:%A} {d.day} {d:%B}" if locale is None else format_dated(d, "%A %d %B", locale)
+
     return [
         [
-            (d.day, d.isoformat(), f"{d:%A} {d.day} {d:%B}", d in free, d == chosen) if d.month == first_of_month.month else None
+            (d.day, d.isoformat(), spoken(d), d in free, d == chosen) if d.month == first_of_month.month else None
             for d in week
         ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)

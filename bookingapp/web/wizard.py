@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from flask_babel import gettext
 from flask import Response, abort, g, make_response, request, url_for
 from flask import session as visitor_session
 from sqlalchemy import bindparam, select
@@ -36,6 +37,7 @@ from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
+from bookingapp.i18n import current_language, format_locale
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
 from bookingapp.web.links import calendar_links, manage_url
@@ -287,6 +289,7 @@ def choose_time(slug: str, service_id: str, who: str):
                 checkout_bridge.release_hold(db.session, earlier, now=now)
             held = booking_ops.hold(db.session, business, service, start, staff=staff, now=now, source="web",
                                     location=chosen_location(business))
+            held.language = current_language()
     except SlotNotOffered:
         # Never one of the times shown (off the grid, past, too far ahead): a bad request.
         return _render_time(business, service, staff, who, status=422, notice="not_offered", push_url=here)
@@ -421,6 +424,8 @@ def details(slug: str, token: str):
             )
             attach_details(db.session, booking, customer=customer, notes=form.notes.data,
                            custom_values=form.clean["custom_fields"])
+            # The language the customer finishes booking in is the one their messages use.
+            booking.language = current_language()
             checkout_bridge.change_promotion(db.session, booking, business, form.promo_code.data, now=now)
             if manage_domain.is_booked(booking):
                 # A payment page opened earlier turned out paid, and has booked it just now
@@ -467,7 +472,8 @@ def _render_payment(business, booking, token, who, *, status=200, form=None, out
         progress=progress("payment", pays=True),
         due=checkout_bridge.amount_due_now(booking, business), form=form or ActionForm(), outcome=outcome,
         money=money_summary(db.session, booking, business),
-        policy=cancellation.policy_in_words(db.session, booking, business, now=clock.now()),
+        policy=cancellation.policy_in_words(db.session, booking, business, now=clock.now(),
+                                            locale=format_locale(), gettext=gettext),
         error=error.message if error is not None else None,
         push_url=url_for("web.payment", slug=business.slug, token=token),
     )

@@ -40,12 +40,15 @@
     root.querySelectorAll("span.visitor-time[data-utc][hidden]").forEach(function (span) {
       var when = new Date(span.getAttribute("data-utc"));
       if (isNaN(when) || !differs(when)) return;
-      span.textContent = " · " + long.format(when) + " your time (" + city(mine) + ")";
+      // The words come from the page, in its language (data-words).
+      var words = span.getAttribute("data-words") || "{time} your time ({city})";
+      span.textContent = " · " + words.replace("{time}", long.format(when)).replace("{city}", city(mine));
       span.hidden = false;
     });
     if (shown) {
       root.querySelectorAll(".visitor-zone-note[hidden]").forEach(function (note) {
-        note.textContent = "; the smaller time on each button is yours (" + city(mine) + ")";
+        var words = note.getAttribute("data-words") || "; the smaller time on each button is yours ({city})";
+        note.textContent = words.replace("{city}", city(mine));
         note.hidden = false;
       });
     }

@@ -44,7 +44,9 @@
       var out = el.querySelector(".remaining");
       function tick() {
         var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
-        if (out) out.textContent = " · " + Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0") + " left";
+        // The words come from the page, in its language (data-words: "{left} left").
+        var words = (out && out.getAttribute("data-words")) || "{left} left";
+        if (out) out.textContent = " · " + words.replace("{left}", Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0"));
         if (left <= 0) {
           timers.forEach(clearInterval);
           // A moment's grace so the server's clock has passed the expiry too.

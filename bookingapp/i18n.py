@@ -1,0 +1,101 @@
+"""Two languages on the customer side (English, German) through Flask-Babel.
+
+Which language a customer page speaks, first match wins:
+1. the visitor's own choice, from the language switch (`?lang=de` on any page, a plain
+   link, no JavaScript): kept in their session cookie from then on;
+2. their browser's `Accept-Language`, among the languages we speak;
+3. the business's default language (Business.default_language), else English.
+
+The dashboard and the API stay English whatever the visitor asks for. Messages the worker
+renders outside any request use `flask_babel.force_locale` with the booking's language
+(domain.languages.language_of).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, g, request, session
+from flask_babel import Babel, get_locale, refresh
+from flask_babel import lazy_gettext as _l
+
+from bookingapp.config import PROJECT_ROOT
+from bookingapp.domain.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+SESSION_KEY = "lang"
+# The owner's and integrators' side: English whatever the visitor asks for.
+ENGLISH_PREFIXES = ("/dashboard", "/api")
+
+# A booking's status as the manage page names it.
+STATUS_NAMES = {
+    "pending": _l("Pending"), "confirmed": _l("Confirmed"), "in_progress": _l("In progress"),
+    "completed": _l("Completed"), "cancelled": _l("Cancelled"), "no_show": _l("No show"),
+    "reserved": _l("Reserved"), "rescheduled": _l("Moved"),
+}
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_remember_switch)
+    app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language,
+                                 language_switch_url=language_switch_url, status_names=STATUS_NAMES)
+
+
+def _remember_switch() -> None:
+    """`?lang=xx` on a customer page: the visitor's choice, kept in their session.
+
+    Also forgets any locale worked out before this request: Flask-Babel keeps it on `g`,
+    which outlives a request when an app context was already pushed (the worker, tests)."""
+    refresh()
+    g.i18n_business = None
+    wanted = request.args.get(SESSION_KEY, "").strip().lower()
+    if wanted in LANGUAGES and _customer_side():
+        session[SESSION_KEY] = wanted
+
+
+def _customer_side() -> bool:
+    """A customer page: the booking site, the payment pages, and error pages at any
+    address outside the dashboard and the API."""
+    path = request.path
+    return not any(path == prefix or path.startswith(prefix + "/") for prefix in ENGLISH_PREFIXES)
+
+
+def select_locale() -> str:
+    if not request or not _customer_side():
+        return DEFAULT_LANGUAGE
+    chosen = session.get(SESSION_KEY)
+    if chosen in LANGUAGES:
+        return chosen
+    asked = request.accept_languages.best_match(list(LANGUAGES))
+    if asked:
+        return asked
+    business = g.get("i18n_business")
+    return getattr(business, "default_language", None) or DEFAULT_LANGUAGE
+
+
+def use_business_default(business) -> None:
+    """Tell the locale selector which business the page belongs to, for its default
+    language; called when a customer page loads its business."""
+    g.i18n_business = business
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def format_locale() -> str | None:
+    """The locale dates and money are written in on this page: None for English (the
+    house formats, and money in the business's own locale), the language otherwise."""
+    language = current_language()
+    return None if language == DEFAULT_LANGUAGE else language
+
+
+def language_switch_url(code: str) -> str:
+    """A link to the page the visitor is on with `lang=<code>`: a query-only relative URL,
+    which the browser resolves against the address shown when it is followed. The header
+    is not swapped by htmx, and the address is whatever step htmx has pushed since."""
+    return "?" + urlencode({SESSION_KEY: code})
