@@ -8,14 +8,15 @@ the hold, so the templates need no change and Back, Reload and shared links keep
 held, the booking itself knows its location."""
 from __future__ import annotations
 
-import calendar
 from urllib.parse import urlencode
 
+from babel.dates import get_day_names
 from flask import abort, g, request
 
 from bookingapp.domain import locations
 from bookingapp.extensions import db
 from bookingapp.models import Business, Location, Service, Staff
+from bookingapp.i18n import current_language
 from bookingapp.web.progress import progress
 from bookingapp.web.rendering import bookable_services, render
 
@@ -81,5 +82,5 @@ def choose_location_page(business: Business, service: Service | None = None):
             hours[window.weekday].append(window)
         cards.append({"location": place, "hours": hours, "map_url": map_url(place, business),
                       "timezone": place.timezone or business.timezone})
-    return render("location", business=business, cards=cards, service=service, day_names=list(calendar.day_name),
+    return render("location", business=business, cards=cards, service=service, day_names=get_day_names("wide", locale=current_language()),
                   progress=progress("location", pays=False, with_location=True))
