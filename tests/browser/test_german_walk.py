@@ -1,4 +1,4 @@
-"""The German walk (issue 16) in headless Chromium on a phone: a browser that asks for
+"""The German walk (issue 16) in headless Chromium, on a phone and on a desktop: a browser that asks for
 German books a service with a deposit from the first step to the manage page, every page
 in German with German dates and money, axe-core finding no serious or critical violation
 on any of them; then the language switch turns the page English and the choice stays.
@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_visit import VIEWPORTS, axe_check, clocks  # noqa: F401  (the fixture)
 from tests.web.conftest import shop  # noqa: F401  (the fixture)
 
 
-def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, shop, session, clocks,
-                                                     screenshot):
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_a_german_visitor_books_in_german(live_server, browser, app, shop, session, clocks, screenshot, size):
     shop["business"].deposit_policy = "service_deposit"
     shop["business"].free_cancellation_hours = 24
     session.commit()
-    context = browser.new_context(locale="de-DE", viewport=VIEWPORTS["phone"])
+    context = browser.new_context(locale="de-DE", viewport=VIEWPORTS[size])
     page = context.new_page()
     clocks(page)
 
@@ -27,12 +28,12 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
     expect(page.locator("h1")).to_have_text("Leistung wählen")
     expect(page.locator(".choice", has_text="Colour")).to_contain_text("Anzahlung 20,00\xa0£ bei der Buchung")
     axe_check(page, "service (de)")
-    screenshot(page, "1-leistung")
+    screenshot(page, f"{size}-1-leistung")
 
     page.get_by_role("link", name=re.compile("Colour")).click()
     expect(page.locator("h1")).to_have_text("Bei wem möchten Sie buchen?")
     axe_check(page, "staff (de)")
-    screenshot(page, "2-mitarbeiter")
+    screenshot(page, f"{size}-2-mitarbeiter")
 
     page.get_by_role("link", name=re.compile("Alice")).click()
     expect(page.locator("h1")).to_have_text("Datum und Uhrzeit wählen")
@@ -41,7 +42,7 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
     expect(page.locator("#slots-heading")).to_have_text("Di., 3. März")
     expect(page.locator(".zone-note")).to_contain_text("Ortszeit London (GMT)")
     axe_check(page, "time (de)")
-    screenshot(page, "3-zeit")
+    screenshot(page, f"{size}-3-zeit")
 
     page.locator("button.slot", has_text="10:00").click()
     expect(page.locator("h1")).to_have_text("Ihre Angaben")
@@ -51,7 +52,7 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
     page.get_by_label("Vollständiger Name").fill("Anna Schmidt")
     page.get_by_label("E-Mail").fill("anna@example.com")
     axe_check(page, "details (de)")
-    screenshot(page, "4-angaben")
+    screenshot(page, f"{size}-4-angaben")
 
     page.get_by_role("button", name="Weiter zur Zahlung").click()
     expect(page.locator("h1")).to_have_text("Zahlung")
@@ -59,7 +60,7 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
         "Kostenlose Stornierung bis Mo., 2. März, 10:00; danach wird die Anzahlung von 20,00\xa0£ einbehalten.")
     expect(page.locator("#left-for-venue")).to_have_text("70,00\xa0£")
     axe_check(page, "payment (de)")
-    screenshot(page, "5-zahlung")
+    screenshot(page, f"{size}-5-zahlung")
 
     page.get_by_role("button", name=re.compile(r"20,00\s£ sicher bezahlen")).click()
     page.locator("#card_number").fill("4242 4242 4242 4242")
@@ -72,25 +73,25 @@ def test_a_german_visitor_books_on_a_phone_in_german(live_server, browser, app, 
     expect(page.locator("#paid")).to_have_text("20,00\xa0£")
     expect(page.locator("#due-at-venue")).to_have_text("70,00\xa0£")
     axe_check(page, "booked (de)")
-    screenshot(page, "6-gebucht")
+    screenshot(page, f"{size}-6-gebucht")
 
     page.locator("#manage-link").click()
     expect(page.locator("h1")).to_contain_text("Ihre Buchung BK-")
     expect(page.locator(".status")).to_have_text("Bestätigt")
     expect(page.locator("#cancel-terms")).to_contain_text("Die Stornierung ist bis Mo., 2. März, 10:00")
     axe_check(page, "manage (de)")
-    screenshot(page, "7-verwalten")
+    screenshot(page, f"{size}-7-verwalten")
 
     page.get_by_role("link", name="Buchung stornieren …").click()
     expect(page.locator("h1")).to_have_text("Diese Buchung stornieren?")
     expect(page.locator("#refund-amount")).to_have_text("20,00\xa0£")
     axe_check(page, "confirm cancel (de)")
-    screenshot(page, "8-stornieren")
+    screenshot(page, f"{size}-8-stornieren")
 
     # The switch: English from here on, although the browser still asks for German.
     page.locator("#switch-en").click()
     expect(page.locator("h1")).to_have_text("Cancel this booking?")
     page.get_by_role("link", name="No, keep it").click()
     expect(page.locator(".status")).to_have_text("Confirmed")
-    screenshot(page, "9-english-again")
+    screenshot(page, f"{size}-9-english-again")
     context.close()
