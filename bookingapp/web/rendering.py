@@ -4,8 +4,10 @@ from the URL (404 for anything not public)."""
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import datetime, timezone
 from itertools import groupby
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
@@ -66,12 +68,20 @@ def too_large(error):
     return response
 
 
+@functools.cache
+def _favicon_svg(static_folder: str) -> bytes:
+    return (Path(static_folder) / "favicon.svg").read_bytes()
+
+
 def favicon():
-    """The site's icon at the address browsers try on their own: the SVG, cached a day."""
-    response = current_app.send_static_file("favicon.svg")
+    """The site's icon, at the address browsers try on their own and the one the pages link to:
+    the SVG from memory, cached a day. Not a file sent per request: browsers fetch the icon
+    beside every page and drop the request when the page moves on, which left the file open."""
+    response = current_app.response_class(_favicon_svg(current_app.static_folder), mimetype="image/svg+xml")
     response.cache_control.max_age = 86400
     response.cache_control.public = True
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 # --------------------------------------------------------------------------- template filters

@@ -61,4 +61,4 @@ def test_an_unexpected_exception_is_a_styled_500(app, shop):
 def test_the_favicon_is_served_and_linked(client, shop):
     with client.get("/favicon.ico") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
-    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/corner-salon").text
+    assert 'rel="icon" href="/favicon.ico"' in client.get("/corner-salon").text
