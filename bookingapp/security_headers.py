@@ -16,6 +16,12 @@ else is a fixed set of headers, a few lines here.
   exactly its origins and send no X-Frame-Options (it cannot list origins).
 - `X-Content-Type-Options: nosniff`; `Referrer-Policy: same-origin`, since the manage and wizard
   addresses carry the customer's token and no page needs to tell another site where it came from.
+- `Permissions-Policy` turns off the powerful features no page here uses (camera, microphone,
+  geolocation, payment handlers, USB, motion sensors), so that an injected script or a framed
+  page cannot ask the customer for them. `Cross-Origin-Opener-Policy: same-origin` on every
+  answer: a page we link to (a map, a calendar, Stripe) opened from ours gets no handle on the
+  customer's tab, whose address carries their token. A framed page ignores it, so the business's
+  own website keeps its frame.
 - `Strict-Transport-Security` only on an answer over HTTPS (a browser ignores it over http),
   as the request is seen through the trusted proxies (TRUSTED_PROXIES, werkzeug's ProxyFix).
 - The session cookie (`SessionCookieInterface`): `Secure` on every answer over HTTPS and
@@ -37,6 +43,9 @@ from bookingapp.payments import provider_name
 
 HSTS = "max-age=31536000"
 REFERRER_POLICY = "same-origin"
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "camera", "microphone", "geolocation", "payment", "usb", "accelerometer", "gyroscope", "magnetometer"))
+OPENER_POLICY = "same-origin"
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 JSON_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -86,6 +95,8 @@ def set_security_headers(response: Response) -> Response:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = REFERRER_POLICY
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    response.headers["Cross-Origin-Opener-Policy"] = OPENER_POLICY
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = HSTS
     return response

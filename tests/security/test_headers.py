@@ -1,5 +1,6 @@
 """Every door answers with the security headers (bookingapp/security_headers.py): a strict
-Content-Security-Policy, no framing, nosniff, a referrer policy, and HSTS only over HTTPS."""
+Content-Security-Policy, no framing, nosniff, a referrer policy, a permissions policy that turns
+off what no page uses, an opener policy, and HSTS only over HTTPS."""
 from __future__ import annotations
 
 import re
@@ -26,6 +27,10 @@ def assert_locked_down(response, *, html: bool = True):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    denied = dict(part.strip().split("=") for part in response.headers["Permissions-Policy"].split(","))
+    assert {"camera", "microphone", "geolocation", "payment"} <= set(denied)
+    assert set(denied.values()) == {"()"}  # nobody, not even our own origin
     assert "Strict-Transport-Security" not in response.headers  # plain http in these tests
     if html:
         assert policy(response) == HTML_POLICY
