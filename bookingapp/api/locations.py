@@ -102,7 +102,7 @@ def delete_location(location_id, query):
 
 def _service_at(place: Location, service: Service) -> dict:
     own = service_terms.own_terms_at(db.session, service, place)
-    return out.service_at(service, place, service_terms.terms_at(db.session, service, place), own)
+    return out.service_at(service, place, service_terms.effective_terms(service, own), own)
 
 
 @operation("GET", "/locations/{location_id}/services", "listLocationServices",
@@ -111,14 +111,15 @@ def _service_at(place: Location, service: Service) -> dict:
 def list_location_services(location_id, query: s.PageQuery):
     place = _location(location_id)
     page, meta = paginate(service_terms.offered_at(business(), place), lambda service: service, query.page, query.limit)
-    terms = service_terms.terms_for(db.session, page, place)
     own = service_terms.own_terms_for(db.session, page, place)
-    return Page([out.service_at(service, place, terms[service.id], own[service.id]) for service in page], meta)
+    data = [out.service_at(service, place, service_terms.effective_terms(service, own[service.id]), own[service.id])
+            for service in page]
+    return Page(data, meta)
 
 
 @operation("PUT", "/locations/{location_id}/services/{service_id}", "setLocationServiceTerms",
            "Offer a service at a location on its own terms there (price, deposit, duration)", tag="Locations",
-           body=s.ServiceTermsBody, body_required=False, response=s.ServiceAtLocationOut, idempotent_key=True,
+           body=s.ServiceTermsBody, body_required=False, response=s.ServiceAtLocationOut,
            rules="Replaces the location's own terms: a field left out or null is the service's own. The deposit "
                  "may not exceed the price here (400 naming deposit_cents). A service offered at every location "
                  "is then listed at each active location (so it stays offered where it was; a location opened "

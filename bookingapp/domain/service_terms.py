@@ -52,7 +52,8 @@ class OwnTerms(NamedTuple):
 _NONE = OwnTerms(None, None, None)
 
 
-def _effective(service: Service, own: OwnTerms) -> ServiceTerms:
+def effective_terms(service: Service, own: OwnTerms) -> ServiceTerms:
+    """The terms there from what the location sets itself (own_terms_at)."""
     price = service.price_cents if own.price_cents is None else own.price_cents
     deposit = service.deposit_cents if own.deposit_cents is None else own.deposit_cents
     duration = service.duration_minutes if own.duration_minutes is None else own.duration_minutes
@@ -71,21 +72,11 @@ def terms_at(session: Session, service: Service, location: Location | None) -> S
     (None: the business's primary)."""
     if location is None:
         location = primary_location(session, session.get(Business, service.business_id))
-    return _effective(service, own_terms_at(session, service, location))
-
-
-def terms_for(session: Session, services: Iterable[Service], location: Location | None) -> dict[uuid.UUID, ServiceTerms]:
-    """terms_at for several services at one location, in one query (a page of services)."""
-    services = list(services)
-    if not services:
-        return {}
-    if location is None:
-        location = primary_location(session, session.get(Business, services[0].business_id))
-    own = own_terms_for(session, services, location)
-    return {service.id: _effective(service, own[service.id]) for service in services}
+    return effective_terms(service, own_terms_at(session, service, location))
 
 
 def own_terms_for(session: Session, services: Iterable[Service], location: Location) -> dict[uuid.UUID, OwnTerms]:
+    """own_terms_at for several services at one location, in one query (a page of them)."""
     ids = [service.id for service in services]
     if not ids:
         return {}
@@ -132,7 +123,7 @@ def set_terms_at(session: Session, business: Business, service: Service, locatio
         raise NotFound("Service not found.", param="service_id")
     location = resolve_location(session, business, location)
     own = _clean(fields)
-    terms = _effective(service, own)
+    terms = effective_terms(service, own)
     if own.deposit_cents is not None and own.deposit_cents > terms.price_cents:
         raise ValidationError("The deposit cannot exceed the price at this location.", param="deposit_cents")
     if own.price_cents is not None and own.deposit_cents is None and service.deposit_cents > own.price_cents:
