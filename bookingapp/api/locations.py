@@ -14,9 +14,9 @@ from bookingapp.api.errors import not_found
 from bookingapp.api.operations import Page, operation
 from bookingapp.api.pagination import paginate
 from bookingapp.api.views import _fields, _referenced, business, now
-from bookingapp.domain import locations
+from bookingapp.domain import locations, service_terms
 from bookingapp.extensions import db
-from bookingapp.models import Location, Staff
+from bookingapp.models import Location, Service, Staff
 
 LOCATION_RULES = ("slug is unique among your locations and may not be one of the booking pages' own words; "
                   "timezone an IANA zone; staff_ids your staff (nobody may be left working nowhere).")
@@ -95,3 +95,39 @@ def delete_location(location_id, query):
     place = _location(location_id)
     locations.deactivate_location(db.session, business(), place, now=now())
     return {"id": str(place.id), "deleted": True, "is_active": False}
+
+
+# --------------------------------------------------------------------------- services at a location
+
+
+def _service_at(place: Location, service: Service) -> dict:
+    own = service_terms.own_terms_at(db.session, service, place)
+    return out.service_at(service, place, service_terms.effective_terms(service, own), own)
+
+
+@operation("GET", "/locations/{location_id}/services", "listLocationServices",
+           "The services offered at a location, with their price, deposit and duration there", tag="Locations",
+           query=s.PageQuery, response=list[s.ServiceAtLocationOut], meta=s.PageMeta)
+def list_location_services(location_id, query: s.PageQuery):
+    place = _location(location_id)
+    page, meta = paginate(service_terms.offered_at(business(), place), lambda service: service, query.page, query.limit)
+    own = service_terms.own_terms_for(db.session, page, place)
+    data = [out.service_at(service, place, service_terms.effective_terms(service, own[service.id]), own[service.id])
+            for service in page]
+    return Page(data, meta)
+
+
+@operation("PUT", "/locations/{location_id}/services/{service_id}", "setLocationServiceTerms",
+           "Offer a service at a location on its own terms there (price, deposit, duration)", tag="Locations",
+           body=s.ServiceTermsBody, body_required=False, response=s.ServiceAtLocationOut,
+           rules="Replaces the location's own terms: a field left out or null is the service's own. The deposit "
+                 "may not exceed the price here (400 naming deposit_cents). A service offered at every location "
+                 "is then listed at each active location (so it stays offered where it was; a location opened "
+                 "later offers it once it is listed there); one limited to other locations is offered here too.")
+def set_location_service_terms(location_id, service_id, body: s.ServiceTermsBody, query):
+    place = _location(location_id)
+    service = db.session.get(Service, service_id)
+    if service is None or service.business_id != business().id or service.deleted_at is not None:
+        raise not_found("Service")
+    service_terms.set_terms_at(db.session, business(), service, place, body.model_dump(), now=now())
+    return _service_at(place, service)

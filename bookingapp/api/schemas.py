@@ -19,6 +19,7 @@ from bookingapp.api.schemas_types import (
 )
 from bookingapp.domain.languages import LANGUAGES
 from bookingapp.domain.analytics import PERIODS
+from bookingapp.domain.assignment import ASSIGNMENT_SPELLINGS
 from bookingapp.domain.catalog import ADDRESS_FIELDS, MAX_BUFFER_MINUTES, MAX_DURATION_MINUTES
 from bookingapp.domain import embedding
 from bookingapp.domain.custom_fields import MAX_NOTES_LENGTH
@@ -93,6 +94,14 @@ class AtLocation(BaseModel):
     branch_id: Optional[Id] = Field(None, description=BRANCH_ID_HELP)
 
 
+ASSIGNMENT_HELP = ("Who takes a slot when no staff_id is sent, for this request only (the business's "
+                   "assignment_policy otherwise, which it does not change): `fixed` the first in the staff order, "
+                   "`random` any of them, `balanced` the one with the fewest bookings that day. Also accepted: "
+                   "`fixed_order` (the business setting's spelling) and OnSched's roundRobin `NONE` (= fixed), "
+                   "`RANDOM`, `BALANCED`.")
+Assignment = one_of(ASSIGNMENT_SPELLINGS)
+
+
 class PageQuery(Query):
     page: query_int(1, MAX_PAGE) = Field(1, description="Page number (default 1)")
     limit: query_int(1, MAX_LIMIT) = Field(DEFAULT_LIMIT, description=f"Results per page (default {DEFAULT_LIMIT}, max {MAX_LIMIT})")
@@ -123,6 +132,8 @@ class AvailabilityQuery(AtLocation, Query):
     from_: Optional[Day] = Field(None, alias="from", description="First day of a range (with to)")
     to: Optional[Day] = Field(None, description="Last day of a range")
     staff_id: Optional[Id] = Field(None, description="Only this staff member")
+    assignment: Optional[Assignment] = Field(None, description=ASSIGNMENT_HELP + " Orders each slot's staff_ids; "
+                                             "staff_id is the first.")
 
 
 class LocationListQuery(PageQuery):
@@ -180,6 +191,7 @@ class PlacementBody(AtLocation, BookBody):
     service_id: Id
     start_at: Instant
     staff_id: Optional[Id] = Field(None, description="Without it, the first free staff member who performs the service")
+    assignment: Optional[Assignment] = Field(None, description=ASSIGNMENT_HELP)
 
 
 class HoldBody(PlacementBody):
@@ -234,6 +246,15 @@ class LocationBody(Body):
 class CreateLocationBody(LocationBody):
     name: Name
     slug: text(SLUG_LENGTH)
+
+
+class ServiceTermsBody(Body):
+    """A service's own terms at a location; a field left out or null is the service's own."""
+    price_cents: Optional[whole(0, MAX_CENTS)] = Field(None, description="The price here; null: the service's")
+    deposit_cents: Optional[whole(0, MAX_CENTS)] = Field(
+        None, description="The deposit here, at most the price here; null: the service's")
+    duration_minutes: Optional[whole(MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)] = Field(
+        None, description="How long it takes here (the slot length here); null: the service's")
 
 
 class ServiceBody(Body):
@@ -552,6 +573,21 @@ class LocationOut(Out):
     sort_order: int
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class ServiceAtLocationOut(Out):
+    """A service as offered at one location: its terms there, and which of them are the location's own."""
+    service_id: UuidText
+    location_id: UuidText
+    name: str
+    price_cents: CentsInt = Field(description="The price here")
+    deposit_cents: CentsInt = Field(description="The deposit here (never more than the price here)")
+    duration_minutes: int = Field(description="How long it takes here")
+    currency: str
+    own_price: bool = Field(description="false: price_cents is the service's own")
+    own_deposit: bool = Field(description="false: deposit_cents is the service's own (capped at the price here)")
+    own_duration: bool = Field(description="false: duration_minutes is the service's own")
+    is_active: bool
 
 
 class ReminderStepOut(Out):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bookingapp.domain import clock
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.booking_money import money_summary
+from bookingapp.domain.service_terms import OwnTerms, ServiceTerms
 from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Location, Message, Product, Review, Service, Staff
@@ -47,6 +48,23 @@ def service(s: Service) -> dict[str, Any]:
         "sort_order": s.sort_order,
         "created_at": iso(s.created_at),
         "updated_at": iso(s.updated_at),
+    }
+
+
+def service_at(s: Service, place: Location, terms: ServiceTerms, own: OwnTerms) -> dict[str, Any]:
+    """A service as offered at a location: its terms there (domain.service_terms)."""
+    return {
+        "service_id": str(s.id),
+        "location_id": str(place.id),
+        "name": s.name,
+        "price_cents": terms.price_cents,
+        "deposit_cents": terms.deposit_cents,
+        "duration_minutes": terms.duration_minutes,
+        "currency": s.currency,
+        "own_price": own.price_cents is not None,
+        "own_deposit": own.deposit_cents is not None,
+        "own_duration": own.duration_minutes is not None,
+        "is_active": s.is_active and s.deleted_at is None,
     }
 
 

@@ -26,6 +26,7 @@ from bookingapp.api.schemas_types import MAX_YEAR, MIN_YEAR
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation, catalog, clock, embedding, notify, setup, test_mode
 from bookingapp.domain.analytics import business_analytics
+from bookingapp.domain.assignment import assignment_policy
 from bookingapp.domain.availability import GENERIC_SLOT_MINUTES
 from bookingapp.domain.availability_cache import answer_tag, cached_availability, current_version
 from bookingapp.domain.clients import list_clients
@@ -33,6 +34,7 @@ from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError
 from bookingapp.domain.locations import location_timezone, resolve_location
 from bookingapp.domain.reviews import rating_summary
+from bookingapp.domain.service_terms import terms_at
 from bookingapp.domain.review_replies import reply_to_review, review_query
 from bookingapp.domain.states import BookingStatus as S
 from bookingapp.extensions import db
@@ -174,7 +176,8 @@ def unknown_route(anything):
 @operation("GET", "/availability", "getAvailability", "Free slots for a date, or per day for a from/to range",
            tag="Availability", query=s.AvailabilityQuery, response=s.AvailabilityOut,
            rules=f"Send date, or from and to (a range of at most {MAX_RANGE_DAYS} days, to not before from); "
-                 "location_id or branch_id (not both; without either, the primary location); "
+                 "location_id or branch_id (not both; without either, the primary location), where the service "
+                 "may take its own duration; assignment one of the documented spellings (400 naming it); "
                  "an inactive service or staff member is a 404. The answer carries an ETag: sent back in "
                  "If-None-Match, it gets 304 Not Modified (no body) while nothing that moves availability has "
                  "changed within the minute.")
@@ -202,18 +205,20 @@ def availability(query: s.AvailabilityQuery):
     else:
         raise bad_request("date (YYYY-MM-DD), or from and to, is required.", "date" if query.from_ is None else "to")
     location = _location_of(query)
+    policy = assignment_policy(biz, query.assignment)
     moment, version = now(), current_version(db.session, biz)
     # The answer's ETag: a client (or a cache in front of it) that sends it back in
     # If-None-Match gets 304 while nothing that moves availability has changed this minute.
     tag = answer_tag(biz, version, moment, (str(service.id) if service else None, first, last,
                                             str(query.staff_id) if query.staff_id else None, query.date is None,
-                                            str(location.id) if location else None))
+                                            str(location.id) if location else None, policy))
     if tag in request.if_none_match:
         return not_modified(tag)
     after_this_request(lambda response: tagged(response, tag))
     found = cached_availability(db.session, biz, service, first, last, now=moment, staff_id=query.staff_id,
-                                version=version, location=location)
-    slot_minutes = service.duration_minutes if service else GENERIC_SLOT_MINUTES
+                                version=version, location=location, assignment=policy)
+    # The service's length at this location (domain.service_terms), as the slots are.
+    slot_minutes = terms_at(db.session, service, location).duration_minutes if service else GENERIC_SLOT_MINUTES
 
     def slot(x):
         return {"start": out.iso(x.start), "end": out.iso(x.end), "staff_id": str(x.staff_id),
@@ -362,7 +367,8 @@ def get_booking(booking_id, query):
 PLACEMENT_RULES = ("The slot must be free and bookable (409 slot_unavailable), the customer's email and phone valid, "
                    "custom_fields must answer the business's questions; location_id or branch_id (not both; "
                    "without either, the primary location) must offer the service and, when named, the staff "
-                   "member must work there.")
+                   "member must work there; the price, deposit and length are the service's there; assignment "
+                   "one of the documented spellings (400 naming it).")
 
 
 def _placement(body: s.PlacementBody):
@@ -382,6 +388,7 @@ def create_booking(body: s.CreateBookingBody, query):
         db.session, business(), service, start, customer, staff=staff, now=now(), source="api",
         notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), promo_code=body.promo_code,
         test=is_test_key(), notify_customer=not body.skip_notifications, location=_location_of(body),
+        assignment=body.assignment,
     )
     return out.booking_detail(created)
 
@@ -406,7 +413,8 @@ def _keep_time(command, body: s.PlacementBody, **extra) -> Booking:
     customer = _customer_from(body, required=False)
     return command(db.session, business(), service, start, staff=staff, customer=customer, now=now(), source="api",
                    notes=body.notes, custom_fields=body.custom_fields, actor=api_actor(), test=is_test_key(),
-                   notify_customer=not body.skip_notifications, location=_location_of(body), **extra)
+                   notify_customer=not body.skip_notifications, location=_location_of(body),
+                   assignment=body.assignment, **extra)
 
 
 @operation("POST", "/bookings/{booking_id}/book", "bookBooking", "Turn a hold or reservation into a booking",

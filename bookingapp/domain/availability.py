@@ -41,7 +41,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.assignment import assignment_policy
 from bookingapp.domain.locations import location_timezone, primary_location
+from bookingapp.domain.service_terms import terms_at
 from bookingapp.domain.states import ACTIVE_STATUSES, BookingStatus
 from bookingapp.models import (
     Booking, Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, TimeOff, service_locations,
@@ -602,12 +604,24 @@ def load_inputs(
     staff_id: uuid.UUID | None = None,
     exclude_booking_ids: Sequence[uuid.UUID] = (),
     location: Location | None = None,
+    assignment: str | None = None,
+    duration_minutes: int | None = None,
 ) -> AvailabilityInputs:
-    """Read what compute_availability needs: five queries, whatever the range. `location`
-    None: the business's primary (loaded with the business, so it costs no query)."""
+    """Read what compute_availability needs: five queries, whatever the range (six with a
+    service: its terms at the location). `location` None: the business's primary (loaded
+    with the business, so it costs no query). `assignment`: this request's policy
+    (domain.assignment), else the business's. `duration_minutes`: the service's length
+    there when the caller has already read its terms (domain.booking), saving that query."""
     location = location or primary_location(session, business)
     tz = location_timezone(business, location)
-    duration = service.duration_minutes if service else GENERIC_SLOT_MINUTES
+    policy = assignment_policy(business, assignment)  # checked before any query
+    # The service's length at this location (its own there, else its own: domain.service_terms).
+    if service is None:
+        duration = GENERIC_SLOT_MINUTES
+    elif duration_minutes is None:
+        duration = terms_at(session, service, location).duration_minutes
+    else:
+        duration = duration_minutes
     buffer_before = service.buffer_before_minutes if service else 0
     buffer_after = service.buffer_after_minutes if service else 0
     # A busy block [s, e) rules out starts in (s - duration - buffer_after, e + buffer_before),
@@ -706,7 +720,7 @@ def load_inputs(
         slot_interval=timedelta(minutes=business.slot_interval_minutes),
         min_notice=timedelta(minutes=business.min_notice_minutes),
         max_advance=timedelta(days=business.max_advance_days),
-        assignment_policy=business.assignment_policy,
+        assignment_policy=policy,
         duration=timedelta(minutes=duration),
         buffer_before=timedelta(minutes=buffer_before),
         buffer_after=timedelta(minutes=buffer_after),
@@ -738,13 +752,15 @@ def find_availability(
     rng: random.Random | None = None,
     front_desk: bool = False,
     location: Location | None = None,
+    assignment: str | None = None,
 ) -> Availability:
     """Free slots for a service between two local dates (inclusive), for one staff member
     or for everyone who performs the service (service None: a generic 30-minute grid
     for everyone who performs any service). `front_desk`: the business's own people
     booking a walk-in or a phone call are not bound by the minimum notice meant for
     online bookings (everything else still applies). `location` None: the primary; days
-    are the location's local days."""
+    are the location's local days. `assignment`: how "anyone" is ordered for this request
+    (domain.assignment), else by the business's policy."""
     last_day = last_day or first_day
     location = location or primary_location(session, business)
     # Nothing is bookable past the maximum advance (nor before now), so days outside that
@@ -761,6 +777,7 @@ def find_availability(
     inputs = load_inputs(
         session, business, service, open_first, open_last,
         now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids, location=location,
+        assignment=assignment,
     )
     if front_desk:
         inputs.min_notice = timedelta(0)

@@ -32,6 +32,7 @@ from typing import Any, Hashable
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from bookingapp.domain.assignment import assignment_policy
 from bookingapp.domain.availability import Availability, available_days, find_availability
 from bookingapp.models import (
     Booking, Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, TimeOff,
@@ -158,17 +159,22 @@ def answer_tag(business: Business, version: int, now: datetime, question: tuple)
 def cached_availability(session: Session, business: Business, service: Service | None, first_day: date,
                         last_day: date | None = None, *, now: datetime, staff_id: uuid.UUID | None = None,
                         exclude_booking_ids: tuple[uuid.UUID, ...] = (), version: int | None = None,
-                        location: Location | None = None) -> Availability:
+                        location: Location | None = None, assignment: str | None = None) -> Availability:
     """find_availability's answer, shared by every request of the same minute and version
     (`version`: one read for several questions of one page). Callers never change it.
-    Keyed by the location as well (None: the primary, a key of its own)."""
+    Keyed by the location as well (None: the primary, a key of its own), and by the
+    assignment policy that ordered each slot's staff: a request's own `assignment` (or the
+    business's, which a change of counts up the version anyway), so an answer ordered for
+    one policy is never served for another."""
+    policy = assignment_policy(business, assignment)  # an unknown spelling is refused before the cache
     version = current_version(session, business) if version is None else version
     key = ("slots", business.id, location.id if location else None, version, _minute(now),
-           service.id if service else None, first_day, last_day or first_day, staff_id, tuple(exclude_booking_ids))
+           service.id if service else None, first_day, last_day or first_day, staff_id, tuple(exclude_booking_ids),
+           policy)
     found = _cache.get(key)
     if found is None:
         found = find_availability(session, business, service, first_day, last_day, now=now, staff_id=staff_id,
-                                  exclude_booking_ids=exclude_booking_ids, location=location)
+                                  exclude_booking_ids=exclude_booking_ids, location=location, assignment=policy)
         _cache.put(key, found)
     return found
 

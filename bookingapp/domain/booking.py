@@ -32,6 +32,7 @@ from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
 from bookingapp.domain.locations import hold_length_seconds, offers_service, resolve_location, works_at
+from bookingapp.domain.service_terms import ServiceTerms, terms_at
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
@@ -144,9 +145,13 @@ def _eligible_staff(
     staff: Staff | None,
     location: Location,
     source: str = "web",
+    terms: ServiceTerms | None = None,
+    assignment: str | None = None,
 ) -> tuple[uuid.UUID, ...]:
-    """Staff who can take this exact start, best first. SlotUnavailable if nobody can
-    because the time is taken; SlotNotOffered if the business never offers that time.
+    """Staff who can take this exact start, best first (by `assignment`, else the
+    business's policy). SlotUnavailable if nobody can because the time is taken;
+    SlotNotOffered if the business never offers that time. `terms`: the service's at the
+    location, when the caller has read them.
 
     Asks the availability engine itself, so a booking obeys exactly the rules that made
     the slot appear (hours, time off, buffers, notice, advance, grid)."""
@@ -164,7 +169,8 @@ def _eligible_staff(
         raise SlotNotOffered(param="start_at")  # also keeps absurd dates away from date arithmetic
     day = local_date_of(start, business, location)
     staff_id = staff.id if staff else None
-    inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location)
+    inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location,
+                         assignment=assignment, duration_minutes=terms.duration_minutes if terms else None)
     if source == "dashboard":
         inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
@@ -220,11 +226,14 @@ def _place(
     front_desk: bool = False,
     location: Location | uuid.UUID | None = None,
     hold_seconds: int | None = None,
+    assignment: str | None = None,
 ) -> Booking:
     """Insert a booking at `start`, at `location` (None: the primary; the business's own
     locations only, else NotFound naming location_id). A fresh one has its custom answers checked (all required
     ones present once it is a booking, not a hold) and its notes limited; a replacement
-    (`moved_from`, a reschedule) carries the original's answers, policy start and price."""
+    (`moved_from`, a reschedule) carries the original's answers, policy start and price.
+    The price, deposit and length are the service's terms at the location
+    (domain.service_terms); `assignment` orders "anyone" for this request only."""
     if start.tzinfo is None:
         raise ValidationError("Start time must include a time zone (use UTC, e.g. 2026-04-10T14:00:00Z).", param="start_at")
     check_start(start, "start_at")  # before any zone conversion, which could overflow
@@ -241,10 +250,11 @@ def _place(
         custom_fields = validate_answers(session, business, custom_fields, complete=complete)
         notes = clean_notes(notes)
     acquire_write_lock(session)
+    terms = terms_at(session, service, location)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
-                                 source="dashboard" if front_desk else source)
+                                 source="dashboard" if front_desk else source, terms=terms, assignment=assignment)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))
-    end = start + timedelta(minutes=service.duration_minutes)
+    end = start + timedelta(minutes=terms.duration_minutes)
     booking = Booking(
         business_id=business.id,
         booking_number=new_booking_number(),
@@ -260,8 +270,8 @@ def _place(
         source=source,
         notes=notes,
         custom_fields=custom_fields,
-        price_cents=service.price_cents if price_cents is None else price_cents,
-        deposit_cents=service.deposit_cents if deposit_cents is None else deposit_cents,
+        price_cents=terms.price_cents if price_cents is None else price_cents,
+        deposit_cents=terms.deposit_cents if deposit_cents is None else deposit_cents,
         currency=service.currency,
         confirmed_at=now if status is S.CONFIRMED else None,
         policy_starts_at=(moved_from.policy_starts_at or moved_from.starts_at) if moved_from is not None else start,
@@ -305,16 +315,18 @@ def hold(
     notify_customer: bool = True,
     location: Location | uuid.UUID | None = None,
     hold_seconds: int | None = None,
+    assignment: str | None = None,
 ) -> Booking:
     """Hold a slot for the location's hold length while the customer finishes (or for
     `hold_seconds`, which may only be shorter). staff=None means "anyone": the assignment
-    policy picks among those who work at the location (None: the primary).
+    policy (`assignment` for this request, else the business's) picks among those who
+    work at the location (None: the primary).
     notify_customer=False (the API's skip_notifications) makes the booking this hold
     becomes a quiet one."""
     return _place(
         session, business, service, start, status=S.HELD, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
-        notify_customer=notify_customer, location=location, hold_seconds=hold_seconds,
+        notify_customer=notify_customer, location=location, hold_seconds=hold_seconds, assignment=assignment,
     )
 
 
@@ -334,12 +346,13 @@ def reserve(
     test: bool = False,
     notify_customer: bool = True,
     location: Location | uuid.UUID | None = None,
+    assignment: str | None = None,
 ) -> Booking:
     """Hold a slot with no expiry, until it is booked or released."""
     return _place(
         session, business, service, start, status=S.RESERVED, now=_now(now), staff=staff, customer=customer,
         source=source, notes=notes, custom_fields=custom_fields, actor=actor, test=test,
-        notify_customer=notify_customer, location=location,
+        notify_customer=notify_customer, location=location, assignment=assignment,
     )
 
 
@@ -361,6 +374,7 @@ def create_booking(
     test: bool = False,
     notify_customer: bool = True,
     location: Location | uuid.UUID | None = None,
+    assignment: str | None = None,
 ) -> Booking:
     """Book in one step, with the customer known: pending or confirmed per the business.
     A promotion code is applied to the booking (ValidationError param promo_code if bad).
@@ -373,6 +387,7 @@ def create_booking(
         session, business, service, start, status=booked_status(business), now=now, staff=staff,
         customer=customer, source=source, notes=notes, custom_fields=custom_fields, actor=actor,
         price_cents=price_cents, test=test, notify_customer=notify_customer, location=location,
+        assignment=assignment,
     )
     if pricing.normalise_code(promo_code):
         pricing.apply_promotion(session, booking, business, promo_code, now=now)

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
-from bookingapp.models import Booking, Business, Service
+from bookingapp.domain.service_terms import terms_at
+from bookingapp.models import Booking, Business, Location, Service
 from bookingapp.models.payment import Promotion, PromotionRedemption
 from bookingapp.domain.clock import resolve_now as _now
 
@@ -123,13 +124,16 @@ def quote(
     promo_code: str | None = None,
     *,
     now: datetime | None = None,
+    location: Location | None = None,
 ) -> Quote:
-    """The price of a service for this business, with a promotion code if one is given
-    (a blank code means none). Raises ValidationError(param='promo_code') on a bad code."""
+    """The price of a service for this business at `location` (its terms there:
+    domain.service_terms; None: the primary), with a promotion code if one is given (a
+    blank code means none). Raises ValidationError(param='promo_code') on a bad code."""
     promotion = None
     if normalise_code(promo_code):
         promotion = find_promotion(session, business, promo_code, now=now)
-    return _quote(business, service.price_cents, service.deposit_cents, service.currency, promotion)
+    terms = terms_at(session, service, location)
+    return _quote(business, terms.price_cents, terms.deposit_cents, service.currency, promotion)
 
 
 def redemption_of(session: Session, booking: Booking) -> PromotionRedemption | None:

@@ -12,7 +12,8 @@ single-location business has always edited keep governing its primary location:
 * no `location_hours` rows: the business's opening hours;
 * a staff member's `staff_hours` rows with `location_id` NULL are hours at the primary
   location, and a staff member with no `staff_locations` rows works at the primary only;
-* a service with no `service_locations` rows is offered at every location.
+* a service with no `service_locations` rows is offered at every location, on its own
+  terms; a row's price, deposit or duration NULL is the service's own there.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from datetime import time
 from typing import Optional
 
 from sqlalchemy import (
-    CheckConstraint, Column, ForeignKey, Index, SmallInteger, String, Table, UniqueConstraint, event, text,
+    CheckConstraint, Column, ForeignKey, Index, Integer, SmallInteger, String, Table, UniqueConstraint, event, text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -35,11 +36,19 @@ staff_locations = Table(
     Column("location_id", ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
+# A row offers the service at the location, optionally on terms of its own there: a price,
+# deposit or duration left NULL is the service's own (domain.service_terms reads them).
 service_locations = Table(
     "service_locations",
     Base.metadata,
     Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
     Column("location_id", ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("price_cents", Integer, nullable=True),
+    Column("deposit_cents", Integer, nullable=True),
+    Column("duration_minutes", Integer, nullable=True),
+    CheckConstraint("price_cents IS NULL OR price_cents >= 0", name="price_non_negative"),
+    CheckConstraint("deposit_cents IS NULL OR deposit_cents >= 0", name="deposit_non_negative"),
+    CheckConstraint("duration_minutes IS NULL OR duration_minutes > 0", name="duration_positive"),
 )
 
 PRIMARY_INDEX = "uq_locations_one_primary_per_business"

@@ -43,7 +43,7 @@ def quote(session: Session, booking: Booking, business: Business, promo_code: st
     code = pricing.normalise_code(promo_code)
     if not code or code == applied_code(session, booking):
         return saved_quote(session, booking, business)
-    return pricing.quote(session, business, booking.service, code)
+    return pricing.quote(session, business, booking.service, code, location=booking.location)
 
 
 def change_promotion(session: Session, booking: Booking, business: Business, promo_code: str | None, *, now: datetime) -> None:

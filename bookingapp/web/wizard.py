@@ -171,8 +171,8 @@ def _forget_visit() -> None:
     visitor_session.pop(HELD_KEY, None)
 
 
-def _pays_up_front(business: Business, service: Service) -> bool:
-    return pricing.quote(db.session, business, service).due_now_cents > 0
+def _pays_up_front(business: Business, service: Service, location=None) -> bool:
+    return pricing.quote(db.session, business, service, location=location).due_now_cents > 0
 
 
 # --------------------------------------------------------------------------- steps 1 and 2
@@ -198,7 +198,8 @@ def at_location(slug: str, location_slug: str):
 
 def _service_page(business: Business, location):
     services = services_at(business, location)
-    quotes = {service.id: pricing.quote(db.session, business, service) for service in services}
+    # The price at this location (domain.service_terms, through pricing.quote).
+    quotes = {service.id: pricing.quote(db.session, business, service, location=location) for service in services}
     return render(
         "service", business=business, groups=grouped_by_category(business, services), quotes=quotes,
         progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())), location=location,
@@ -212,7 +213,7 @@ def choose_staff(slug: str, service_id: str):
     if location is None:
         return choose_location_page(business, service)
     return render("staff", business=business, service=service, staff=staff_at(_staff_for(service), location),
-                  progress=progress("staff", pays=_pays_up_front(business, service)), location=location)
+                  progress=progress("staff", pays=_pays_up_front(business, service, location)), location=location)
 
 
 # --------------------------------------------------------------------------- steps 3 and 4
