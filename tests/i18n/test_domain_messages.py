@@ -4,12 +4,15 @@ codes filled in after translation; the API gives the same errors in English, wha
 language the caller's client asks for."""
 from __future__ import annotations
 
+import re
+
 from bookingapp.domain.errors import SlotUnavailable, ValidationError
 from bookingapp.domain.messages import N_
 from bookingapp.i18n import error_text
 from tests.api.conftest import assert_error
 from tests.helpers import MONDAY, at
 from tests.web.conftest import csrf_from, tomorrow_at
+from tests.web.test_wizard_money import deposit_shop, open_sandbox_checkout  # noqa: F401  (the fixture)
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -82,3 +85,25 @@ def test_the_api_answers_in_english_to_a_client_asking_for_german(api, salon):
     response = api.post("/bookings", json=body, headers=GERMAN)
     assert_error(response, 400, "validation_error", "customer_email")
     assert response.get_json()["error"]["message"] == "Email is not valid: There must be something after the @-sign."
+
+
+def test_the_sandbox_payment_page_and_its_card_errors_are_german_for_a_german_visitor(client, deposit_shop):
+    # The switch (kept in the session) makes every later page German, the sandbox's too.
+    client.get("/corner-salon/book?lang=de")
+    url, payment_url, hosted = open_sandbox_checkout(client, deposit_shop)
+    page = client.get(hosted)
+    assert page.status_code == 200
+    assert "Sandbox: Dies ist keine echte Zahlung, es fließt kein Geld." in page.text
+    assert "Anzahlung von" in page.text and "not a real payment" not in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    refused = client.post(hosted, data={"csrf_token": token, "card_number": "1234",
+                                        "expiry": "12/34", "cvc": "123", "name": ""})
+    assert refused.status_code == 422
+    assert "Geben Sie eine 16-stellige Kartennummer ein" in refused.text
+
+
+def test_a_payment_message_page_has_a_german_title(client, shop):
+    page = client.get("/checkout/return", headers=GERMAN)
+    assert page.status_code == 400
+    assert "<h1>Zahlungsreferenz fehlt</h1>" in page.text
+    assert "Diesem Link fehlt die Kennung der Zahlungssitzung." in page.text
