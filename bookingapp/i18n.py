@@ -15,7 +15,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
 from flask_babel import lazy_gettext as _l
 
 from bookingapp.config import PROJECT_ROOT
@@ -41,7 +41,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.before_request(_remember_switch)
     app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language,
-                                 language_switch_url=language_switch_url, status_names=STATUS_NAMES)
+                                 language_switch_url=language_switch_url, status_names=STATUS_NAMES,
+                                 domain_text=domain_text)
 
 
 def _remember_switch() -> None:
@@ -99,3 +100,22 @@ def language_switch_url(code: str) -> str:
     which the browser resolves against the address shown when it is followed. The header
     is not swapped by htmx, and the address is whatever step htmx has pushed since."""
     return "?" + urlencode({SESSION_KEY: code})
+
+
+def error_text(error) -> str:
+    """A domain error's message in the page's language: its template (marked with N_ in
+    the domain) translated, then its values put in, so a name or time survives translation.
+    A message nobody has translated comes back in English, exactly as the API gives it."""
+    template = getattr(error, "template", None) or error.message
+    params = getattr(error, "params", None) or {}
+    try:
+        return gettext(template, **params) if params else gettext(template)
+    except (KeyError, ValueError, TypeError):
+        # A translation whose placeholders do not fit: the English text beats a 500.
+        return error.message
+
+
+def domain_text(text: str | None) -> str:
+    """A plain message the domain made (a payment outcome, a card error), in the page's
+    language when the catalogue has it; values are never formatted into these."""
+    return gettext(text) if text else ""

@@ -34,6 +34,7 @@ from bookingapp.domain.ics import calendar_uid
 from bookingapp.domain.locations import hold_length_seconds, offers_service, resolve_location, works_at
 from bookingapp.domain.service_terms import ServiceTerms, terms_at
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
 from bookingapp.domain.custom_fields import clean_notes, missing_required, validate_answers
@@ -156,9 +157,9 @@ def _eligible_staff(
     Asks the availability engine itself, so a booking obeys exactly the rules that made
     the slot appear (hours, time off, buffers, notice, advance, grid)."""
     if not service.is_bookable or service.business_id != business.id:
-        raise ValidationError("This service cannot be booked.", param="service_id")
+        raise ValidationError(N_("This service cannot be booked."), param="service_id")
     if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
-        raise ValidationError("This staff member cannot be booked.", param="staff_id")
+        raise ValidationError(N_("This staff member cannot be booked."), param="staff_id")
     if staff is not None and service not in staff.services:
         raise ValidationError(f"{staff.name} does not perform {service.name}.", param="staff_id")
     if not offers_service(session, service, location):
@@ -381,7 +382,7 @@ def create_booking(
     notify_customer=False records no message to the customer (the staff member's and the
     webhooks still go)."""
     if customer is None:
-        raise ValidationError("A customer is required to book.", param="customer")
+        raise ValidationError(N_("A customer is required to book."), param="customer")
     now = _now(now)
     booking = _place(
         session, business, service, start, status=booked_status(business), now=now, staff=staff,
@@ -432,7 +433,7 @@ def book(
     _lock(session, booking)
     customer = customer or booking.customer
     if customer is None:
-        raise ValidationError("A customer is required to book.", param="customer")
+        raise ValidationError(N_("A customer is required to book."), param="customer")
     _check_customer(customer, business)
     notes = clean_notes(notes)
     answers = dict(booking.custom_fields or {})
@@ -451,7 +452,7 @@ def book(
         # so that none of them still counts against the time on PostgreSQL.
         expire_stale_holds(session, now=now, staff_ids=[booking.staff_id])
         if not _time_still_free(session, booking, now=now):
-            raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id")
+            raise HoldExpired(N_("The hold ran out and that time has been taken since."), param="booking_id")
     check_transition(booking.status, target.value)
     try:
         # The savepoint starts before the change, so that a competitor who committed the
@@ -469,7 +470,7 @@ def book(
             session.flush()
     except IntegrityError as error:
         if ran_out and _is_overlap_violation(error):
-            raise HoldExpired("The hold ran out and that time has been taken since.", param="booking_id") from error
+            raise HoldExpired(N_("The hold ran out and that time has been taken since."), param="booking_id") from error
         raise
     _emit(session, booking, "booking.created", now=now)
     notify.booking_changed(session, booking, notify.booked_kind(booking), now=now,
@@ -685,7 +686,7 @@ def reschedule(
     _lock(session, booking)
     check_transition(booking.status, S.RESCHEDULED.value)
     if booking.status == S.HELD.value and hold_ran_out(booking.status, booking.hold_expires_at, now):
-        raise HoldExpired("The hold ran out; choose a time again.", param="booking_id")
+        raise HoldExpired(N_("The hold ran out; choose a time again."), param="booking_id")
     service = session.get(Service, booking.service_id)
     wanted_staff = None if any_staff else (staff or session.get(Staff, booking.staff_id))
     previous_status = S(booking.status)

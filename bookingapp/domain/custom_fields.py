@@ -8,12 +8,13 @@ call `clean_custom_values` first only to show every error at once."""
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.errors import DomainError, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.models import Booking, Business, Customer
 from bookingapp.models.custom_field import CustomFieldDefinition
 
@@ -35,44 +36,49 @@ def _clean_one(definition: CustomFieldDefinition, raw: Any) -> Any:
     if definition.field_type == "checkbox":
         value = raw in (True, "on", "true", "yes", "1", 1)
         if definition.required and not value:
-            raise ValidationError(f"Please tick “{definition.label}”.", param=param)
+            raise ValidationError(N_("Please tick “%(label)s”."), params={"label": definition.label}, param=param)
         return value
     text = "" if raw is None else str(raw).strip()
     if not text:
         if definition.required:
-            raise ValidationError(f"“{definition.label}” is required.", param=param)
+            raise ValidationError(N_("“%(label)s” is required."), params={"label": definition.label}, param=param)
         return None
     if definition.field_type == "number":
         try:
             number = float(text)
         except ValueError:
-            raise ValidationError(f"“{definition.label}” must be a number.", param=param) from None
+            raise ValidationError(N_("“%(label)s” must be a number."), params={"label": definition.label},
+                                  param=param) from None
         if not math.isfinite(number):
             # float() takes "nan" and "inf", which are no answer (and not valid JSON).
-            raise ValidationError(f"“{definition.label}” must be a number.", param=param)
+            raise ValidationError(N_("“%(label)s” must be a number."), params={"label": definition.label}, param=param)
         return int(number) if number.is_integer() else number
     if definition.field_type == "select":
         if text not in (definition.options or []):
             choices = ", ".join(definition.options or [])
-            raise ValidationError(f"“{definition.label}” must be one of: {choices}.", param=param)
+            raise ValidationError(N_("“%(label)s” must be one of: %(choices)s."),
+                                  params={"label": definition.label, "choices": choices}, param=param)
         return text
     if len(text) > MAX_TEXT_LENGTH:
-        raise ValidationError(f"“{definition.label}” is too long ({MAX_TEXT_LENGTH} characters at most).", param=param)
+        raise ValidationError(N_("“%(label)s” is too long (%(limit)s characters at most)."),
+                              params={"label": definition.label, "limit": MAX_TEXT_LENGTH}, param=param)
     return text
 
 
 def clean_custom_values(
-    definitions: list[CustomFieldDefinition], raw_values: Mapping[str, Any]
+    definitions: list[CustomFieldDefinition], raw_values: Mapping[str, Any],
+    describe: Callable[[DomainError], str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Validate answers against the definitions. Returns (clean values, errors by key), so a
-    form can show every error at once; unknown keys are dropped, never stored."""
+    form can show every error at once; unknown keys are dropped, never stored. `describe`
+    words each error (the web door passes its translator); by default its English message."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for definition in definitions:
         try:
             value = _clean_one(definition, raw_values.get(definition.key))
         except ValidationError as error:
-            errors[definition.key] = error.message
+            errors[definition.key] = describe(error) if describe is not None else error.message
             continue
         if value is not None:
             values[definition.key] = value
@@ -84,10 +90,11 @@ def clean_notes(notes: str | None) -> str | None:
     if notes is None:
         return None
     if not isinstance(notes, str):
-        raise ValidationError("Notes must be text.", param="notes")
+        raise ValidationError(N_("Notes must be text."), param="notes")
     notes = notes.strip()
     if len(notes) > MAX_NOTES_LENGTH:
-        raise ValidationError(f"Notes are too long ({MAX_NOTES_LENGTH} characters at most).", param="notes")
+        raise ValidationError(N_("Notes are too long (%(limit)s characters at most)."), params={"limit": MAX_NOTES_LENGTH},
+                              param="notes")
     return notes or None
 
 
@@ -140,7 +147,7 @@ def attach_details(
     """Put the customer's details on a hold before it is paid for or booked, so the payment
     provider and the business both see who it is. Only a live hold may be changed."""
     if booking.status not in ("held", "reserved"):
-        raise ValidationError("This booking can no longer be changed here.", param="booking_id")
+        raise ValidationError(N_("This booking can no longer be changed here."), param="booking_id")
     if customer.business_id != booking.business_id:
         raise ValidationError("Customer does not belong to this business.", param="customer")
     notes = clean_notes(notes)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.models import Business, Customer
 
 
@@ -20,11 +21,11 @@ def normalise_email(raw: str | None) -> str:
     """Lower-cased, syntax-checked address (no DNS look-up: bookings must work offline)."""
     raw = (raw or "").strip()
     if not raw:
-        raise ValidationError("Email is required.", param="email")
+        raise ValidationError(N_("Email is required."), param="email")
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(f"Email is not valid: {exc}", param="email") from exc
+        raise ValidationError(N_("Email is not valid: %(reason)s"), params={"reason": str(exc)}, param="email") from exc
     return result.normalized.lower()
 
 
@@ -36,21 +37,21 @@ def normalise_phone(raw: str | None, default_region: str) -> str | None:
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError("Phone number is not valid.", param="phone") from exc
+        raise ValidationError(N_("Phone number is not valid."), param="phone") from exc
     # "Possible" (the right length for its country), not "valid" (an exchange the metadata
     # knows): fictional numbers such as +1 555 123 4567, used by the API's documented
     # examples and by many test systems, must not turn a booking away.
     if not phonenumbers.is_possible_number(number):
-        raise ValidationError("Phone number is not valid.", param="phone")
+        raise ValidationError(N_("Phone number is not valid."), param="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_name(raw: str | None) -> str:
     name = " ".join((raw or "").split())
     if not name:
-        raise ValidationError("Name is required.", param="name")
+        raise ValidationError(N_("Name is required."), param="name")
     if len(name) > 200:
-        raise ValidationError("Name is too long (200 characters at most).", param="name")
+        raise ValidationError(N_("Name is too long (200 characters at most)."), param="name")
     return name
 
 

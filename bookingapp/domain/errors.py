@@ -1,15 +1,23 @@
 """Domain errors. The HTTP layers map each class to a status code and an error code."""
 from __future__ import annotations
 
+from bookingapp.domain.messages import N_
+
 
 class DomainError(Exception):
     """Base class. `code` is the stable machine-readable name used by the API."""
 
     code = "validation_error"
 
-    def __init__(self, message: str, *, param: str | None = None, details: dict | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, param: str | None = None, details: dict | None = None,
+                 params: dict | None = None):
+        # `message` may be a template with %(name)s placeholders filled from `params`:
+        # `.message` is the English text every door has always returned (the API's), and
+        # `.template` + `.params` let the web door translate first and fill in after.
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.param = param
         self.details = details or {}
 
@@ -44,7 +52,7 @@ class SlotUnavailable(DomainError):
 
     code = "slot_unavailable"
 
-    def __init__(self, message: str = "That time was just taken. Please choose another slot.", **kwargs):
+    def __init__(self, message: str = N_("That time was just taken. Please choose another slot."), **kwargs):
         super().__init__(message, **kwargs)
 
 
@@ -56,7 +64,7 @@ class SlotNotOffered(SlotUnavailable):
 
     code = "validation_error"
 
-    def __init__(self, message: str = "That time is not available to book. Please choose one of the times shown.", **kwargs):
+    def __init__(self, message: str = N_("That time is not available to book. Please choose one of the times shown."), **kwargs):
         super().__init__(message, **kwargs)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.service_terms import terms_at
 from bookingapp.models import Booking, Business, Location, Service
 from bookingapp.models.payment import Promotion, PromotionRedemption
@@ -86,18 +87,18 @@ def find_promotion(
     now = _now(now)
     normalised = normalise_code(code)
     if not normalised:
-        raise ValidationError("Enter a promotion code.", param=PROMO_PARAM)
+        raise ValidationError(N_("Enter a promotion code."), param=PROMO_PARAM)
     promotion = session.scalar(
         select(Promotion).where(Promotion.business_id == business.id, Promotion.code == normalised)
     )
     if promotion is None or not promotion.is_active:
-        raise ValidationError(f"{normalised} is not a valid promotion code.", param=PROMO_PARAM)
+        raise ValidationError(N_("%(code)s is not a valid promotion code."), params={"code": normalised}, param=PROMO_PARAM)
     if promotion.valid_from is not None and now < promotion.valid_from:
-        raise ValidationError(f"{normalised} is not valid yet.", param=PROMO_PARAM)
+        raise ValidationError(N_("%(code)s is not valid yet."), params={"code": normalised}, param=PROMO_PARAM)
     if promotion.valid_until is not None and now >= promotion.valid_until:
-        raise ValidationError(f"{normalised} has expired.", param=PROMO_PARAM)
+        raise ValidationError(N_("%(code)s has expired."), params={"code": normalised}, param=PROMO_PARAM)
     if promotion.max_uses is not None and times_used(session, promotion, excluding_booking_id=booking_id) >= promotion.max_uses:
-        raise ValidationError(f"{normalised} has been used up.", param=PROMO_PARAM)
+        raise ValidationError(N_("%(code)s has been used up."), params={"code": normalised}, param=PROMO_PARAM)
     return promotion
 
 

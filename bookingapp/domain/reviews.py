@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.outbox import iso, record_event
 from bookingapp.domain.test_mode import test_bookings
 from bookingapp.models import Booking, Business, Review
@@ -37,18 +38,19 @@ def leave_review(
     now: datetime | None = None,
 ) -> Review:
     if booking.status != "completed":
-        raise ValidationError("A review can be left once the visit is completed.", param="booking_id")
+        raise ValidationError(N_("A review can be left once the visit is completed."), param="booking_id")
     try:
         rating = int(rating)
     except (TypeError, ValueError):
-        raise ValidationError("Rating must be a whole number from 1 to 5.", param="rating") from None
+        raise ValidationError(N_("Rating must be a whole number from 1 to 5."), param="rating") from None
     if not 1 <= rating <= 5:
-        raise ValidationError("Rating must be from 1 to 5 stars.", param="rating")
+        raise ValidationError(N_("Rating must be from 1 to 5 stars."), param="rating")
     comment = (comment or "").strip() or None
     if comment and len(comment) > MAX_COMMENT_LENGTH:
-        raise ValidationError(f"Comment is too long ({MAX_COMMENT_LENGTH} characters at most).", param="comment")
+        raise ValidationError(N_("Comment is too long (%(limit)s characters at most)."), params={"limit": MAX_COMMENT_LENGTH},
+                              param="comment")
     if review_of(session, booking) is not None:
-        raise ValidationError("This booking has already been reviewed.", param="booking_id")
+        raise ValidationError(N_("This booking has already been reviewed."), param="booking_id")
     review = Review(
         business_id=booking.business_id, booking_id=booking.id, rating=rating, comment=comment,
         would_recommend=bool(would_recommend),
@@ -60,7 +62,7 @@ def leave_review(
         with session.begin_nested():
             session.add(review)
     except IntegrityError:
-        raise ValidationError("This booking has already been reviewed.", param="booking_id") from None
+        raise ValidationError(N_("This booking has already been reviewed."), param="booking_id") from None
     record_event(session, booking.business_id, "review.created", {
         "id": str(review.id), "booking_id": str(booking.id), "rating": review.rating, "comment": review.comment,
         "would_recommend": review.would_recommend, "customer_name": review.customer_name,

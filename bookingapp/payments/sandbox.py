@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from bookingapp.models.payment import SandboxCheckoutSession
 from bookingapp.domain.clock import resolve_now
+from bookingapp.domain.messages import N_
 from bookingapp.payments.base import (
     Charge, CheckoutSession, PaymentIntent, ProviderRejected, Refund,
 )
 
 SUCCESS_CARD = "4242424242424242"
 DECLINE_CARD = "4000000000000002"
-DECLINE_MESSAGE = "Your card was declined. (Sandbox test card 4000 0000 0000 0002.)"
+DECLINE_MESSAGE = N_("Your card was declined. (Sandbox test card 4000 0000 0000 0002.)")
 
 
 def _new_id(prefix: str) -> str:
@@ -169,21 +170,21 @@ def check_card_form(card_number: str | None, expiry: str | None, cvc: str | None
     """Validate the hosted page's form like a card form would; return the card number."""
     number = _digits(card_number)
     if not number.isdigit() or len(number) != 16:
-        raise CardError("Enter a 16-digit card number, e.g. the test card 4242 4242 4242 4242.", "card_number")
+        raise CardError(N_("Enter a 16-digit card number, e.g. the test card 4242 4242 4242 4242."), "card_number")
     if number not in (SUCCESS_CARD, DECLINE_CARD):
         raise CardError(
-            "The sandbox accepts only test cards: 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined).",
+            N_("The sandbox accepts only test cards: 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002 (declined)."),
             "card_number",
         )
     match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
     if not match or not 1 <= int(match.group(1)) <= 12:
-        raise CardError("Enter the expiry as MM/YY, e.g. 12/34.", "expiry")
+        raise CardError(N_("Enter the expiry as MM/YY, e.g. 12/34."), "expiry")
     month, year = int(match.group(1)), int(match.group(2))
     year = year + 2000 if year < 100 else year
     if (year, month) < (today.year, today.month):
-        raise CardError("This expiry date has passed; any future date works.", "expiry")
+        raise CardError(N_("This expiry date has passed; any future date works."), "expiry")
     if not re.fullmatch(r"\d{3,4}", (cvc or "").strip()):
-        raise CardError("Enter the 3-digit security code; any 3 digits work.", "cvc")
+        raise CardError(N_("Enter the 3-digit security code; any 3 digits work."), "cvc")
     return number
 
 
@@ -191,7 +192,7 @@ def try_card(provider: SandboxProvider, session_id: str, card_number: str) -> Ca
     """Charge a valid test card on an open sandbox session."""
     row = provider.checkout_page(session_id)
     if row.status != "open":
-        raise CardError("This payment page is no longer open.", "card_number")
+        raise CardError(N_("This payment page is no longer open."), "card_number")
     if card_number == SUCCESS_CARD:
         row.status, row.payment_status, row.intent_status, row.last_error = "complete", "paid", "succeeded", None
         provider.session.flush()

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import stripe
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
@@ -27,7 +28,7 @@ from bookingapp.domain.payments.provider_events import read_event, record_malfor
 from bookingapp.domain.payments.providers import sandbox_serves_with_real_provider
 from bookingapp.domain.local_time import format_dated
 from bookingapp.domain.money import DEFAULT_LOCALE, format_money
-from bookingapp.i18n import format_locale, use_business_default
+from bookingapp.i18n import domain_text, error_text, format_locale, use_business_default
 from bookingapp.extensions import csrf, db
 from bookingapp.models import Booking, Business
 from bookingapp.models.payment import Payment
@@ -128,12 +129,12 @@ def pay(booking_id: str):
                 now=_now(),
             )
     except HoldExpired as error:
-        return _message("Your hold ran out", error.message, status=409, business=business,
-                        link=("Pick a new time", _new_time_url(business, booking)))
+        return _message(gettext("Your hold ran out"), error_text(error), status=409, business=business,
+                        link=(gettext("Pick a new time"), _new_time_url(business, booking)))
     except payments_domain.PaymentUnavailable as error:
-        return _message("Payment page unavailable", error.message, status=503, business=business)
+        return _message(gettext("Payment page unavailable"), error_text(error), status=503, business=business)
     except DomainError as error:
-        return render_template("payments/pay.html", error=error.message, **_page_context(booking, business)), 422
+        return render_template("payments/pay.html", error=error_text(error), **_page_context(booking, business)), 422
     return redirect(started.url, code=303)
 
 
@@ -146,15 +147,15 @@ def checkout_return():
     books and the other changes nothing."""
     session_id = request.args.get("session_id", "").strip()
     if not session_id:
-        return _message("Missing payment reference", "This link has no checkout session id.", status=400)
+        return _message(gettext("Missing payment reference"), gettext("This link has no checkout session id."), status=400)
     try:
         outcome = payments_domain.confirm_checkout(db.session, current_provider(), session_id, now=_now())
     except NotFound:
-        return _message("Unknown payment", "We do not know this payment. Nothing was booked.", status=404)
+        return _message(gettext("Unknown payment"), gettext("We do not know this payment. Nothing was booked."), status=404)
     except payments_domain.PaymentUnavailable as error:
-        return _message("Checking your payment", error.message, status=503)
+        return _message(gettext("Checking your payment"), error_text(error), status=503)
     except DomainError as error:
-        return _message("Payment problem", error.message, status=422)
+        return _message(gettext("Payment problem"), error_text(error), status=422)
     business = db.session.get(Business, outcome.booking.business_id)
     # The time was lost (409); a duplicate payment refunded leaves the booking made (200).
     status = 409 if outcome.result in ("refunded_time_taken", "refunded_not_bookable") else 200
@@ -223,7 +224,7 @@ def sandbox_pay(session_id: str):
     except CardError as error:
         # The form was filled in wrongly or the page is closed: nothing happened (422,
         # rolled back).
-        return render_template("payments/sandbox_checkout.html", error=error.message, field=error.field, form=form,
+        return render_template("payments/sandbox_checkout.html", error=domain_text(error.message), field=error.field, form=form,
                                cancel_url=cancel_redirect(row), **context), 422
     event_type, object_id = result.event
     payments_domain.handle_event(db.session, provider, new_event_id(), event_type, object_id)
@@ -232,7 +233,7 @@ def sandbox_pay(session_id: str):
     # Declined: the form comes back (422) and the failed attempt is kept, as Stripe's
     # payment_intent.payment_failed would have recorded it.
     keep_on_error()
-    return render_template("payments/sandbox_checkout.html", error=result.message, field="card_number", form=form,
+    return render_template("payments/sandbox_checkout.html", error=domain_text(result.message), field="card_number", form=form,
                            cancel_url=cancel_redirect(row), **context), 422
 
 

@@ -10,6 +10,7 @@ from flask import abort, make_response, request, url_for
 
 from bookingapp.domain import audit, clock, data_rights
 from bookingapp.domain.errors import DomainError
+from bookingapp.i18n import error_text
 from bookingapp.extensions import db
 from bookingapp.web.forms import ActionForm
 from bookingapp.web.manage import _managed_booking, _render_manage
@@ -38,7 +39,7 @@ def ask(slug: str, token: str):
         with db.session.begin_nested():
             data_rights.request_from_manage_link(db.session, business, booking, kind, now=clock.now())
     except DomainError as error:
-        return _render_manage(business, booking, token, status=422, error=error.message)
+        return _render_manage(business, booking, token, status=422, error=error_text(error))
     return see_other(url_for("web.manage", slug=business.slug, token=token, notice=f"data_{kind}"))
 
 

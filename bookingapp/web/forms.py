@@ -13,6 +13,7 @@ from wtforms.validators import Length
 from bookingapp.domain.customers import normalise_email, normalise_name, normalise_phone
 from bookingapp.domain.custom_fields import clean_custom_values
 from bookingapp.domain.errors import ValidationError as DomainValidationError
+from bookingapp.i18n import error_text
 
 CUSTOM_PREFIX = "cf_"
 
@@ -51,9 +52,9 @@ class DetailsForm(FlaskForm):
             try:
                 self.clean[field.name] = check(field.data)
             except DomainValidationError as error:
-                field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
+                field.errors = [*field.errors, error_text(error)] if isinstance(field.errors, list) else [error_text(error)]
                 ok = False
-        values, self.custom_errors = clean_custom_values(self.definitions, self.custom_raw)
+        values, self.custom_errors = clean_custom_values(self.definitions, self.custom_raw, describe=error_text)
         self.clean["custom_fields"] = values
         return ok and not self.custom_errors
 

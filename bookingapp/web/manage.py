@@ -30,7 +30,7 @@ from bookingapp.models import Booking, Business
 from bookingapp.web import checkout_bridge
 from bookingapp.web.forms import ActionForm, ReviewForm
 from bookingapp.web.links import calendar_links, manage_token, manage_url, read_manage_token
-from bookingapp.i18n import format_locale
+from bookingapp.i18n import error_text, format_locale
 from bookingapp.web.rendering import business_or_404, render, see_other, wants_partial
 from bookingapp.web.timepicker import local_day, time_context
 from bookingapp.web.wizard import book_again_url
@@ -97,7 +97,7 @@ def cancel(slug: str, token: str):
         with db.session.begin_nested():
             checkout_bridge.cancel_booking(db.session, booking, business, now=clock.now())
     except DomainError as error:
-        return _render_manage(business, booking, token, status=422, error=error.message)
+        return _render_manage(business, booking, token, status=422, error=error_text(error))
     return see_other(url_for("web.manage", slug=business.slug, token=token, notice="cancelled"))
 
 
@@ -112,7 +112,7 @@ def reschedule(slug: str, token: str):
             try:
                 manage_domain.ensure_customer_may_change(booking, clock.now(), action="move")
             except DomainError as error:
-                return _render_manage(business, booking, token, status=422, error=error.message)
+                return _render_manage(business, booking, token, status=422, error=error_text(error))
         return see_other(url_for("web.manage", slug=business.slug, token=token))
     service, staff = booking.service, booking.staff
     notice, status, day, month = None, 200, request.args.get("day"), request.args.get("month")
@@ -142,7 +142,7 @@ def reschedule(slug: str, token: str):
             except SlotUnavailable:
                 notice, status = "just_taken", 409
             except DomainError as error:
-                notice, status = error.message, 422
+                notice, status = error_text(error), 422
     # A day clicked in the calendar (the slots partial) computes that day alone, as in the wizard.
     partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial() and request.method == "GET"
     context = time_context(business, service, staff, now=clock.now(), month=month, day=day, exclude=(booking.id,),
@@ -171,7 +171,7 @@ def review(slug: str, token: str):
     except DomainError as error:
         field = getattr(form, error.param or "", None)
         if field is not None and hasattr(field, "errors") and error.param in ("rating", "comment"):
-            field.errors = [error.message]
+            field.errors = [error_text(error)]
             return _render_manage(business, booking, token, status=422, review_form=form)
-        return _render_manage(business, booking, token, status=422, review_form=form, error=error.message)
+        return _render_manage(business, booking, token, status=422, review_form=form, error=error_text(error))
     return see_other(url_for("web.manage", slug=business.slug, token=token, notice="reviewed"))

@@ -37,7 +37,7 @@ from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.domain.errors import DomainError, HoldExpired, SlotNotOffered, SlotUnavailable
 from bookingapp.domain.time_bounds import within_bounds
 from bookingapp.extensions import db
-from bookingapp.i18n import current_language, format_locale
+from bookingapp.i18n import current_language, error_text, format_locale
 from bookingapp.models import Booking, Business, Service, Staff
 from bookingapp.web import checkout_bridge
 from bookingapp.web.links import calendar_links, manage_url
@@ -300,7 +300,7 @@ def choose_time(slug: str, service_id: str, who: str):
             push_url=here + (f"?day={day}" if day else ""),
         )
     except DomainError as error:
-        return _render_time(business, service, staff, who, status=422, notice=error.message, day=day, push_url=here)
+        return _render_time(business, service, staff, who, status=422, notice=error_text(error), day=day, push_url=here)
     visitor_session[HELD_KEY] = str(held.id)
     return see_other(url_for("web.details", slug=business.slug, token=wizard_token(held.id, who)))
 
@@ -370,7 +370,7 @@ def _typed_quote(business: Business, booking: Booking, code: str | None):
     try:
         return checkout_bridge.quote(db.session, booking, business, code), None
     except DomainError as error:
-        return checkout_bridge.saved_quote(db.session, booking, business), error.message
+        return checkout_bridge.saved_quote(db.session, booking, business), error_text(error)
 
 
 def _render_details(business, booking, who, token, form, *, status=200, quote=None, promo_error=None):
@@ -444,9 +444,9 @@ def details(slug: str, token: str):
     except DomainError as error:
         field = getattr(form, error.param or "", None)
         if field is not None and hasattr(field, "errors"):
-            field.errors = [error.message]
+            field.errors = [error_text(error)]
         else:
-            form.form_errors.append(error.message)
+            form.form_errors.append(error_text(error))
         return _render_details(business, booking, who, token, form, status=422)
     return see_other(url_for(next_step, slug=business.slug, token=token))
 
@@ -475,7 +475,7 @@ def _render_payment(business, booking, token, who, *, status=200, form=None, out
         money=money_summary(db.session, booking, business),
         policy=cancellation.policy_in_words(db.session, booking, business, now=clock.now(),
                                             locale=format_locale(), gettext=gettext),
-        error=error.message if error is not None else None,
+        error=error_text(error) if error is not None else None,
         push_url=url_for("web.payment", slug=business.slug, token=token),
     )
 

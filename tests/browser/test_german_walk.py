@@ -6,6 +6,7 @@ Screenshots of every step under artifacts/screenshots/<test name>/."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -94,4 +95,56 @@ def test_a_german_visitor_books_in_german(live_server, browser, app, shop, sessi
     page.get_by_role("link", name="No, keep it").click()
     expect(page.locator(".status")).to_have_text("Confirmed")
     screenshot(page, f"{size}-9-english-again")
+    context.close()
+
+
+def test_a_german_hold_that_runs_out_keeps_what_was_typed_and_says_so_in_german(
+        live_server, browser, shop, session, clocks, screenshot):
+    shop["business"].hold_seconds = 3
+    session.commit()
+    context = browser.new_context(locale="de-DE", viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    clocks(page)
+    page.goto(live_server + f"/corner-salon/book/{shop['cut'].id}/any?day=2026-03-03")
+    page.locator("button.slot").first.click()
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    # A domain-made error first, in German: the email the domain refuses.
+    page.get_by_label("Vollständiger Name").fill("Anna Schmidt")
+    page.get_by_label("E-Mail").fill("anna@")
+    page.locator("button.primary[name=action][value=continue]").click()
+    expect(page.locator("#step")).to_contain_text("Diese E-Mail-Adresse ist ungültig. Bitte prüfen Sie sie.")
+    expect(page.get_by_label("Vollständiger Name")).to_have_value("Anna Schmidt")
+    page.get_by_label("E-Mail").fill("anna@example.com")
+    # The countdown runs out (3 s and a moment's grace) and takes the form along.
+    expect(page.locator("[role=alert]")).to_contain_text("Ihre Reservierung ist abgelaufen", timeout=15000)
+    screenshot(page, "phone-1-reservierung-abgelaufen")
+    page.locator("button.slot").first.click()
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    expect(page.get_by_label("Vollständiger Name")).to_have_value("Anna Schmidt")
+    expect(page.get_by_label("E-Mail")).to_have_value("anna@example.com")
+    screenshot(page, "phone-2-angaben-behalten")
+    context.close()
+
+
+def test_the_fall_back_days_repeated_hour_is_labelled_in_german(live_server, browser, make_business, make_service,
+                                                                make_staff, clocks, screenshot):
+    night = {d: [(time(0), time(4))] for d in range(7)}
+    business = make_business(slug="night-owl", name="Night Owl", hours=night, slot_interval_minutes=60)
+    service = make_service(business, name="Float", duration_minutes=60, price_cents=3000, deposit_cents=0)
+    make_staff(business, [service], name="Noor", hours=night)
+    context = browser.new_context(locale="de-DE", viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    clocks(page, datetime(2026, 10, 20, 12, 0, tzinfo=timezone.utc))
+    page.goto(live_server + f"/night-owl/book/{service.id}/any?day=2026-10-25")
+    expect(page.locator("#slots-heading")).to_have_text("So., 25. Oktober")
+    slots = page.locator("button.slot")
+    expect(slots.nth(1)).to_contain_text("01:00 BST")
+    expect(slots.nth(2)).to_contain_text("01:00 GMT")
+    axe_check(page, "fall-back day (de)")
+    screenshot(page, "phone-fall-back-day-de")
+    slots.nth(2).click()
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    # The second 01:00 is the one held, and the summary says which.
+    expect(page.locator(".summary")).to_contain_text("01:00 GMT")
+    screenshot(page, "phone-fall-back-details-de")
     context.close()

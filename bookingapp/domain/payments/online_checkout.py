@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import HoldExpired, NotFound, PaymentUnavailable, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, money_taken, note_in_history,
     open_checkouts, owed_without,
@@ -113,11 +114,11 @@ def start_checkout(
     provider = provider_for_booking(session, booking, provider)  # a test booking pays in the sandbox
     business = business_of(session, booking)
     if booking.status == S.HELD and hold_ran_out(booking.status, booking.hold_expires_at, now):
-        raise HoldExpired("Your hold on this time ran out. Please choose a time again.", param="booking_id")
+        raise HoldExpired(N_("Your hold on this time ran out. Please choose a time again."), param="booking_id")
     if booking.status not in (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED):
         raise ValidationError(f"A {booking.status} booking cannot be paid for.", param="booking_id")
     if booking.customer_id is None:
-        raise ValidationError("Enter your details before paying.", param="customer")
+        raise ValidationError(N_("Enter your details before paying."), param="customer")
     money_now = balance(session, booking, business)
     up_front = booking.status in (S.HELD, S.RESERVED)
     if up_front:
@@ -130,7 +131,7 @@ def start_checkout(
             raise ValidationError("A hold is paid for through its deposit or prepayment.", param="booking_id")
         amount = amount_cents
     if amount <= 0:
-        raise ValidationError("There is nothing to pay for this booking.", param="booking_id")
+        raise ValidationError(N_("There is nothing to pay for this booking."), param="booking_id")
 
     pages = open_checkouts(session, booking)
     for page in reversed(pages):
@@ -177,7 +178,7 @@ def start_checkout(
         )
     except (ProviderUnavailable, ProviderRejected) as error:
         raise PaymentUnavailable(
-            "The payment page could not be opened just now. Please try again in a moment.", param="payment",
+            N_("The payment page could not be opened just now. Please try again in a moment."), param="payment",
             details={"provider_error": str(error)},
         ) from error
     move_payment(payment, "pending", now=now)
@@ -211,7 +212,7 @@ def close_checkout(session: Session, provider: PaymentProvider, payment: Payment
             checkout = None
     except ProviderUnavailable as error:
         raise PaymentUnavailable(
-            "The payment page could not be closed just now; nothing was changed. Please try again in a moment.",
+            N_("The payment page could not be closed just now; nothing was changed. Please try again in a moment."),
             param="payment",
         ) from error
     if checkout is not None and checkout.payment_status == "paid":
@@ -258,12 +259,12 @@ def _ensure_price_may_change(session: Session, booking: Booking) -> None:
     payment page is open at the current price (it could still be paid at that price)."""
     if money_taken(session, booking):
         raise ValidationError(
-            "The promotion code cannot be changed: a payment has already been made on this booking.",
+            N_("The promotion code cannot be changed: a payment has already been made on this booking."),
             param=PROMO_PARAM,
         )
     if open_checkouts(session, booking):
         raise ValidationError(
-            "A payment page is still open for this booking at the current price; close it before changing the code.",
+            N_("A payment page is still open for this booking at the current price; close it before changing the code."),
             param=PROMO_PARAM,
         )
 
@@ -271,7 +272,7 @@ def _ensure_price_may_change(session: Session, booking: Booking) -> None:
 def _payment_by_session(session: Session, provider_session_id: str) -> Payment:
     payment = session.scalar(select(Payment).where(Payment.provider_session_id == provider_session_id))
     if payment is None:
-        raise NotFound("We do not know this checkout session.", param="session_id")
+        raise NotFound(N_("We do not know this checkout session."), param="session_id")
     return payment
 
 
@@ -281,7 +282,7 @@ def _read_session(provider: PaymentProvider, session_id: str):
     except ProviderRejected as error:
         raise NotFound("The payment provider does not know this checkout session.", param="session_id") from error
     except ProviderUnavailable as error:
-        raise PaymentUnavailable("We could not check your payment just now. Please reload this page.") from error
+        raise PaymentUnavailable(N_("We could not check your payment just now. Please reload this page.")) from error
 
 
 def _describe(payment: Payment, booking: Booking) -> CheckoutOutcome:
@@ -291,27 +292,27 @@ def _describe(payment: Payment, booking: Booking) -> CheckoutOutcome:
         if payment.reason == DUPLICATE_REASON:
             return CheckoutOutcome(
                 "refunded_duplicate", booking, payment,
-                "This booking had already been paid, so this second payment has been refunded in full.",
+                N_("This booking had already been paid, so this second payment has been refunded in full."),
             )
         if booked or booking.status == S.RESERVED:
             if payment.kind == "balance":
-                return CheckoutOutcome("paid", booking, payment, "Thank you: your payment was received.")
+                return CheckoutOutcome("paid", booking, payment, N_("Thank you: your payment was received."))
             return CheckoutOutcome("booked", booking, payment, f"You are booked: {booking.booking_number}.")
         if booking.status == S.EXPIRED and payment.status == "refunded":
             return CheckoutOutcome(
                 "refunded_time_taken", booking, payment,
-                "Your payment arrived after your hold ran out and someone else has booked that time since. "
-                "We have refunded your payment in full. Please pick a new time.",
+                N_("Your payment arrived after your hold ran out and someone else has booked that time since. "
+                   "We have refunded your payment in full. Please pick a new time."),
             )
         return CheckoutOutcome(
             "refunded_not_bookable", booking, payment,
-            "This booking can no longer be made, so your payment has been refunded in full.",
+            N_("This booking can no longer be made, so your payment has been refunded in full."),
         )
     if payment.status == "failed":
         if payment.failure_reason == EXPIRED_REASON:
-            return CheckoutOutcome("expired", booking, payment, "The payment page expired before payment was made.")
-        return CheckoutOutcome("failed", booking, payment, payment.failure_reason or "The payment did not go through.")
-    return CheckoutOutcome("pending", booking, payment, "Your payment is still being processed.")
+            return CheckoutOutcome("expired", booking, payment, N_("The payment page expired before payment was made."))
+        return CheckoutOutcome("failed", booking, payment, payment.failure_reason or N_("The payment did not go through."))
+    return CheckoutOutcome("pending", booking, payment, N_("Your payment is still being processed."))
 
 
 def confirm_checkout(
@@ -463,6 +464,6 @@ def payment_attempt_failed(
     if payment.status not in ("created", "pending", "failed"):
         return f"ignored_{payment.status}"
     payment.provider_payment_intent_id = payment.provider_payment_intent_id or intent.id
-    _mark_failed(session, payment, intent.failure_message or "The card was declined.", now=now)
+    _mark_failed(session, payment, intent.failure_message or N_("The card was declined."), now=now)
     return "failed"
 

@@ -23,6 +23,7 @@ from bookingapp.domain import audit
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import PaymentUnavailable, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, payments_of,
     refundable_cents, refunded_of,
@@ -192,11 +193,12 @@ def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) 
         return
     done = {"cancel": "cancelled", "move": "moved"}.get(action, f"{action}d")
     if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
-        message = (f"This booking started at its appointment time, so it can no longer be {done} online. "
-                   "Please contact the business.")
+        message = N_("This booking started at its appointment time, so it can no longer be %(done)s online. "
+                     "Please contact the business.")
     else:
-        message = f"A {booking.status.replace('_', ' ')} booking cannot be {done}."
-    raise ValidationError(message, param="booking_id", details={"status": booking.status})
+        message = N_("A %(status)s booking cannot be %(done)s.")
+    raise ValidationError(message, params={"done": done, "status": booking.status.replace("_", " ")},
+                          param="booking_id", details={"status": booking.status})
 
 
 def cancellation_terms(session: Session, booking: Booking, business: Business, *, now: datetime | None = None) -> CancellationTerms:
