@@ -64,5 +64,6 @@ def week():
         "dashboard/_week_columns.html", "dashboard/week.html", business=business, days=days, member=member,
         monday=monday, previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         staff_choices=staff_choices, today=local_date_of(now_utc(), business), the_day=the_day,
-        movable_statuses=MOVABLE_STATUSES,
+        movable_statuses=MOVABLE_STATUSES, location=location,
+        at_location={"location": str(location.id)} if location is not None else {},
     )
