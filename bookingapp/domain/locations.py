@@ -131,6 +131,7 @@ def _weekly_details(rows) -> dict[str, list[str]]:
 def _names(places) -> list[str]:
     return sorted(place.name for place in places)
 
+
 LOCATION_FIELDS = ("name", "slug", "phone", "address", "timezone", "hold_seconds", "sort_order", "is_active")
 
 
