@@ -132,3 +132,4 @@ from bookingapp.dashboard import views_embed  # noqa: E402,F401
 from bookingapp.dashboard import views_queue  # noqa: E402,F401
 from bookingapp.dashboard import views_audit  # noqa: E402,F401
 from bookingapp.dashboard import views_data_rights  # noqa: E402,F401
+from bookingapp.dashboard import views_locations  # noqa: E402,F401

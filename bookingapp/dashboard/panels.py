@@ -57,7 +57,7 @@ def panel_extras(booking: Booking) -> dict:
 
 
 def access_context(member: Staff, *, errors: dict | None = None, typed: dict | None = None,
-                   error: str | None = None) -> dict:
+                   error: str | None = None, chosen: set[str] | None = None) -> dict:
     """What the access card shows: the account if there is one, and whether the person
     looking may change it."""
     account = accounts.account_of(db.session, member)
@@ -66,6 +66,22 @@ def access_context(member: Staff, *, errors: dict | None = None, typed: dict | N
         may_manage = True
     except accounts.AccessRefused:
         may_manage = False
+    is_self = account is not None and account.id == current_user.id
     return {"account": account, "may_manage": may_manage, "errors": errors or {}, "error": error,
             "typed": typed or {"email": member.email or ""}, "min_password": accounts.MIN_PASSWORD_LENGTH,
-            "is_self": account is not None and account.id == current_user.id}
+            "is_self": is_self, **location_limit_context(account, may_manage and not is_self, chosen=chosen)}
+
+
+def location_limit_context(account, may_change: bool, *, chosen: set[str] | None = None) -> dict:
+    """The access card's "Locations" part: which branches the account is limited to
+    (auth.locations), offered for change when the business has several and the account is
+    not an owner's (owners see everything) and not one's own."""
+    from bookingapp.auth.locations import UNLIMITED_ROLES, narrow_choices
+    from bookingapp.domain.locations import active_locations
+
+    everywhere = active_locations(db.session, current_user.business)
+    if account is None or account.role in UNLIMITED_ROLES or len(everywhere) < 2:
+        return {"location_choices": [], "limited_to": set(), "may_limit": False}
+    places = narrow_choices(current_user, everywhere)
+    limited_to = chosen if chosen is not None else {str(place.id) for place in account.limited_to}
+    return {"location_choices": places, "limited_to": limited_to, "may_limit": may_change}

@@ -3,25 +3,29 @@ initial password), switch it off or on, set a new password. The rules (who may, 
 owner, not yourself) are auth.accounts'; this module maps form text and errors."""
 from __future__ import annotations
 
+import uuid
+
 from flask import abort, request, url_for
 from flask_login import current_user
 
 from bookingapp.auth import require
 from bookingapp.auth import accounts
-from bookingapp.dashboard import all_or_nothing, bp
+from bookingapp.auth import locations as location_access
+from bookingapp.dashboard import all_or_nothing, bp, now_utc
 from bookingapp.dashboard.panels import access_context
 from bookingapp.dashboard.views_setup import SECTIONS, _done, _edit_page, _staff
-from bookingapp.domain.errors import DomainError
+from bookingapp.domain.errors import DomainError, ValidationError
 from bookingapp.extensions import db
 from bookingapp.models import Staff
 
 
 def _refuse(member: Staff, error: DomainError):
     member = _staff(member.id)
-    field = error.param if error.param in ("email", "password") else None
+    field = error.param if error.param in ("email", "password", "location_ids") else None
     access = access_context(member, errors={field: error.message} if field else {},
                             error=None if field else error.message,
-                            typed={"email": request.form.get("email", "")})
+                            typed={"email": request.form.get("email", "")},
+                            chosen=set(request.form.getlist("location_ids")) if field == "location_ids" else None)
     return _edit_page(SECTIONS["staff"], member, status=422, partial="dashboard/_access.html", access=access)
 
 
@@ -81,3 +85,21 @@ def staff_access_password(item_id):
                                 acting_role=current_user.role)
 
     return _change(item_id, run, "New password set: tell them, they sign in with it from now on.")
+
+
+@bp.post("/setup/staff/<uuid:item_id>/access/locations")
+@require("setup")
+def staff_access_locations(item_id):
+    """Limit a sign-in to some locations (none ticked: the whole business), by the rule of
+    auth.locations.set_account_locations."""
+    def run(member):
+        places = []
+        for raw in request.form.getlist("location_ids"):
+            try:
+                places.append(uuid.UUID(raw))
+            except ValueError:
+                raise ValidationError("Choose from the list.", param="location_ids") from None
+        location_access.set_account_locations(db.session, current_user.business, _account(member), places,
+                                              acting=current_user, now=now_utc())
+
+    return _change(item_id, run, "Locations saved: they see only those from their next click.")

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
+from bookingapp.auth.locations import may_see_location
 from bookingapp.auth.roles import allowed
 from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.dashboard import views_day
@@ -92,7 +93,8 @@ MAX_INT = 2**31 - 1
 
 def _checkout(checkout_id: uuid.UUID) -> Checkout:
     checkout = db.session.get(Checkout, checkout_id)
-    if checkout is None or checkout.business_id != current_user.business_id:
+    if (checkout is None or checkout.business_id != current_user.business_id
+            or not may_see_location(current_user, checkout.booking.location_id)):
         abort(404)
     return checkout
 

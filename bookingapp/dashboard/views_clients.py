@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
+from bookingapp.auth.locations import may_see_location
 from bookingapp.dashboard import NAV, bp, now_utc, page_number, render
 from bookingapp.domain.clients import SPENT_STATUSES, client_history, dashboard_clients, split_history
 from bookingapp.extensions import db
@@ -53,7 +54,8 @@ def client(customer_id):
     if customer is None or customer.business_id != business.id:
         abort(404)
     now = now_utc()
-    history = client_history(db.session, business, customer)
+    # An account limited to some branches sees the visits there only.
+    history = [b for b in client_history(db.session, business, customer) if may_see_location(current_user, b.location_id)]
     preloaded = _preload_services_and_staff(history)
     upcoming, past = split_history(history, now)
     rows, _ = dashboard_clients(db.session, business, now=now, customer_id=customer.id)

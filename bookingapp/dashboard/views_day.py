@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
+from bookingapp.auth.locations import may_see_location, narrow_choices, visible_locations
 from bookingapp.auth.roles import allowed, sees_everyone
 from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, localtime, money, now_utc, render
 from bookingapp.dashboard.forms import NewBookingForm
@@ -91,9 +92,28 @@ def _own_booking(booking_id: uuid.UUID) -> Booking:
     if (booking is None or booking.business_id != current_user.business_id
             or not test_mode.booking_visible_to(booking, test_mode.LIVE)):
         abort(404)
+    if not may_see_location(current_user, booking.location_id):
+        abort(404)  # a branch the account is not limited to: as unknown as no booking at all
     if not sees_everyone(current_user.role) and booking.staff_id != current_user.staff_id:
         abort(403)
     return booking
+
+
+def chosen_location(business):
+    """(the locations the switcher offers, the one shown or None for every location): the
+    ?location= asked for, within what the signed-in account sees (auth.locations). An
+    account limited to some branches never sees "all locations": its first branch is
+    shown unless it asks for another of its own."""
+    places = narrow_choices(current_user, locations.active_locations(db.session, business))
+    limited = visible_locations(current_user)
+    location = None
+    if request.args.get("location") and (len(places) > 1 or limited is not None):
+        location = next((place for place in places if str(place.id) == request.args["location"]), None)
+        if location is None:
+            abort(404)
+    elif limited is not None:
+        location = places[0] if places else limited[0]
+    return places, location
 
 
 @bp.get("/")
@@ -109,18 +129,14 @@ def day():
     the_day = _parse_day(request.args.get("date"), business)
     only = None if sees_everyone(current_user.role) else current_user.staff_id
     # The location switcher: one branch's day, or (no location) the whole business's.
-    places = locations.active_locations(db.session, business)
-    location = None
-    if len(places) > 1 and request.args.get("location"):
-        location = next((place for place in places if str(place.id) == request.args["location"]), None)
-        if location is None:
-            abort(404)
+    places, location = chosen_location(business)
     schedule = day_schedule(db.session, business, the_day, now=now_utc(), only_staff_id=only, location=location)
     return render(
         "dashboard/_day_columns.html", "dashboard/day.html", business=business, schedule=schedule,
         the_day=the_day, previous_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
         today=local_date_of(now_utc(), business), movable_statuses=MOVABLE_STATUSES,
         locations=places if len(places) > 1 else [], location=location,
+        all_locations=visible_locations(current_user) is None,
         at_location={"location": str(location.id)} if location is not None else {},
     )
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
+from bookingapp.auth.locations import may_see_location
 from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, page_number, render
 from bookingapp.dashboard.message_log import CHANNEL_LABELS, PERMISSION, booking_messages, log_words
 from bookingapp.domain import notify
@@ -69,6 +70,9 @@ def _own_message(message_id: uuid.UUID) -> Message:
     message = db.session.get(Message, message_id)
     if message is None or message.business_id != current_user.business_id:
         abort(404)
+    if message.booking_id is not None and not may_see_location(
+            current_user, db.session.get(Booking, message.booking_id).location_id):
+        abort(404)  # a message about a booking at a branch the account does not see
     return message
 
 

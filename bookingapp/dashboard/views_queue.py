@@ -11,6 +11,7 @@ from flask import flash, redirect, url_for
 from flask_login import current_user
 
 from bookingapp.auth import require
+from bookingapp.auth.locations import visible_location_ids
 from bookingapp.auth.roles import allowed
 from bookingapp.dashboard import actor, all_or_nothing, bp, is_htmx, now_utc, render
 from bookingapp.dashboard.views_day import _own_booking
@@ -32,14 +33,15 @@ def _approval_count():
     def pending_approvals() -> int:
         if not current_user.is_authenticated or not allowed(current_user.role, QUEUE_PERMISSION):
             return 0
-        return approvals.pending_count(db.session, current_user.business)
+        return approvals.pending_count(db.session, current_user.business,
+                                       location_ids=visible_location_ids(current_user))
 
     return {"pending_approvals": pending_approvals}
 
 
 def _queue(*, error: str | None = None, notice: str | None = None, status: int = 200):
     business = current_user.business
-    waiting = approvals.pending_bookings(db.session, business)
+    waiting = approvals.pending_bookings(db.session, business, location_ids=visible_location_ids(current_user))
     return render("dashboard/_queue.html", "dashboard/queue.html", status=status, business=business,
                   waiting=waiting, error=error, notice=notice, count=len(waiting), oob_count=is_htmx())
 

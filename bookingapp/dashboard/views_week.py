@@ -16,7 +16,7 @@ from bookingapp.auth import require
 from bookingapp.auth.roles import sees_everyone
 from bookingapp.dashboard import bp, now_utc, render
 from bookingapp.dashboard.panels import MOVABLE_STATUSES
-from bookingapp.dashboard.views_day import _business, _parse_day
+from bookingapp.dashboard.views_day import _business, _parse_day, chosen_location
 from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.schedule import day_schedule
 from bookingapp.extensions import db
@@ -46,11 +46,12 @@ def week():
     the_day = _parse_day(request.args.get("date"), business)
     monday = the_day - timedelta(days=the_day.weekday())
     member = _chosen_staff(business)
+    _, location = chosen_location(business)  # an account limited to branches sees only theirs
     days = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
         schedule = day_schedule(db.session, business, day, now=now_utc(),
-                                only_staff_id=member.id if member else None)
+                                only_staff_id=member.id if member else None, location=location)
         bookings = sorted((block.booking for column in schedule.columns for block in column.bookings),
                           key=lambda booking: (booking.starts_at, booking.staff.sort_order if booking.staff else 0))
         days.append({"day": day, "bookings": bookings})
@@ -63,5 +64,6 @@ def week():
         "dashboard/_week_columns.html", "dashboard/week.html", business=business, days=days, member=member,
         monday=monday, previous_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7),
         staff_choices=staff_choices, today=local_date_of(now_utc(), business), the_day=the_day,
-        movable_statuses=MOVABLE_STATUSES,
+        movable_statuses=MOVABLE_STATUSES, location=location,
+        at_location={"location": str(location.id)} if location is not None else {},
     )

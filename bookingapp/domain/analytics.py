@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.clients import SPENT_STATUSES, VISIT_STATUSES, charged_cents
@@ -108,14 +108,17 @@ ATTENDED_OR_NOT = ("completed", NO_SHOW)
 
 
 def dashboard_analytics(session: Session, business: Business, *, period: str = "30d",
-                        now: datetime | None = None) -> dict[str, Any]:
-    """business_analytics plus busiest hours, the no-show rate and staff utilisation."""
+                        now: datetime | None = None, location: Location | None = None) -> dict[str, Any]:
+    """business_analytics plus busiest hours, the no-show rate and staff utilisation; with
+    `location`, of that location alone: its bookings, and its staff's working time there
+    (their hours at it within its opening hours, less time off and its closures)."""
     from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
+    from bookingapp.domain.locations import staff_at
     from bookingapp.domain.schedule import subtract
-    from bookingapp.models import BusinessHours, Staff, StaffHours, TimeOff
+    from bookingapp.models import BusinessHours, LocationHours, Staff, StaffHours, TimeOff
 
     now = resolve_now(now)
-    result = business_analytics(session, business, period=period, now=now)
+    result = business_analytics(session, business, period=period, now=now, location=location)
     since = period_start(period, now)
     tz = ZoneInfo(business.timezone)
 
@@ -123,6 +126,8 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
         Booking.business_id == business.id, Booking.status.in_(VISIT_STATUSES), Booking.starts_at <= now,
         live_bookings(),
     )
+    if location is not None:
+        query = query.where(Booking.location_id == location.id)
     if since is not None:
         query = query.where(Booking.starts_at >= since)
     rows = session.execute(query).all()
@@ -138,18 +143,34 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
     # day in local time over the period (for "all time", from the first booking).
     first = since or (min((starts_at for _, starts_at, _, _ in rows), default=now))
     opening: dict[int, list] = defaultdict(list)
-    for weekday, opens, closes in session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
-                                                  .where(BusinessHours.business_id == business.id)):
+    weekly = []
+    if location is not None:
+        # A location without hours of its own keeps the business's (models.location).
+        weekly = session.execute(select(LocationHours.weekday, LocationHours.opens_at, LocationHours.closes_at)
+                                 .where(LocationHours.location_id == location.id)).all()
+    if not weekly:
+        weekly = session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
+                                 .where(BusinessHours.business_id == business.id)).all()
+    for weekday, opens, closes in weekly:
         opening[weekday].append((opens, closes))
     members = session.scalars(select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None))
                               .order_by(Staff.sort_order, Staff.name)).all()
     members = [m for m in members if m.services or booked_minutes.get(m.id)]
+    hours_query = select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at, StaffHours.ends_at)
+    closures = true()  # the whole business: every closure, as before locations
+    if location is not None:
+        here = {member.id for member in staff_at(session, business, location)}
+        members = [m for m in members if m.id in here or booked_minutes.get(m.id)]
+        # Hours at this location; location-less rows are hours at the primary.
+        at_here = StaffHours.location_id == location.id
+        hours_query = hours_query.where(at_here | StaffHours.location_id.is_(None) if location.is_primary else at_here)
+        closures = (TimeOff.staff_id.is_not(None) | TimeOff.location_id.is_(None)
+                    | (TimeOff.location_id == location.id))
     own_hours: dict[Any, dict[int, list]] = defaultdict(lambda: defaultdict(list))
-    for staff_id, weekday, starts, ends in session.execute(select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
-                                                                  StaffHours.ends_at)):
+    for staff_id, weekday, starts, ends in session.execute(hours_query):
         own_hours[staff_id][weekday].append((starts, ends))
     away = session.execute(select(TimeOff.staff_id, TimeOff.starts_at, TimeOff.ends_at).where(
-        TimeOff.business_id == business.id, TimeOff.ends_at > first, TimeOff.starts_at < now)).all()
+        TimeOff.business_id == business.id, TimeOff.ends_at > first, TimeOff.starts_at < now, closures)).all()
 
     utilisation = []
     first_day, last_day = first.astimezone(tz).date(), now.astimezone(tz).date()
@@ -192,7 +213,7 @@ def _bucket_start(day: date, bucket: str) -> date:
 
 
 def revenue_over_time(session: Session, business: Business, *, period: str = "30d", bucket: str | None = None,
-                      now: datetime | None = None) -> dict[str, Any]:
+                      now: datetime | None = None, location: Location | None = None) -> dict[str, Any]:
     """Revenue per local day or week (weeks start on Monday) over the period, beside the
     period just before it, for the dashboard's chart.
 
@@ -210,6 +231,8 @@ def revenue_over_time(session: Session, business: Business, *, period: str = "30
     query = select(Booking.starts_at, charged_cents()).where(
         Booking.business_id == business.id, Booking.status.in_(SPENT_STATUSES), Booking.starts_at <= now,
         live_bookings())
+    if location is not None:
+        query = query.where(Booking.location_id == location.id)
     if since is not None:
         query = query.where(Booking.starts_at >= since - length)
     rows = session.execute(query).all()

@@ -55,6 +55,15 @@ ACTIONS: dict[str, str] = {
     "client.erased": "Client erased",
     "data_request.received": "Data request from a client",
     "data_request.declined": "Data request declined",
+    "location.created": "Location created",
+    "location.updated": "Location changed",
+    "location.deactivated": "Location retired",
+    "location.hours_changed": "Location opening hours changed",
+    "location.staff_changed": "Who works at a location changed",
+    "staff.locations_changed": "Where a staff member works changed",
+    "staff.hours_at_location_changed": "Working hours at a location changed",
+    "service.locations_changed": "Where a service is offered changed",
+    "account.locations_limited": "Account's locations changed",
 }
 
 MAX_USER_AGENT = 300

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import audit
 from bookingapp.domain.catalog import ADDRESS_FIELDS, _name, _text
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.customers import normalise_phone
@@ -108,6 +109,28 @@ def offers_service(session: Session, service: Service, location: Location) -> bo
 
 
 # --------------------------------------------------------------------------- changing
+# Every change below leaves an audit row (domain.audit) in the caller's transaction, so the
+# dashboard and the API leave the same trail whichever door changed a location.
+
+_AUDITED_COLUMNS = ("name", "slug", "phone", "address_street", "address_city", "address_state", "address_zip",
+                    "address_country", "timezone", "hold_seconds", "sort_order", "is_active")
+
+
+def _snapshot(location: Location) -> dict[str, Any]:
+    return {column: getattr(location, column) for column in _AUDITED_COLUMNS}
+
+
+def _weekly_details(rows) -> dict[str, list[str]]:
+    """Weekly windows as {"0": ["09:00-12:00"]}: readable and JSON-safe in an audit row."""
+    shown: dict[str, list[str]] = {}
+    for weekday, opens, closes in rows:
+        shown.setdefault(str(weekday), []).append(f"{opens:%H:%M}-{closes:%H:%M}")
+    return shown
+
+
+def _names(places) -> list[str]:
+    return sorted(place.name for place in places)
+
 
 LOCATION_FIELDS = ("name", "slug", "phone", "address", "timezone", "hold_seconds", "sort_order", "is_active")
 
@@ -203,11 +226,14 @@ def create_location(session: Session, business: Business, fields: dict[str, Any]
     now = _now(now)
     clean = _clean(session, business, None, fields)
     rows = _clean_weekly(hours, "hours") if hours else []
-    location = Location(business_id=business.id, is_primary=False, is_active=True, sort_order=0,
-                        created_at=now, updated_at=now, **clean)
+    # A sort_order (or is_active) sent overrides the default rather than clashing with it.
+    location = Location(**{"business_id": business.id, "is_primary": False, "is_active": True, "sort_order": 0,
+                           "created_at": now, "updated_at": now, **clean})
     location.hours = [LocationHours(weekday=day, opens_at=opens, closes_at=closes) for day, opens, closes in rows]
     session.add(location)
     session.flush()
+    audit.record(session, business, "location.created", subject=location, now=now, details={
+        "name": location.name, "slug": location.slug, "hours": _weekly_details(rows)})
     if staff is not None:
         set_location_staff(session, business, location, staff, now=now)
     return location
@@ -220,6 +246,7 @@ def update_location(session: Session, business: Business, location: Location, fi
     the business's again), `staff` (when not None) who works there."""
     _owned(business, location)
     clean = _clean(session, business, location, fields)
+    before = _snapshot(location)
     for name, value in clean.items():
         setattr(location, name, value)
     if hours is not None:
@@ -228,6 +255,11 @@ def update_location(session: Session, business: Business, location: Location, fi
         set_location_staff(session, business, location, staff, now=now)
     location.updated_at = _now(now)
     session.flush()
+    changed = audit.changes(before, _snapshot(location))
+    if changed:
+        action = "location.deactivated" if changed.get("is_active", {}).get("after") is False else "location.updated"
+        audit.record(session, business, action, subject=location, now=now,
+                     details={"name": location.name, **changed})
     return location
 
 
@@ -244,9 +276,13 @@ def deactivate_location(session: Session, business: Business, location: Location
     _owned(business, location)
     if location.is_primary:
         raise ValidationError("The primary location cannot be removed.", param="location_id")
+    retiring = location.is_active
     location.is_active = False
     location.updated_at = _now(now)
     session.flush()
+    if retiring:
+        audit.record(session, business, "location.deactivated", subject=location, now=now,
+                     details={"name": location.name})
     return location
 
 
@@ -255,12 +291,17 @@ def set_location_hours(session: Session, business: Business, location: Location,
     """Replace a location's weekly opening hours. No windows at all: the business's hours."""
     _owned(business, location)
     rows = _clean_weekly(windows, "hours")
+    before = _weekly_details((row.weekday, row.opens_at, row.closes_at) for row in location.hours)
     location.hours.clear()
     session.flush()
     for weekday, opens, closes in rows:
         location.hours.append(LocationHours(weekday=weekday, opens_at=opens, closes_at=closes))
     location.updated_at = _now(now)
     session.flush()
+    after = _weekly_details(rows)
+    if after != before:
+        audit.record(session, business, "location.hours_changed", subject=location, now=now,
+                     details={"name": location.name, "hours": {"before": before, "after": after}})
     return location
 
 
@@ -274,14 +315,21 @@ def set_staff_hours_at(session: Session, business: Business, member: Staff, loca
     location = resolve_location(session, business, location)
     rows = _clean_weekly(windows, "hours")
     stored_as = None if location.is_primary else location.id
-    for row in [row for row in member.hours if row.location_id == stored_as
-                or (location.is_primary and row.location_id == location.id)]:
+    old = [row for row in member.hours if row.location_id == stored_as
+           or (location.is_primary and row.location_id == location.id)]
+    before = _weekly_details((row.weekday, row.starts_at, row.ends_at) for row in old)
+    for row in old:
         member.hours.remove(row)
     session.flush()
     for weekday, starts, ends in rows:
         member.hours.append(StaffHours(weekday=weekday, starts_at=starts, ends_at=ends, location_id=stored_as))
     member.updated_at = _now(now)
     session.flush()
+    after = _weekly_details(rows)
+    if after != before:
+        audit.record(session, business, "staff.hours_at_location_changed", subject=member, now=now, details={
+            "name": member.name, "location_id": str(location.id), "location": location.name,
+            "hours": {"before": before, "after": after}})
     return member
 
 
@@ -292,9 +340,14 @@ def set_staff_locations(session: Session, business: Business, member: Staff, loc
         raise NotFound("Staff member not found.", param="staff_id")
     if not locations:
         raise ValidationError("A staff member works at one location at least.", param="location_ids")
+    before = _names(member.locations) or [primary_location(session, business).name]
     member.locations = [resolve_location(session, business, location, param="location_ids") for location in locations]
     member.updated_at = _now(now)
     session.flush()
+    after = _names(member.locations)
+    if after != before:
+        audit.record(session, business, "staff.locations_changed", subject=member, now=now,
+                     details={"name": member.name, "locations": {"before": before, "after": after}})
     return member
 
 
@@ -304,6 +357,9 @@ def set_service_locations(session: Session, business: Business, service: Service
     if service.business_id != business.id:
         raise NotFound("Service not found.", param="service_id")
     chosen = [resolve_location(session, business, location, param="location_ids") for location in locations]
+    before = sorted(session.scalars(select(Location.name).join(
+        service_locations, service_locations.c.location_id == Location.id).where(
+        service_locations.c.service_id == service.id)).all())
     session.execute(service_locations.delete().where(service_locations.c.service_id == service.id))
     if chosen:
         session.execute(service_locations.insert(), [
@@ -311,6 +367,11 @@ def set_service_locations(session: Session, business: Business, service: Service
         ])
     service.updated_at = _now(now)  # counts as a change of the service (availability cache)
     session.flush()
+    after = _names({location.id: location for location in chosen}.values())
+    if after != before:
+        # An empty list is "every location" (business-wide), recorded as such.
+        audit.record(session, business, "service.locations_changed", subject=service, now=now,
+                     details={"name": service.name, "locations": {"before": before or "all", "after": after or "all"}})
     return service
 
 
@@ -325,21 +386,28 @@ def set_location_staff(session: Session, business: Business, location: Location,
         if member.business_id != business.id or member.deleted_at is not None:
             raise NotFound("Staff member not found.", param="staff_ids")
     everyone = session.scalars(select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None)))
+    added: list[str] = []
+    removed: list[str] = []
     for member in everyone:
         current = list(member.locations) or [primary]  # linked nowhere: the primary
         here = any(place.id == location.id for place in current)
         if member.id in wanted and not here:
             member.locations = [*current, location]
+            added.append(member.name)
         elif member.id not in wanted and here:
             remaining = [place for place in current if place.id != location.id]
             if not remaining:
                 raise ValidationError(f"{member.name} works only at {location.name}; give them another location "
                                       "first.", param="staff_ids")
             member.locations = remaining
+            removed.append(member.name)
         else:
             continue
         member.updated_at = _now(now)
     session.flush()
+    if added or removed:
+        audit.record(session, business, "location.staff_changed", subject=location, now=now, details={
+            "name": location.name, "added": sorted(added), "removed": sorted(removed)})
     return location
 
 
@@ -353,3 +421,44 @@ def staff_at(session: Session, business: Business, location: Location) -> list[S
     return list(session.scalars(select(Staff).where(
         Staff.business_id == business.id, Staff.deleted_at.is_(None), condition,
     ).order_by(Staff.sort_order, Staff.name)))
+
+
+def services_at(session: Session, business: Business, location: Location) -> list[Service]:
+    """The (live) services offered at a location: business-wide ones and those listed there."""
+    return [service for service in session.scalars(select(Service).where(
+        Service.business_id == business.id, Service.deleted_at.is_(None)).order_by(Service.sort_order, Service.name))
+        if offers_service(session, service, location)]
+
+
+def set_location_services(session: Session, business: Business, location: Location, services: list[Service], *,
+                          now: datetime | None = None) -> Location:
+    """Which services a location offers (replacing the list), leaving where else each is
+    offered as it was: a business-wide service taken off here becomes limited to the other
+    active locations, and one limited elsewhere that is added here gains this location.
+    Through set_service_locations, so each service changed leaves its own audit row."""
+    _owned(business, location)
+    wanted = set()
+    for service in services:
+        if service.business_id != business.id or service.deleted_at is not None:
+            raise NotFound("Service not found.", param="service_ids")
+        wanted.add(service.id)
+    everywhere = active_locations(session, business)
+    for service in session.scalars(select(Service).where(Service.business_id == business.id,
+                                                         Service.deleted_at.is_(None))).all():
+        listed = session.scalars(select(Location).join(
+            service_locations, service_locations.c.location_id == Location.id).where(
+            service_locations.c.service_id == service.id)).all()
+        # No rows: business-wide. Rows at retired locations only: offered nowhere now.
+        current = [place for place in listed if place.is_active] if listed else list(everywhere)
+        here = any(place.id == location.id for place in current)
+        if service.id in wanted and not here:
+            set_service_locations(session, business, service, [*current, location], now=now)
+        elif service.id not in wanted and here:
+            remaining = [place for place in current if place.id != location.id]
+            if not remaining:
+                raise ValidationError(f"{service.name} is offered only at {location.name}; offer it somewhere else "
+                                      "first.", param="service_ids")
+            set_service_locations(session, business, service, remaining, now=now)
+    location.updated_at = _now(now)
+    session.flush()
+    return location

@@ -1,7 +1,7 @@
 """All models, imported here so that Alembic and the app see the complete metadata."""
 from bookingapp.models.base import Base
 from bookingapp.models.api import ApiKey, IdempotencyRecord, WebhookDelivery, WebhookEndpoint
-from bookingapp.models.account import Account, SignInAttempt
+from bookingapp.models.account import Account, SignInAttempt, account_locations
 from bookingapp.models.audit import AuditEvent, DataRequest
 from bookingapp.models.booking import BOOKING_SOURCES, Booking, BookingEvent
 from bookingapp.models.checkout import Checkout, CheckoutLineItem
@@ -23,6 +23,6 @@ __all__ = [
     "ApiKey", "IdempotencyRecord", "WebhookDelivery", "WebhookEndpoint",
     "Payment", "Promotion", "PromotionRedemption", "SandboxCheckoutSession", "StripeEvent",
     "AuditEvent", "DataRequest",
-    "Location", "LocationHours", "service_locations", "staff_locations",
+    "Location", "LocationHours", "service_locations", "staff_locations", "account_locations",
     "CUSTOM_FIELD_TYPES", "CustomFieldDefinition", "MESSAGE_STATUSES", "Message",
 ]

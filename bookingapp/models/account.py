@@ -9,12 +9,23 @@ import uuid
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bookingapp.models.base import Base, IdMixin, TimestampMixin, utcnow
 from bookingapp.models.business import Business
+from bookingapp.models.location import Location
 from bookingapp.models.staff import Staff
+
+# The locations an account is limited to (auth.locations.visible_locations): no rows, the
+# whole business. The composite primary key is the unique key; a retired location's rows
+# stay (it keeps its bookings, which the account may still be shown), a deleted one's go.
+account_locations = Table(
+    "account_locations",
+    Base.metadata,
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("location_id", ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Account(IdMixin, TimestampMixin, Base):
@@ -40,6 +51,7 @@ class Account(IdMixin, TimestampMixin, Base):
 
     business: Mapped[Business] = relationship()
     staff: Mapped[Staff] = relationship()
+    limited_to: Mapped[list[Location]] = relationship(secondary=account_locations, order_by=Location.name)
 
     @property
     def role(self) -> str:

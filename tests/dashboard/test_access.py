@@ -105,6 +105,21 @@ ROUTES.update({
     # Last: it signs the client out.
     "dashboard.security_sign_out_everywhere": ("POST", "/dashboard/security/sign-out-everywhere", ALL),
 })
+ROUTES.update({
+    # Setup → Locations ({location} is the primary: retiring it is refused, as is leaving
+    # its staff or services nowhere, so the empty POSTs change nothing the later routes use).
+    "dashboard.setup_locations": ("GET", "/dashboard/setup/locations", MANAGERS),
+    "dashboard.setup_location": ("GET", "/dashboard/setup/locations/{location}", MANAGERS),
+    "dashboard.setup_location_hours": ("POST", "/dashboard/setup/locations/{location}/hours", MANAGERS),
+    "dashboard.setup_location_staff": ("POST", "/dashboard/setup/locations/{location}/staff", MANAGERS),
+    "dashboard.setup_location_services": ("POST", "/dashboard/setup/locations/{location}/services", MANAGERS),
+    "dashboard.setup_location_staff_hours": ("GET", "/dashboard/setup/locations/{location}/staff/{staff_id}/hours",
+                                             MANAGERS),
+    "dashboard.setup_location_deactivate": ("POST", "/dashboard/setup/locations/{location}/deactivate", MANAGERS),
+    "dashboard.staff_access_locations": ("POST", "/dashboard/setup/staff/{with_account}/access/locations", MANAGERS),
+})
+# Still last: it signs the client out.
+ROUTES["dashboard.security_sign_out_everywhere"] = ROUTES.pop("dashboard.security_sign_out_everywhere")
 EXTRA_ROUTES: dict = {}  # later sections register theirs here (see test modules)
 
 
@@ -141,6 +156,7 @@ def world(session, salon, make_customer):
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
             "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
             "with_account": bob.id, "movable": movable.id, "data_request": data_request.id,
+            "location": business.primary_location.id,
             "message": session.scalar(select(Message).where(Message.booking_id == booking.id).limit(1)).id}
 
 
