@@ -360,10 +360,17 @@ def set_service_locations(session: Session, business: Business, service: Service
     before = sorted(session.scalars(select(Location.name).join(
         service_locations, service_locations.c.location_id == Location.id).where(
         service_locations.c.service_id == service.id)).all())
-    session.execute(service_locations.delete().where(service_locations.c.service_id == service.id))
-    if chosen:
+    # Rows of locations it stays at are kept, not re-made: they carry the service's own price,
+    # deposit and duration there (domain.service_terms). An empty list (every location) has
+    # no rows, so terms set at single locations go with them.
+    wanted = {location.id for location in chosen}
+    kept = set(session.scalars(select(service_locations.c.location_id).where(
+        service_locations.c.service_id == service.id)).all())
+    session.execute(service_locations.delete().where(
+        service_locations.c.service_id == service.id, service_locations.c.location_id.not_in(wanted)))
+    if wanted - kept:
         session.execute(service_locations.insert(), [
-            {"service_id": service.id, "location_id": location.id} for location in {loc.id: loc for loc in chosen}.values()
+            {"service_id": service.id, "location_id": location_id} for location_id in sorted(wanted - kept, key=str)
         ])
     service.updated_at = _now(now)  # counts as a change of the service (availability cache)
     session.flush()

@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -61,6 +61,17 @@ def test_terms_at_one_location_leave_the_others_and_keep_the_service_offered_eve
     assert terms_at(session, service, riverside) == ServiceTerms(5000, 1000, 30)
 
 
+def test_choosing_again_where_a_service_is_offered_keeps_its_terms_where_it_stays(session, shorter_at_riverside):
+    """The owner ticks the service's locations again (Setup, or the API): Riverside's own
+    price and length survive; a location it leaves takes its terms with it."""
+    business, service, alice, bob, main, riverside = shorter_at_riverside
+    locations.set_service_locations(session, business, service, [riverside, main], now=NOW)
+    assert terms_at(session, service, riverside) == ServiceTerms(3000, 1000, 45)
+    locations.set_service_locations(session, business, service, [main], now=NOW)
+    locations.set_service_locations(session, business, service, [main, riverside], now=NOW)
+    assert terms_at(session, service, riverside) == ServiceTerms(5000, 1000, 60)
+
+
 def test_a_45_minute_service_at_riverside_gets_45_minute_slots_and_bookings_at_its_price(
         session, shorter_at_riverside, make_customer):
     business, service, alice, bob, main, riverside = shorter_at_riverside
