@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-
 from bookingapp.domain import clock
 from bookingapp.domain.booking_money import MoneyRows, money_rows, money_summary
 from bookingapp.domain.states import status_as_seen
