@@ -9,7 +9,8 @@ for a 30-minute service with "anyone" (every staff member considered), and the m
 available_days (the calendar's "which days have any free time"); and, as the run's
 yardstick, a `SELECT 1` round trip through the same session, since absolute figures move
 with the machine's load. `--curve` adds the month's cost as staff and bookings grow;
-`--cases 10x20,50x100` limits the matrix. Bookings are written straight to the table
+`--cases 10x20,50x100` limits the matrix. A second table repeats the cases for a business
+with two locations (staff at one in the mornings, the other in the afternoons). Bookings are written straight to the table
 (the benchmark measures reading, not booking); the schema comes from the migrations.
 """
 from __future__ import annotations
@@ -36,17 +37,26 @@ from bookingapp import create_app  # noqa: E402
 from bookingapp.domain.availability import available_days, find_availability  # noqa: E402
 from bookingapp.domain.availability_cache import cached_availability  # noqa: E402
 from bookingapp.extensions import db  # noqa: E402
-from bookingapp.models import Booking, Business, BusinessHours, Service, Staff, staff_services  # noqa: E402
+from bookingapp.models import (  # noqa: E402
+    Booking, Business, BusinessHours, Location, Service, Staff, StaffHours, staff_locations, staff_services,
+)
 
 FIRST_DAY = date(2031, 3, 3)  # a Monday; the month runs over the spring DST change in London
 DAYS = 31
 OPEN, CLOSE = time(8), time(20)  # 12 hours: room for 100 five-minute bookings a day
+SWITCH = time(14)  # two locations: mornings at the primary, afternoons at the branch
 STAFF_COUNTS = (1, 10, 50)
 BOOKING_COUNTS = (0, 20, 100)
 REPEATS = 7
 
 
-def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, Service]:
+def build(session, staff_count: int, bookings_per_day: int, *, two_locations: bool = False
+          ) -> tuple[Business, Service, list[Location]]:
+    """The business for one case. `two_locations` (issue 12's shape): a second branch with
+    the same opening hours; every staff member works mornings (08:00-14:00) at the primary
+    and afternoons (14:00-20:00) at the branch, and each booking is at the location where
+    its staff member works at its time. Bookings per staff member per day are the same in
+    both shapes, so their figures compare."""
     tz = ZoneInfo("Europe/London")
     business = Business(
         name="Bench", slug=f"bench-{uuid.uuid4().hex[:8]}", timezone="Europe/London", currency="GBP",
@@ -55,7 +65,12 @@ def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, S
     for weekday in range(7):
         business.hours.append(BusinessHours(weekday=weekday, opens_at=OPEN, closes_at=CLOSE))
     session.add(business)
-    session.flush()
+    session.flush()  # gives the business its primary location (models/location.py)
+    locations = [business.locations[0]]
+    if two_locations:
+        locations.append(Location(business_id=business.id, name="Bench branch", slug="branch"))
+        session.add(locations[-1])
+        session.flush()
     service = Service(business_id=business.id, name="Bench 30", duration_minutes=30, price_cents=1000, currency="GBP")
     filler = Service(business_id=business.id, name="Bench 5", duration_minutes=5, price_cents=100, currency="GBP")
     session.add_all([service, filler])
@@ -67,6 +82,15 @@ def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, S
         session.flush()
         staff_ids.append(member.id)
     session.execute(insert(staff_services), [{"staff_id": sid, "service_id": service.id} for sid in staff_ids])
+    if two_locations:
+        session.execute(insert(staff_locations), [
+            {"staff_id": sid, "location_id": place.id} for sid in staff_ids for place in locations])
+        session.execute(insert(StaffHours), [
+            dict(id=uuid.uuid4(), staff_id=sid, weekday=weekday, starts_at=starts, ends_at=ends, location_id=place.id)
+            for sid in staff_ids for weekday in range(7)
+            for place, (starts, ends) in zip(locations, [(OPEN, SWITCH), (SWITCH, CLOSE)])
+        ])
+    switch_minutes = (SWITCH.hour - OPEN.hour) * 60
 
     rows = []
     if bookings_per_day:
@@ -77,10 +101,11 @@ def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, S
             for sid in staff_ids:
                 for n in range(bookings_per_day):
                     start = opening + n * gap
+                    place = locations[1] if two_locations and n * gap >= timedelta(minutes=switch_minutes) else locations[0]
                     end = start + timedelta(minutes=5)
                     rows.append(dict(
                         id=uuid.uuid4(), business_id=business.id, booking_number=f"BK-{uuid.uuid4().hex[:13].upper()}",
-                        service_id=filler.id, staff_id=sid, starts_at=start, ends_at=end, blocked_from=start,
+                        service_id=filler.id, location_id=place.id, staff_id=sid, starts_at=start, ends_at=end, blocked_from=start,
                         blocked_until=end, status="confirmed", source="api", custom_fields={}, price_cents=100,
                         deposit_cents=0, currency="GBP", created_at=start, updated_at=start,
                     ))
@@ -92,7 +117,7 @@ def build(session, staff_count: int, bookings_per_day: int) -> tuple[Business, S
         # tables do not, and without them PostgreSQL misjudges 155,000 rows as 90.
         session.execute(text("ANALYZE"))
         session.commit()
-    return business, service
+    return business, service, locations
 
 
 def median_ms(fn, repeats: int = REPEATS) -> float:
@@ -141,8 +166,9 @@ def main() -> None:
               "| available_days, month (ms) | month / SELECT 1 | slots in month | free days "
               "| month, cached (ms) | one staff day, cached (ms) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        single: dict[tuple[int, int], tuple[float, float, float]] = {}
         for staff_count, bookings in parse_cases(args.cases):
-            business, service = build(db.session, staff_count, bookings)
+            business, service, _ = build(db.session, staff_count, bookings)
             one = db.session.scalars(select(Staff.id).where(Staff.business_id == business.id).limit(1)).one()
             one_ms = median_ms(lambda: find_availability(db.session, business, service, day, now=now, staff_id=one))
             day_ms = median_ms(lambda: find_availability(db.session, business, service, day, now=now))
@@ -162,9 +188,39 @@ def main() -> None:
                                                                     now=now))
             cached_one_ms = median_ms(lambda: cached_availability(db.session, business, service, day, now=now,
                                                                   staff_id=one))
+            single[(staff_count, bookings)] = (one_ms, month_ms, days_ms)
             print(f"| {staff_count} | {bookings} | {one_ms:.2f} | {day_ms:.2f} | {month_ms:.1f} | {days_ms:.1f} "
                   f"| {month_ms / yardstick:.0f} | {len(month['result'].slots)} | {len(month['days'])} "
                   f"| {cached_month_ms:.2f} | {cached_one_ms:.2f} |", flush=True)
+            db.session.commit()
+        print()
+        print("Two locations (issue 12): every staff member at the primary 08:00-14:00 and at the branch "
+              "14:00-20:00, the same bookings per day; one location's figures from the table above beside them:")
+        print()
+        print("| staff | bookings/staff/day | one staff, one day at the branch (ms) | one location (ms) "
+              "| anyone, month at the primary (ms) | anyone, month at the branch (ms) | one location (ms) "
+              "| available_days, month at the branch (ms) | one location (ms) | slots at the branch |")
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for staff_count, bookings in parse_cases(args.cases):
+            business, service, (primary, branch) = build(db.session, staff_count, bookings, two_locations=True)
+            one = db.session.scalars(select(Staff.id).where(Staff.business_id == business.id).limit(1)).one()
+            result = {}
+            one_ms = median_ms(lambda: find_availability(db.session, business, service, day, now=now, staff_id=one,
+                                                         location=branch))
+            at_primary_ms = median_ms(lambda: find_availability(db.session, business, service, FIRST_DAY, last,
+                                                                now=now, location=primary))
+
+            def run_branch():
+                result["month"] = find_availability(db.session, business, service, FIRST_DAY, last, now=now,
+                                                    location=branch)
+
+            at_branch_ms = median_ms(run_branch)
+            days_ms = median_ms(lambda: available_days(db.session, business, service, FIRST_DAY, last, now=now,
+                                                       location=branch))
+            alone = single.get((staff_count, bookings), (float("nan"),) * 3)
+            print(f"| {staff_count} | {bookings} | {one_ms:.2f} | {alone[0]:.2f} | {at_primary_ms:.1f} "
+                  f"| {at_branch_ms:.1f} | {alone[1]:.1f} | {days_ms:.1f} | {alone[2]:.1f} "
+                  f"| {len(result['month'].slots)} |", flush=True)
             db.session.commit()
         if args.curve:
             print()
@@ -174,7 +230,7 @@ def main() -> None:
             print("|---:|---:|---:|---:|---:|---:|")
             for staff_count, bookings in [(1, 20), (5, 20), (10, 20), (25, 20), (50, 20),
                                           (10, 10), (10, 50), (10, 100), (50, 50), (50, 100)]:
-                business, service = build(db.session, staff_count, bookings)
+                business, service, _ = build(db.session, staff_count, bookings)
                 blocks = staff_count * bookings * DAYS
                 month_ms = median_ms(lambda: find_availability(db.session, business, service, FIRST_DAY, last, now=now))
                 days_ms = median_ms(lambda: available_days(db.session, business, service, FIRST_DAY, last, now=now))

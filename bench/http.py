@@ -106,7 +106,8 @@ def seed(app_dir: Path, url: str, staff_counts: list[int], bookings_on: str = "m
             for weekday in range(7):
                 business.hours.append(BusinessHours(weekday=weekday, opens_at=time(OPEN_HOUR), closes_at=time(CLOSE_HOUR)))
             db.session.add(business)
-            db.session.flush()
+            db.session.flush()  # gives the business its primary location (models/location.py)
+            location_id = business.locations[0].id
             service = Service(business_id=business.id, name="Cut", duration_minutes=30, price_cents=3000, currency="GBP")
             filler = Service(business_id=business.id, name="Trim", duration_minutes=15, price_cents=1000, currency="GBP")
             db.session.add_all([service, filler])
@@ -137,6 +138,7 @@ def seed(app_dir: Path, url: str, staff_counts: list[int], bookings_on: str = "m
                         rows.append(dict(
                             id=uuid.uuid4(), business_id=business.id,
                             booking_number=f"BK-{uuid.uuid4().hex[:13].upper()}", service_id=filler.id, staff_id=sid,
+                            location_id=location_id,
                             starts_at=start, ends_at=end, blocked_from=start, blocked_until=end, status="confirmed",
                             source="api", custom_fields={}, price_cents=1000, deposit_cents=0, currency="GBP",
                             created_at=start, updated_at=start,

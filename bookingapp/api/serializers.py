@@ -6,16 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
-
 from bookingapp.domain import clock
-from bookingapp.domain import payments as payments_domain
-from bookingapp.domain.booking_money import money_summary
+from bookingapp.domain.booking_money import MoneyRows, money_rows, money_summary
 from bookingapp.domain.service_terms import OwnTerms, ServiceTerms
 from bookingapp.domain.states import status_as_seen
 from bookingapp.extensions import db
 from bookingapp.models import Booking, Business, Location, Message, Product, Review, Service, Staff
-from bookingapp.models.checkout import Checkout
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -135,11 +131,7 @@ def booking_summary(b: Booking) -> dict[str, Any]:
     }
 
 
-def _checkout_of(b: Booking):
-    return db.session.scalars(select(Checkout).where(Checkout.booking_id == b.id)).one_or_none()
-
-
-def _payments_of(b: Booking) -> list[dict[str, Any]]:
+def _payments_of(rows: MoneyRows) -> list[dict[str, Any]]:
     return [
         {
             "id": str(p.id),
@@ -153,14 +145,14 @@ def _payments_of(b: Booking) -> list[dict[str, Any]]:
             "created_at": iso(p.created_at),
             "succeeded_at": iso(p.succeeded_at),
         }
-        for p in payments_domain.payments_of(db.session, b)
+        for p in rows.payments
     ]
 
 
-def _money_of(b: Booking) -> dict[str, Any]:
+def _money_of(b: Booking, rows: MoneyRows) -> dict[str, Any]:
     """The domain's one money summary (domain/booking_money.py), as the manage page and the
     dashboard show it; the flat fields keep their first-release names."""
-    money = money_summary(db.session, b)
+    money = money_summary(db.session, b, rows=rows)
     return {
         "discount_cents": money.discount_cents,
         "total_cents": money.charged_cents,
@@ -181,9 +173,10 @@ def booking_detail(b: Booking) -> dict[str, Any]:
         "rescheduled_to_id": uid(b.rescheduled_to_id),
         "custom_fields": b.custom_fields or {},
     })
-    data["payments"] = _payments_of(b)
-    data.update(_money_of(b))
-    checkout = _checkout_of(b)
+    rows = money_rows(db.session, b)  # payments, checkout and promotion in one read, shared below
+    data["payments"] = _payments_of(rows)
+    data.update(_money_of(b, rows))
+    checkout = rows.checkout
     if checkout is not None and checkout.status == "closed":
         data["total_charged_cents"] = checkout.total_cents
         data["tip_cents"] = checkout.tip_cents

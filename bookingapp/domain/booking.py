@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bookingapp.db import acquire_write_lock
 from bookingapp.domain import notify, pricing
@@ -293,6 +294,13 @@ def _place(
     booking.calendar_uid = calendar_uid(moved_from if moved_from is not None else booking)
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates)
+    # What every door shows of the new booking, handed over as loaded: the session's identity
+    # map holds objects weakly, so once the caller lets go of them each would be read again.
+    set_committed_value(placed, "service", service)
+    if staff is not None and placed.staff_id == staff.id:
+        set_committed_value(placed, "staff", staff)
+    if customer is not None:
+        set_committed_value(placed, "customer", customer)
     if placed.status in UPCOMING_STATUSES and moved_from is None:
         _emit(session, placed, "booking.created", now=now)
         notify.booking_changed(session, placed, notify.booked_kind(placed), now=now, notify_customer=notify_customer)

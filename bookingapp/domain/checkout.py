@@ -321,12 +321,15 @@ def _desk_net(checkout: Checkout) -> int:
     return sum(t.amount_cents if t.kind == "payment" else -t.amount_cents for t in checkout.tenders)
 
 
-def totals(session: Session, checkout: Checkout) -> Totals:
+def totals(session: Session, checkout: Checkout, *, provider=None) -> Totals:
+    """The checkout's sums; `provider`: the booking's payments balance (ledger.balance)
+    when the caller has it already."""
     subtotal = _sold(checkout)
     discount = min(_discounts(checkout), subtotal)
     tip = sum(line.amount_cents for line in checkout.line_items if line.type == "tip")
     total = checkout.total_cents if checkout.status == "closed" else subtotal - discount + tip
-    provider = payment_balance(session, checkout.booking)
+    if provider is None:
+        provider = payment_balance(session, checkout.booking)
     desk_paid = _desk_net(checkout)
     desk_refunded = sum(t.amount_cents for t in checkout.tenders if t.kind == "refund")
     paid = provider.net_paid_cents + desk_paid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -141,10 +142,16 @@ def redemption_of(session: Session, booking: Booking) -> PromotionRedemption | N
     return session.scalar(select(PromotionRedemption).where(PromotionRedemption.booking_id == booking.id))
 
 
-def quote_booking(session: Session, booking: Booking, business: Business) -> Quote:
+# "Not read yet" for an argument whose None means "read, and there is none".
+UNREAD: Any = object()
+
+
+def quote_booking(session: Session, booking: Booking, business: Business, *, redemption: Any = UNREAD) -> Quote:
     """What a placed booking costs: its price and deposit snapshot less the discount of
-    the promotion applied to it (as recorded when it was applied)."""
-    redemption = redemption_of(session, booking)
+    the promotion applied to it (as recorded when it was applied). `redemption`: the
+    booking's PromotionRedemption (or None) when the caller has already read it."""
+    if redemption is UNREAD:
+        redemption = redemption_of(session, booking)
     return _quote(
         business, booking.price_cents, booking.deposit_cents, booking.currency,
         redemption.promotion if redemption else None,

@@ -28,7 +28,7 @@ from bookingapp.domain.outbox import record_event
 from bookingapp.domain.payments.payment_states import (
     EXPIRED_REASON, INCOMING_KINDS, MONEY_IN_STATUSES, OPEN_CHECKOUT_STATUSES, REFUND_COUNTED_STATUSES,
 )
-from bookingapp.domain.pricing import quote_booking
+from bookingapp.domain.pricing import UNREAD, quote_booking
 from bookingapp.domain.states import BookingStatus
 from bookingapp.models import Booking, BookingEvent, Business
 from bookingapp.models.checkout import Checkout, CheckoutLineItem, CheckoutTender
@@ -148,11 +148,13 @@ def refunded_of(session: Session, payment: Payment) -> int:
     ))
 
 
-def balance(session: Session, booking: Booking, business: Business | None = None) -> Balance:
-    """What the booking costs, has paid, has had refunded and still owes."""
+def balance(session: Session, booking: Booking, business: Business | None = None, *,
+            payments: list[Payment] | None = None, redemption: Any = UNREAD) -> Balance:
+    """What the booking costs, has paid, has had refunded and still owes. `payments` (in
+    payments_of's order) and `redemption`: the booking's rows when the caller has read them."""
     business = business or business_of(session, booking)
-    price = quote_booking(session, booking, business)
-    rows = payments_of(session, booking)
+    price = quote_booking(session, booking, business, redemption=redemption)
+    rows = payments_of(session, booking) if payments is None else payments
     paid = sum(p.amount_cents for p in rows if p.kind in INCOMING_KINDS and p.status in MONEY_IN_STATUSES)
     refunded = sum(p.amount_cents for p in rows if p.kind == "refund" and p.status in REFUND_COUNTED_STATUSES)
     net = paid - refunded

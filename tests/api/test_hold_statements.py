@@ -1,0 +1,104 @@
+"""The SQL statements of `POST /api/v1/bookings/hold`, counted with a `before_cursor_execute`
+listener on the engine (every round trip counts, whatever issued it): a fixed number, the
+same for a business with one staff member and no bookings as for one with ten staff and two
+hundred bookings, for "anyone" and for a named staff member.
+
+The answer's money (payments, checkout, promotion) is read in one statement: it used to be
+five, reading payments and the checkout twice each (docs/performance.md, issue 13)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from bookingapp.models import Booking
+from tests.helpers import MONDAY, at
+
+# "Anyone", on PostgreSQL: the key and its business; the service; the custom questions; the
+# availability check (which locations offer the service, then five reads); the run-out holds
+# locked; savepoint, insert, history row, version bump, release; the chosen staff member for
+# the answer; the money (payments, checkout, promotion) in one read. A named staff member is
+# read with the service and has two more reads (what they perform, where they work) but is
+# not read again for the answer. SQLite adds two `SELECT 1` that take its write lock
+# (bookingapp/db.py).
+EXPECTED = {
+    (False, "postgresql"): 18, (False, "sqlite"): 20,
+    (True, "postgresql"): 20, (True, "sqlite"): 22,
+}
+
+
+@contextmanager
+def counted(engine):
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+@pytest.fixture
+def world(session, make_business, make_service, make_staff, make_customer):
+    """A business open 09:00-18:00 every day with `staff` staff members for a 30-minute
+    service and `bookings` confirmed bookings spread over June's mornings (Monday 10:00 and
+    later stays free for the holds below)."""
+    def make(staff: int, bookings: int):
+        business = make_business(hours={d: [(time(9), time(18))] for d in range(7)}, min_notice_minutes=0)
+        service = make_service(business, duration_minutes=30)
+        members = [make_staff(business, [service], name=f"Staff {n:02d}", sort_order=n) for n in range(staff)]
+        customer = make_customer(business)
+        for n in range(bookings):
+            day = MONDAY + timedelta(days=1 + n % 27)
+            start = at(day, 9, 0) + timedelta(minutes=30 * ((n // 27) % 16))
+            session.add(Booking(
+                business_id=business.id, booking_number=f"BK-HS{n:05d}{staff:03d}", service_id=service.id,
+                staff_id=members[n % staff].id, customer_id=customer.id, starts_at=start,
+                ends_at=start + timedelta(minutes=30), blocked_from=start, blocked_until=start + timedelta(minutes=30),
+                status="confirmed", source="api", custom_fields={}, price_cents=0, deposit_cents=0, currency="GBP",
+            ))
+        session.commit()
+        return business, service, members
+
+    return make
+
+
+def hold_statements(session, api, service, staff, hour: int) -> list[str]:
+    body = {"service_id": str(service.id), "start_at": at(MONDAY, hour).isoformat()}
+    if staff is not None:
+        body["staff_id"] = str(staff.id)
+    price = service.price_cents
+    engine = session.get_bind()
+    # The test client's requests share the test's app context, hence its session: start
+    # afresh, as a request in production does, so nothing is counted as already loaded.
+    session.remove()
+    with counted(engine) as statements:
+        response = api.post("/bookings/hold", json=body)
+    assert response.status_code == 201, response.get_json()
+    data = response.get_json()["data"]
+    assert data["status"] == "held" and data["payments"] == [], data
+    assert data["money"]["balance_due_cents"] == data["money"]["list_price_cents"] == price, data
+    return statements
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["anyone", "named staff"])
+def test_a_hold_costs_a_fixed_number_of_statements(session, world, api_for, named):
+    dialect = session.get_bind().dialect.name
+    counts = {}
+    for staff, bookings in [(1, 0), (10, 200)]:
+        business, service, members = world(staff, bookings)
+        api = api_for(business)
+        member = members[-1] if named else None
+        # The first request of a key records its use in a transaction of its own (at most
+        # once a minute, api/auth.py); the hold counted is the second.
+        hold_statements(session, api, service, member, 10)
+        statements = hold_statements(session, api, service, member, 12)
+        counts[(staff, bookings)] = len(statements)
+        money = [s for s in statements if "payments" in s or "checkouts" in s or "promotion_redemptions" in s]
+        assert len(money) == 1, money  # payments, checkout and promotion: one read
+    assert set(counts.values()) == {EXPECTED[named, dialect]}, counts
