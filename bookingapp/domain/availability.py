@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.assignment import assignment_policy
 from bookingapp.domain.locations import location_timezone, primary_location
-from bookingapp.domain.service_terms import terms_at
 from bookingapp.domain.states import ACTIVE_STATUSES, BookingStatus
 from bookingapp.models import (
     Booking, Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, TimeOff, service_locations,
@@ -540,7 +539,15 @@ def _staff_statement(by_service: bool, one_staff: bool):
     performs = performs.where(_sv.id == bindparam("service_id")) if by_service else performs.where(
         _sv.is_active.is_(True), _sv.deleted_at.is_(None)
     )
-    statement = select(_st.id, _st.sort_order, _st.name).where(
+    columns = [_st.id, _st.sort_order, _st.name]
+    if by_service:
+        # The service's own length at this location (domain.service_terms), read with the
+        # staff rather than in a statement of its own: NULL is the service's own length. With
+        # nobody to offer, no slot needs the length at all.
+        columns.append(select(_svl.duration_minutes).where(
+            _svl.service_id == bindparam("service_id"), _svl.location_id == bindparam("location_id"),
+        ).scalar_subquery().label("minutes_here"))
+    statement = select(*columns).where(
         _st.id.in_(performs),
         _st.business_id == bindparam("business_id"),
         _st.is_active.is_(True),
@@ -612,29 +619,16 @@ def load_inputs(
     assignment: str | None = None,
     duration_minutes: int | None = None,
 ) -> AvailabilityInputs:
-    """Read what compute_availability needs: five queries, whatever the range (six with a
-    service: its terms at the location). `location` None: the business's primary (loaded
-    with the business, so it costs no query). `assignment`: this request's policy
-    (domain.assignment), else the business's. `duration_minutes`: the service's length
-    there when the caller has already read its terms (domain.booking), saving that query."""
+    """Read what compute_availability needs: five queries, whatever the range. `location`
+    None: the business's primary (loaded with the business, so it costs no query).
+    `assignment`: this request's policy (domain.assignment), else the business's. The
+    service's length is its length at the location (domain.service_terms), read with the
+    staff; `duration_minutes` overrides it when the caller has read the terms already."""
     location = location or primary_location(session, business)
     tz = location_timezone(business, location)
     policy = assignment_policy(business, assignment)  # checked before any query
-    # The service's length at this location (its own there, else its own: domain.service_terms).
-    if service is None:
-        duration = GENERIC_SLOT_MINUTES
-    elif duration_minutes is None:
-        duration = terms_at(session, service, location).duration_minutes
-    else:
-        duration = duration_minutes
     buffer_before = service.buffer_before_minutes if service else 0
     buffer_after = service.buffer_after_minutes if service else 0
-    # A busy block [s, e) rules out starts in (s - duration - buffer_after, e + buffer_before),
-    # so blocks ending up to buffer_before before the first day and starting up to
-    # buffer_after after the last one still matter; the margin covers both sides generously.
-    margin = timedelta(minutes=buffer_before + duration + buffer_after)
-    range_start = local_day_bounds(first_day, tz)[0] - margin
-    range_end = local_day_bounds(last_day, tz)[1] + margin
 
     # Core statements skip the ORM's autoflush: flush here, as the first ORM query did,
     # so that a booking added but not yet flushed in this session is seen.
@@ -655,6 +649,19 @@ def load_inputs(
         _STAFF_STATEMENTS[(service is not None, staff_id is not None)], staff_params
     ).all()
     staff_ids = [row.id for row in staff_rows]
+    if service is None:
+        duration = GENERIC_SLOT_MINUTES
+    elif duration_minutes is not None:
+        duration = duration_minutes
+    else:
+        here = staff_rows[0].minutes_here if staff_rows else None
+        duration = service.duration_minutes if here is None else here
+    # A busy block [s, e) rules out starts in (s - duration - buffer_after, e + buffer_before),
+    # so blocks ending up to buffer_before before the first day and starting up to
+    # buffer_after after the last one still matter; the margin covers both sides generously.
+    margin = timedelta(minutes=buffer_before + duration + buffer_after)
+    range_start = local_day_bounds(first_day, tz)[0] - margin
+    range_end = local_day_bounds(last_day, tz)[1] + margin
 
     hours_by_staff: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
     busy: dict[uuid.UUID, list[MicroInterval]] = {}

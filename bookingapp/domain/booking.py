@@ -32,8 +32,8 @@ from bookingapp.db import acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
-from bookingapp.domain.locations import hold_length_seconds, offers_service, resolve_location, works_at
-from bookingapp.domain.service_terms import ServiceTerms, terms_at
+from bookingapp.domain.locations import hold_length_seconds, resolve_location, works_at
+from bookingapp.domain.service_terms import ServiceTerms, offered_terms
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.messages import N_
 from bookingapp.domain.time_bounds import check_start
@@ -147,13 +147,13 @@ def _eligible_staff(
     staff: Staff | None,
     location: Location,
     source: str = "web",
-    terms: ServiceTerms | None = None,
+    terms: ServiceTerms | None,
     assignment: str | None = None,
 ) -> tuple[uuid.UUID, ...]:
     """Staff who can take this exact start, best first (by `assignment`, else the
     business's policy). SlotUnavailable if nobody can because the time is taken;
     SlotNotOffered if the business never offers that time. `terms`: the service's at the
-    location, when the caller has read them.
+    location (service_terms.offered_terms), None when it is not offered there.
 
     Asks the availability engine itself, so a booking obeys exactly the rules that made
     the slot appear (hours, time off, buffers, notice, advance, grid)."""
@@ -163,7 +163,7 @@ def _eligible_staff(
         raise ValidationError(N_("This staff member cannot be booked."), param="staff_id")
     if staff is not None and service not in staff.services:
         raise ValidationError(f"{staff.name} does not perform {service.name}.", param="staff_id")
-    if not offers_service(session, service, location):
+    if terms is None:
         raise ValidationError(f"{service.name} is not offered at {location.name}.", param="service_id")
     if staff is not None and not works_at(session, staff, location):
         raise ValidationError(f"{staff.name} does not work at {location.name}.", param="staff_id")
@@ -172,7 +172,7 @@ def _eligible_staff(
     day = local_date_of(start, business, location)
     staff_id = staff.id if staff else None
     inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location,
-                         assignment=assignment, duration_minutes=terms.duration_minutes if terms else None)
+                         assignment=assignment, duration_minutes=terms.duration_minutes)
     if source == "dashboard":
         inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
@@ -252,7 +252,7 @@ def _place(
         custom_fields = validate_answers(session, business, custom_fields, complete=complete)
         notes = clean_notes(notes)
     acquire_write_lock(session)
-    terms = terms_at(session, service, location)
+    terms = offered_terms(session, service, location)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
                                  source="dashboard" if front_desk else source, terms=terms, assignment=assignment)
     expire_stale_holds(session, now=now, staff_ids=list(candidates))

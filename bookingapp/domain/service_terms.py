@@ -75,6 +75,24 @@ def terms_at(session: Session, service: Service, location: Location | None) -> S
     return effective_terms(service, own_terms_at(session, service, location))
 
 
+_OFFERS = select(_svl.location_id, _svl.price_cents, _svl.deposit_cents, _svl.duration_minutes).where(
+    _svl.service_id == bindparam("service_id"))
+
+
+def offered_terms(session: Session, service: Service, location: Location) -> ServiceTerms | None:
+    """The service's terms at the location, or None when it is not offered there, in one
+    read (a hold asks both): business-wide services have no rows, and a service limited to
+    some locations has one row per location (a handful)."""
+    rows = session.connection(bind_arguments={"mapper": Service}).execute(
+        _OFFERS, {"service_id": service.id}).all()
+    if not rows:
+        return effective_terms(service, _NONE)
+    for row in rows:
+        if row.location_id == location.id:
+            return effective_terms(service, OwnTerms(row.price_cents, row.deposit_cents, row.duration_minutes))
+    return None
+
+
 def own_terms_for(session: Session, services: Iterable[Service], location: Location) -> dict[uuid.UUID, OwnTerms]:
     """own_terms_at for several services at one location, in one query (a page of them)."""
     ids = [service.id for service in services]

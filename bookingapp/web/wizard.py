@@ -31,6 +31,7 @@ from bookingapp.domain import clock
 from bookingapp.domain import manage as manage_domain
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain import pricing
+from bookingapp.domain import service_terms
 from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.custom_fields import active_definitions, attach_details
 from bookingapp.domain.customers import find_or_create_customer
@@ -200,8 +201,12 @@ def _service_page(business: Business, location):
     services = services_at(business, location)
     # The price at this location (domain.service_terms, through pricing.quote).
     quotes = {service.id: pricing.quote(db.session, business, service, location=location) for service in services}
+    # And its length there, for all of them in one read.
+    own = service_terms.own_terms_for(db.session, services, location)
+    lengths = {service.id: service_terms.effective_terms(service, own[service.id]).duration_minutes
+               for service in services}
     return render(
-        "service", business=business, groups=grouped_by_category(business, services), quotes=quotes,
+        "service", business=business, groups=grouped_by_category(business, services), quotes=quotes, lengths=lengths,
         progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())), location=location,
     )
 
@@ -213,6 +218,7 @@ def choose_staff(slug: str, service_id: str):
     if location is None:
         return choose_location_page(business, service)
     return render("staff", business=business, service=service, staff=staff_at(_staff_for(service), location),
+                  terms=service_terms.terms_at(db.session, service, location),
                   progress=progress("staff", pays=_pays_up_front(business, service, location)), location=location)
 
 
@@ -238,8 +244,9 @@ def _refunded_on(business: Business, ref: str | None) -> tuple[int, str] | None:
 
 def _render_time(business, service, staff, who, *, status=200, notice=None, day=None, month=None, push_url=None):
     partial_slots = request.headers.get("HX-Target") == "slots" and wants_partial()
+    location = chosen_location(business)
     context = time_context(
-        business, service, staff, now=clock.now(), location=chosen_location(business),
+        business, service, staff, now=clock.now(), location=location,
         month=month if month is not None else request.args.get("month"),
         day=day if day is not None else request.args.get("day"),
         # The slots partial (a day clicked) draws no calendar: the month need not be computed.
@@ -251,7 +258,8 @@ def _render_time(business, service, staff, who, *, status=200, notice=None, day=
     return render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
         business=business, service=service, staff=staff, who=who, notice=notice, refunded=refunded,
-        progress=progress("time", pays=_pays_up_front(business, service)),
+        progress=progress("time", pays=_pays_up_front(business, service, location)),
+        minutes=service_terms.terms_at(db.session, service, location).duration_minutes,
         time_url=_time_urls(business, service, who), form=ActionForm(), **context,
     )
 

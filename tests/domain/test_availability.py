@@ -247,9 +247,8 @@ def test_loader_reads_a_month_in_a_fixed_number_of_queries(app, session, salon, 
     finally:
         event.remove(engine, "before_cursor_execute", listener)
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    # Five, and one more for the service's terms at the location (its length there:
-    # domain.service_terms), a single-row lookup whatever the range.
-    assert len(selects) <= 6
+    # Five (the service's length at the location comes with the staff: domain.service_terms).
+    assert len(selects) <= 5
 
 
 @pytest.mark.parametrize("far", [date(9999, 12, 31), date(1, 1, 1)])

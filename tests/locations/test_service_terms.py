@@ -209,10 +209,15 @@ def test_the_wizard_at_a_location_shows_and_charges_its_price_there(client, shor
     there = client.get(f"/{business.slug}/riverside")
     assert there.status_code == 200
     assert "£30.00" in there.text and "£50.00" not in there.text
+    assert "45 min" in there.text and "60 min" not in there.text
     primary = client.get(f"/{business.slug}/main")
     assert "£50.00" in primary.text and "£30.00" not in primary.text
+    assert "60 min" in primary.text
+    staff_step = client.get(f"/{business.slug}/book/{service.id}?location=riverside")
+    assert "45 min · £30.00" in staff_step.text
     time_url = f"/{business.slug}/book/{service.id}/{alice.id}"
     times = client.get(f"{time_url}?location=riverside&day={MONDAY.isoformat()}")
+    assert "45 min" in times.text and "60 min" not in times.text
     offered = set(re.findall(r'name="start" value="([^"]+)"', times.text))
     assert at(MONDAY, 15, 15).strftime("%Y-%m-%dT%H:%M:%SZ") in offered
     held = client.post(f"{time_url}?location=riverside", data={
