@@ -29,7 +29,6 @@ import random
 import uuid
 from bisect import bisect_left
 from collections import defaultdict
-from itertools import groupby
 from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -37,7 +36,7 @@ from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger, Boolean, String, and_, bindparam, cast, exists, literal_column, not_, or_, select, type_coerce, union_all,
+    Boolean, String, and_, bindparam, cast, exists, literal_column, not_, or_, select, type_coerce, union_all,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -450,36 +449,41 @@ def _weekly(rows: Iterable[tuple[int, time, time]]) -> dict[int, list[tuple[time
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 
 
-# Columns of the booking rows, taken with C-level getters (faster than zip(*rows) too).
-_FIRST, _SECOND, _THIRD, _SECOND_AND_THIRD = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(1, 2)
-
-
 def _micros_from_sqlite_text(value: str, _parse=datetime.fromisoformat, _epoch=_NAIVE_EPOCH, _unit=_MICROSECOND) -> int:
     return (_parse(value) - _epoch) // _unit
 
 
-class _epoch_micros(FunctionElement):
-    """SQL: a timestamp column as whole UTC microseconds since the epoch, so the loader's
-    largest result needs no time zone handling in Python. On SQLite, the stored UTC text
-    ('YYYY-MM-DD HH:MM:SS.ffffff') instead, which the loader parses itself: measured, that
-    is cheaper than making SQLite compute the number (unixepoch() and a substr() of the
-    fraction per value doubled the query's time), and cheaper than a result processor."""
+class _busy_blocks(FunctionElement):
+    """SQL aggregate: one text per staff member, their blocks' start and end times joined by
+    commas (start, end, start, end, ...), so that a busy month arrives as one row per staff
+    member rather than 155,000 row tuples (fifth pass, docs/performance.md). In no particular
+    order: the loader sorts each member's blocks.
 
-    type = BigInteger()
-    name = "epoch_micros"
+    PostgreSQL: whole UTC microseconds since the epoch. `date_part` (float8) rather than
+    `EXTRACT` (numeric, which cost more than the rest of the aggregate): the float8 is the
+    correctly rounded quotient of the exact integer microseconds by 10^6, within 0.12 us of
+    it before 2038 and 0.24 us before 2106, and the product by 10^6 adds at most 0.25 us,
+    so ROUND gives the exact integer back (tests/domain/test_availability_exactness.py).
+    SQLite: the stored UTC text ('YYYY-MM-DD HH:MM:SS.ffffff'), parsed by the loader once
+    per distinct value. Computing the number in SQLite cost more than the parse, and
+    unixepoch() rounds to the millisecond (.9996 s reads as the next second)."""
+
+    type = String()
+    name = "busy_blocks"
     inherit_cache = True
 
 
-@compiles(_epoch_micros)
-def _epoch_micros_postgresql(element, compiler, **kw):
-    # timestamptz: EXTRACT(EPOCH ...) is an exact numeric (PostgreSQL 14+) in UTC seconds.
-    column = compiler.process(element.clauses, **kw)
-    return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+@compiles(_busy_blocks)
+def _busy_blocks_postgresql(element, compiler, **kw):
+    starts, ends = (compiler.process(clause, **kw) for clause in element.clauses)
+    micros = "CAST(ROUND(date_part('epoch', {}) * 1000000) AS BIGINT)"
+    return f"string_agg({micros.format(starts)} || ',' || {micros.format(ends)}, ',')"
 
 
-@compiles(_epoch_micros, "sqlite")
-def _epoch_micros_sqlite(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)  # the stored text; see _micros_from_sqlite_text
+@compiles(_busy_blocks, "sqlite")
+def _busy_blocks_sqlite(element, compiler, **kw):
+    starts, ends = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"group_concat({starts} || ',' || {ends}, ',')"
 
 
 def _local_day_starts(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[list[datetime], list[date]]:
@@ -569,16 +573,15 @@ _STAFF_HOURS_STATEMENT = select(_sh.staff_id, _sh.weekday, _sh.starts_at, _sh.en
 
 
 def _booking_statement(excluding: bool):
-    # The hot path: a month for many staff is thousands of rows. The staff id is read as
-    # text (grouping the rows compares strings, not uuid.UUID objects) and the times as
-    # integer microseconds (no parsing, no time zones). No ORDER BY: on PostgreSQL,
-    # sorting 155,000 rows (50 staff, a busy month) spilled to disk and cost more than the
-    # query; the engine sorts each member's blocks itself, and they mostly arrive in index
-    # order (staff_id, blocked_from), which Python's sort takes in one linear pass.
+    # The hot path: a month for many staff is thousands of bookings. One row per staff
+    # member (_busy_blocks): the staff id as text (looked up in a dict of both spellings)
+    # and their blocks as one string, split in C. No ORDER BY: on PostgreSQL, sorting
+    # 155,000 rows (50 staff, a busy month) spilled to disk and cost more than the query;
+    # the loader sorts each member's blocks itself, and they mostly arrive in index order
+    # (staff_id, blocked_from), which Python's sort takes in one linear pass.
     statement = select(
         type_coerce(cast(_bk.staff_id, String), String),
-        _epoch_micros(_bk.blocked_from),
-        _epoch_micros(_bk.blocked_until),
+        _busy_blocks(_bk.blocked_from, _bk.blocked_until),
     ).where(
         _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
         # hold_is_live(now), over the table's columns
@@ -586,7 +589,7 @@ def _booking_statement(excluding: bool):
         not_(and_(_bk.status == BookingStatus.HELD.value, _bk.hold_expires_at <= bindparam("now"))),
         _bk.blocked_until > bindparam("range_start"),
         _bk.blocked_from < bindparam("range_end"),
-    )
+    ).group_by(_bk.staff_id)
     if excluding:
         statement = statement.where(_bk.id.not_in(bindparam("exclude", expanding=True)))
     return statement
@@ -677,33 +680,26 @@ def load_inputs(
         if exclude_booking_ids:
             params["exclude"] = list(exclude_booking_ids)
         result = connection.execute(_BOOKING_STATEMENTS[bool(exclude_booking_ids)], params)
-        # The driver's own tuples (the columns need no result processing: text and integers),
-        # turned into blocks column by column with C-level map and zip rather than a Python
-        # loop per row: for a busy month (155,000 rows) the per-row loop and the Row objects
-        # were most of the loader's time.
+        # The driver's own tuples (text needs no result processing): one per staff member
+        # with bookings, their blocks in one string, split in C and paired with C-level
+        # map and zip rather than a Python loop per block (for a busy month, 155,000 row
+        # tuples and the per-row work were most of the loader's time).
         try:
             rows = result.cursor.fetchall() if result.cursor is not None else []
         finally:
             result.close()
-        if rows:
-            raw_staff_ids = list(map(_FIRST, rows))
-            if connection.dialect.name == "sqlite":
-                # Staff share the grid's times, so most texts repeat: each is parsed once.
-                starts, ends = list(map(_SECOND, rows)), list(map(_THIRD, rows))
-                texts = set(starts)
-                texts.update(ends)
-                micros = dict(zip(texts, map(_micros_from_sqlite_text, texts)))
-                pairs = list(zip(map(micros.__getitem__, starts), map(micros.__getitem__, ends)))
-            else:
-                pairs = list(map(_SECOND_AND_THIRD, rows))  # already integers
-            # One list per staff member; rows usually come grouped by staff (index order).
-            position = 0
-            for raw_staff, run in groupby(raw_staff_ids):
-                length = len(list(run))
-                busy.setdefault(staff_by_raw[raw_staff], []).extend(pairs[position:position + length])
-                position += length
-            for member_blocks in busy.values():
-                member_blocks.sort()  # by start (then end); usually sorted already, a linear pass
+        values = [blocks.split(",") for _, blocks in rows]
+        if connection.dialect.name == "sqlite":
+            # Staff share the grid's times, so most texts repeat: each is parsed once.
+            texts = set().union(*values)
+            to_number = dict(zip(texts, map(_micros_from_sqlite_text, texts))).__getitem__
+        else:
+            to_number = int  # already whole microseconds
+        for (raw_staff, _), member_values in zip(rows, values):
+            numbers = map(to_number, member_values)
+            member_blocks = list(zip(numbers, numbers))  # (start, end), (start, end), ...
+            member_blocks.sort()  # by start (then end); usually sorted already, a linear pass
+            busy[staff_by_raw[raw_staff]] = member_blocks
 
         # Active bookings per staff member per local day (for the "balanced" policy), by
         # binary search in each member's sorted starts.
