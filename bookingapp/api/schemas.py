@@ -213,6 +213,7 @@ class RescheduleBody(QuietBody):
     start_at: Instant
     staff_id: Optional[Id] = None
     any_staff: bool = Field(False, description="Any free staff member (not with staff_id)")
+    assignment: Optional[Assignment] = Field(None, description=ASSIGNMENT_HELP + " Only with any_staff.")
 
 
 class CancelBody(QuietBody):

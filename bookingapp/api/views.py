@@ -443,7 +443,8 @@ def confirm_booking(booking_id, body: s.ConfirmBody, query):
 @operation("POST", "/bookings/{booking_id}/reschedule", "rescheduleBooking",
            "Move to a new slot; the old booking becomes rescheduled and points at the new one",
            tag="Bookings", body=s.RescheduleBody, response=s.BookingDetailOut, idempotent_key=True,
-           rules="Send staff_id or any_staff, not both; the booking must be movable and the new slot free (409).")
+           rules="Send staff_id or any_staff, not both; assignment only with any_staff (400 naming it); the "
+                 "booking must be movable and the new slot free (409).")
 def reschedule_booking(booking_id, body: s.RescheduleBody, query):
     booking = _booking(booking_id)
     staff = _referenced(Staff, body.staff_id, "Staff member", "staff_id")
@@ -451,7 +452,8 @@ def reschedule_booking(booking_id, body: s.RescheduleBody, query):
         raise bad_request("Send staff_id or any_staff, not both.", "any_staff")
     replacement = booking_domain.reschedule(db.session, booking, business(), body.start_at, staff=staff,
                                             any_staff=body.any_staff, now=now(), actor=api_actor(),
-                                            notify_customer=not body.skip_notifications)
+                                            notify_customer=not body.skip_notifications,
+                                            assignment=body.assignment)
     return out.booking_detail(replacement)
 
 

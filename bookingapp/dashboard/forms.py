@@ -15,6 +15,9 @@ def _in_bounds(form, field):
 
 
 class NewBookingForm(FlaskForm):
+    # Named as the day view's ?location=, so the form opened from a branch's day starts there.
+    # Offered only when the business has several active locations (the view fills it).
+    location = SelectField("Location", validate_choice=False)
     service_id = SelectField("Service", validators=[DataRequired()], validate_choice=False)
     staff_id = SelectField("Staff", validate_choice=False)
     day = DateField("Date", validators=[DataRequired(), _in_bounds])

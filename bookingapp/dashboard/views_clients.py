@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.auth.locations import may_see_location
+from bookingapp.auth.locations import may_see_location, visible_location_ids
 from bookingapp.dashboard import NAV, bp, now_utc, page_number, render
 from bookingapp.domain.clients import SPENT_STATUSES, client_history, dashboard_clients, split_history
 from bookingapp.extensions import db
@@ -26,7 +26,8 @@ def clients():
     search = (request.args.get("q") or "").strip()[:200]
     page = page_number(request.args.get("page"))
     rows, total = dashboard_clients(db.session, business, now=now_utc(), search=search or None,
-                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                                    offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+                                    location_ids=visible_location_ids(current_user))
     return render("dashboard/_client_list.html", "dashboard/clients.html", business=business, rows=rows, total=total,
                   search=search, page_number=page, pages=max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE))
 
@@ -56,9 +57,12 @@ def client(customer_id):
     now = now_utc()
     # An account limited to some branches sees the visits there only.
     history = [b for b in client_history(db.session, business, customer) if may_see_location(current_user, b.location_id)]
+    limited_to = visible_location_ids(current_user)
+    if limited_to is not None and not history:
+        abort(404)  # never booked at the account's branches: not in its list, so unknown here too
     preloaded = _preload_services_and_staff(history)
     upcoming, past = split_history(history, now)
-    rows, _ = dashboard_clients(db.session, business, now=now, customer_id=customer.id)
+    rows, _ = dashboard_clients(db.session, business, now=now, customer_id=customer.id, location_ids=limited_to)
     return render("dashboard/_client.html", "dashboard/client.html", business=business, customer=customer,
                   upcoming=upcoming, history=past, row=rows[0] if rows else None, spent_statuses=SPENT_STATUSES,
                   preloaded=preloaded)

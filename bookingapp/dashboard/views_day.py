@@ -28,10 +28,11 @@ from bookingapp.domain.customers import front_desk_customer, search_customers
 from bookingapp.domain.errors import DomainError, SlotNotOffered, SlotUnavailable
 from bookingapp.domain import locations
 from bookingapp.domain.schedule import day_schedule
+from bookingapp.domain.service_terms import effective_terms, offered_at, own_terms_for
 from bookingapp.domain.states import manual_transitions
 from bookingapp.domain.time_bounds import out_of_range_message, within_bounds
 from bookingapp.extensions import db
-from bookingapp.models import Booking, Customer, Service, Staff
+from bookingapp.models import Booking, Customer, Location, Service, Staff
 from bookingapp.payments import current_provider
 
 # Labels for the statuses the panel offers: exactly states.manual_transitions (what
@@ -222,18 +223,51 @@ def booking_status(booking_id):
     return response, status, {"HX-Trigger": "day-changed"}
 
 
-def _service_choices(business):
-    services = db.session.scalars(
-        select(Service).where(Service.business_id == business.id, Service.deleted_at.is_(None),
-                              Service.is_active.is_(True)).order_by(Service.sort_order, Service.name)
-    ).all()
-    return [(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in services]
+def _front_desk_places(business) -> tuple[list[Location], bool]:
+    """(the locations the form may book at, whether it offers a choice): the business's
+    active locations the account sees (auth.locations), primary first; a choice only when
+    the business has more than one."""
+    active = locations.active_locations(db.session, business)
+    return narrow_choices(current_user, active), len(active) > 1
 
 
-def _staff_choices(business, service_id: str | None):
-    query = select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None),
-                                Staff.is_active.is_(True)).order_by(Staff.sort_order, Staff.name)
-    members = [m for m in db.session.scalars(query) if not service_id or any(str(s.id) == service_id for s in m.services)]
+def _chosen_place(form: NewBookingForm, places: list[Location], *, keep_typed: bool = False) -> Location | None:
+    """The form's location: the one asked for when it is among `places`, else the first of
+    them (the primary, or a limited account's first branch). A submitted form
+    (keep_typed) keeps an unknown or unseen location as typed and gets None, which
+    create_booking refuses; None also when there is no place at all (an account none of
+    whose branches is open)."""
+    asked = form.location.data or ""
+    found = next((place for place in places if str(place.id) == asked), None)
+    if found is None and places and not (asked and keep_typed):
+        found = places[0]
+        form.location.data = str(found.id)
+    return found
+
+
+def _service_choices(business, location: Location | None = None):
+    """The bookable services (at `location` only when one is chosen), labelled with their
+    length there (a location may set its own, domain.service_terms)."""
+    query = (offered_at(business, location) if location is not None else
+             select(Service).where(Service.business_id == business.id, Service.deleted_at.is_(None))
+             .order_by(Service.sort_order, Service.name))
+    services = db.session.scalars(query.where(Service.is_active.is_(True))).all()
+    if location is None:
+        return [(str(s.id), f"{s.name} ({s.duration_minutes} min)") for s in services]
+    own = own_terms_for(db.session, services, location)
+    return [(str(s.id), f"{s.name} ({effective_terms(s, own[s.id]).duration_minutes} min)") for s in services]
+
+
+def _staff_choices(business, service_id: str | None, location: Location | None = None):
+    """"Anyone" and the active staff who perform the service (at `location` when chosen:
+    those who work there, by domain.locations.staff_at, availability's own rule)."""
+    if location is not None:
+        candidates = [m for m in locations.staff_at(db.session, business, location) if m.is_active]
+    else:
+        candidates = db.session.scalars(
+            select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None),
+                                Staff.is_active.is_(True)).order_by(Staff.sort_order, Staff.name)).all()
+    members = [m for m in candidates if not service_id or any(str(s.id) == service_id for s in m.services)]
     return [("", "Anyone available")] + [(str(m.id), m.name) for m in members]
 
 
@@ -255,39 +289,53 @@ def _load_staff(business, raw: str | None) -> Staff | None:
     return member if member is not None and member.business_id == business.id else None
 
 
-def _slot_choices(business, service: Service | None, the_day: date | None, staff: Staff | None):
+def _slot_choices(business, service: Service | None, the_day: date | None, staff: Staff | None,
+                  location: Location | None = None):
     """The free slots from the wizard's availability engine, as the front desk sees them:
-    not bound by the online minimum notice (a walk-in can start in five minutes)."""
+    not bound by the online minimum notice (a walk-in can start in five minutes); at
+    `location` (None: the primary), shown in its time zone."""
     if service is None or the_day is None or not within_bounds(the_day):
         return []
     availability = find_availability(db.session, business, service, the_day, now=now_utc(),
-                                     staff_id=staff.id if staff else None, front_desk=True)
-    tz = ZoneInfo(business.timezone)
+                                     staff_id=staff.id if staff else None, front_desk=True, location=location)
+    tz = locations.location_timezone(business, location) if location is not None else ZoneInfo(business.timezone)
     return [(slot.start.isoformat(), slot.start.astimezone(tz).strftime("%H:%M")) for slot in availability.slots]
 
 
-def _fill_choices(form: NewBookingForm, business):
-    form.service_id.choices = [("", "Choose a service")] + _service_choices(business)
-    form.staff_id.choices = _staff_choices(business, form.service_id.data)
+def _fill_choices(form: NewBookingForm, business, *, keep_typed: bool = False):
+    """Fill the selects from what is chosen so far and return (service, staff, location).
+    On a re-render while choosing (keep_typed False) a staff member who does not work at
+    the chosen location falls back to "anyone"; a submitted form keeps what was sent, for
+    the domain to judge."""
+    places, offered = _front_desk_places(business)
+    form.location.choices = [(str(place.id), place.name) for place in places] if offered else []
+    location = _chosen_place(form, places, keep_typed=keep_typed)
+    form.service_id.choices = [("", "Choose a service")] + _service_choices(business, location)
+    form.staff_id.choices = _staff_choices(business, form.service_id.data, location)
     service = _load_service(business, form.service_id.data)
     staff = _load_staff(business, form.staff_id.data)
-    slots = _slot_choices(business, service, form.day.data, staff)
+    if staff is not None and not keep_typed and all(value != str(staff.id) for value, _ in form.staff_id.choices):
+        staff, form.staff_id.data = None, ""
+    slots = _slot_choices(business, service, form.day.data, staff, location)
     form.start.choices = slots if slots else [("", "No free times that day")]
-    return service, staff
+    return service, staff, location
 
 
 def _service_for_gap(business, form: NewBookingForm) -> str | None:
-    """A free gap clicked on the day view names a staff member and a start but no service:
-    the first of their services (in the menu's order) that fits there, so the form opens
-    with the time already chosen. None when none fits (the form then asks as usual)."""
+    """A free gap clicked on the day view names a staff member and a start (and the
+    location whose day it is) but no service: the first of their services (in the menu's
+    order) offered there that fits, so the form opens with the time already chosen. None
+    when none fits (the form then asks as usual)."""
     staff = _load_staff(business, form.staff_id.data)
     if staff is None:
         return None
+    location = _chosen_place(form, _front_desk_places(business)[0])
     offered = {s.id for s in staff.services}
-    for service_id, _label in _service_choices(business):
+    for service_id, _label in _service_choices(business, location):
         service = _load_service(business, service_id)
         if service is not None and service.id in offered and any(
-                value == form.start.data for value, _ in _slot_choices(business, service, form.day.data, staff)):
+                value == form.start.data
+                for value, _ in _slot_choices(business, service, form.day.data, staff, location)):
             return service_id
     return None
 
@@ -347,11 +395,15 @@ def client_search():
 def create_booking():
     business = _business()
     form = NewBookingForm()
-    service, staff = _fill_choices(form, business)
+    service, staff, location = _fill_choices(form, business, keep_typed=True)
     chosen = _chosen_customer(business, form.customer_id.data) if form.customer_id.data else None
     if not form.validate_on_submit():
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
                       business=business, form=form, chosen=chosen)
+    if location is None:
+        # An unknown location, another business's, or a branch this account does not see:
+        # refused like any bad choice, without saying whether it exists.
+        form.location.errors.append("Choose one of the listed locations.")
     if service is None:
         form.service_id.errors.append("Choose one of the business's services.")
     if form.staff_id.data and staff is None:
@@ -379,10 +431,11 @@ def create_booking():
             booking = booking_ops.create_booking(
                 db.session, business, service, start, customer, staff=staff, now=now_utc(), source="dashboard",
                 notes=(form.notes.data or "").strip() or None, actor=actor(),
-                notify_customer=not form.skip_notifications.data,
+                notify_customer=not form.skip_notifications.data, location=location,
             )
     except DomainError as error:
-        field = {"email": form.email, "name": form.name, "phone": form.phone}.get(error.param, form.start)
+        field = {"email": form.email, "name": form.name, "phone": form.phone, "service_id": form.service_id,
+                 "staff_id": form.staff_id, "location_id": form.location}.get(error.param, form.start)
         if isinstance(error, SlotNotOffered):
             # Not a time the business offers at all (off the grid, outside hours, past).
             message = f"{error.message} Choose one of the listed times."
@@ -394,10 +447,13 @@ def create_booking():
         else:
             message, slot_problem = error.message, None
         field.errors = [*field.errors, message]
-        _fill_choices(form, business)
+        _fill_choices(form, business, keep_typed=True)
         return render("dashboard/_new_booking_form.html", "dashboard/new_booking.html", status=422,
                       business=business, form=form, slot_problem=slot_problem, chosen=chosen)
-    target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business).isoformat())
+    # Back to the day of the booking, at its location when the day view has a switcher.
+    at_place = {"location": str(location.id)} if form.location.choices else {}
+    target = url_for("dashboard.day", date=local_date_of(booking.starts_at, business, location).isoformat(),
+                     **at_place)
     if request.headers.get("HX-Request") == "true":
         return "", 204, {"HX-Redirect": target}
     return redirect(target)

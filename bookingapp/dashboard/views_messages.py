@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
-from bookingapp.auth.locations import may_see_location
+from bookingapp.auth.locations import may_see_location, visible_location_ids
 from bookingapp.dashboard import NAV, all_or_nothing, bp, is_htmx, now_utc, page_number, render
 from bookingapp.dashboard.message_log import CHANNEL_LABELS, PERMISSION, booking_messages, log_words
 from bookingapp.domain import notify
@@ -51,7 +51,8 @@ def _log_page(filters: dict, errors: list[str], *, error: str | None = None, sta
     # One row more than a page tells whether there is a next page without counting the log.
     rows = notify.delivery_log(db.session, business, status=filters["status"] or None,
                                channel=filters["channel"] or None, limit=PAGE_SIZE + 1,
-                               offset=(filters["page"] - 1) * PAGE_SIZE)
+                               offset=(filters["page"] - 1) * PAGE_SIZE,
+                               location_ids=visible_location_ids(current_user))
     preloaded = _preload_bookings(rows)
     return render("dashboard/_message_list.html", "dashboard/messages.html",
                   status=status or (400 if errors else 200), business=business, messages=rows[:PAGE_SIZE],
@@ -70,8 +71,10 @@ def _own_message(message_id: uuid.UUID) -> Message:
     message = db.session.get(Message, message_id)
     if message is None or message.business_id != current_user.business_id:
         abort(404)
-    if message.booking_id is not None and not may_see_location(
-            current_user, db.session.get(Booking, message.booking_id).location_id):
+    if message.booking_id is None:
+        if visible_location_ids(current_user) is not None:
+            abort(404)  # business-wide, at no branch: beyond a limited account, as in the log
+    elif not may_see_location(current_user, db.session.get(Booking, message.booking_id).location_id):
         abort(404)  # a message about a booking at a branch the account does not see
     return message
 

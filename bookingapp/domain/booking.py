@@ -38,6 +38,7 @@ from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffe
 from bookingapp.domain.messages import N_
 from bookingapp.domain.time_bounds import check_start
 from bookingapp.domain.outbox import booking_payload, record_event
+from bookingapp.domain.assignment import assignment_policy
 from bookingapp.domain.custom_fields import clean_notes, missing_required, validate_answers
 from bookingapp.domain.states import (
     PLACEHOLDER_STATUSES, UPCOMING_STATUSES, BookingStatus, check_transition, hold_ran_out, manual_transitions,
@@ -678,6 +679,7 @@ def reschedule(
     actor: str = "customer",
     notify_customer: bool = True,
     front_desk: bool = False,
+    assignment: str | None = None,
 ) -> Booking:
     """Move a booking to a new free slot. front_desk=True: the business's own people move it,
     and the minimum notice meant for online bookings does not bind them (as for a booking
@@ -686,7 +688,9 @@ def reschedule(
     The old booking becomes `rescheduled` and points at a new booking that takes the new
     slot; the new one keeps a hold or reservation as such, and otherwise keeps the old
     booked status. Price, deposit, customer and notes carry over. By default the same
-    staff member; `staff` picks another, `any_staff` lets the policy choose. All in one
+    staff member; `staff` picks another, `any_staff` lets the policy choose (`assignment`
+    for this request, as for a hold, else the business's; it only means something with
+    `any_staff`, so without it the value is refused rather than silently ignored). All in one
     savepoint: if the new time is not free, the old booking is left exactly as it was.
     """
     now = _now(now)
@@ -695,6 +699,13 @@ def reschedule(
     check_transition(booking.status, S.RESCHEDULED.value)
     if booking.status == S.HELD.value and hold_ran_out(booking.status, booking.hold_expires_at, now):
         raise HoldExpired(N_("The hold ran out; choose a time again."), param="booking_id")
+    if assignment is not None:
+        # Checked before anything moves: a bad spelling names `assignment` like a hold's does.
+        assignment_policy(business, assignment)
+        if not any_staff:
+            # Not marked for translation (no German for it yet): it reaches integrators, in English.
+            raise ValidationError("assignment applies only when any staff member may take the new time "
+                                  "(any_staff).", param="assignment")
     service = session.get(Service, booking.service_id)
     wanted_staff = None if any_staff else (staff or session.get(Staff, booking.staff_id))
     previous_status = S(booking.status)
@@ -718,6 +729,7 @@ def reschedule(
             moved_from=booking,
             front_desk=front_desk,
             location=booking.location_id,  # a move keeps the visit at its location
+            assignment=assignment,
         )
         if previous_status is S.CONFIRMED:
             replacement.confirmed_at = booking.confirmed_at or now

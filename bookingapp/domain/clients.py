@@ -124,11 +124,14 @@ class ClientRow:
 
 
 def dashboard_clients(session: Session, business: Business, *, now: datetime, search: str | None = None,
-                      customer_id=None, offset: int = 0, limit: int | None = None) -> tuple[list[ClientRow], int]:
+                      customer_id=None, offset: int = 0, limit: int | None = None,
+                      location_ids=None) -> tuple[list[ClientRow], int]:
     """Everyone with a live booking made (cancelled ones included), the most recently
     booked first; narrowed to a name, email or phone containing `search`, or to one
     customer. Visits, spend, first and last visit count completed visits up to `now`;
-    upcoming bookings are counted apart, with the next one's time."""
+    upcoming bookings are counted apart, with the next one's time. `location_ids` (None:
+    every location) counts only the bookings at those locations, so an account limited to
+    some branches lists the clients who booked there, with their numbers there."""
     visited = (Booking.status == VISITED) & (Booking.starts_at <= now)
     ahead = Booking.status.in_(UPCOMING) & (Booking.starts_at > now)
 
@@ -155,6 +158,8 @@ def dashboard_clients(session: Session, business: Business, *, now: datetime, se
     )
     if customer_id is not None:
         query = query.where(Customer.id == customer_id)
+    if location_ids is not None:
+        query = query.where(Booking.location_id.in_(location_ids))
     if search and search.strip():
         query = query.where(customer_matches(search.strip()))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

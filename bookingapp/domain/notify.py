@@ -262,11 +262,19 @@ def account_skip_reason(session: Session, message: Message, *, now: datetime) ->
 
 
 def delivery_log(session: Session, business: Business, *, booking_id=None, status: str | None = None,
-                 channel: str | None = None, limit: int = 100, offset: int = 0) -> list[Message]:
-    """The business's messages, newest first; those of one booking with booking_id."""
+                 channel: str | None = None, limit: int = 100, offset: int = 0,
+                 location_ids=None) -> list[Message]:
+    """The business's messages, newest first; those of one booking with booking_id.
+    `location_ids` (None: every location) keeps the messages about bookings at those
+    locations: an account limited to some branches (auth.locations) sees only theirs, and
+    not the business-wide ones tied to no booking (password resets, data requests), which
+    belong to no branch."""
     query = select(Message).where(Message.business_id == business.id)
     if booking_id is not None:
         query = query.where(Message.booking_id == booking_id)
+    if location_ids is not None:
+        query = query.where(Message.booking_id.in_(
+            select(Booking.id).where(Booking.business_id == business.id, Booking.location_id.in_(location_ids))))
     if status:
         query = query.where(Message.status == status)
     if channel:

@@ -158,3 +158,57 @@ def test_api_hold_and_booking_for_anyone_follow_the_requested_policy(api, busy_a
         assert_error(refused, 400, "validation_error", "assignment")
     session.refresh(business)
     assert business.assignment_policy == "fixed_order"
+
+
+# --------------------------------------------------------------------------- rescheduling to "anyone"
+
+
+def test_reschedule_to_anyone_follows_the_requested_policy_like_a_hold(session, busy_alice, make_customer):
+    business, service, alice, bob = busy_alice
+    customer = make_customer(business)
+    first = ops.create_booking(session, business, service, at(MONDAY, 14), customer, staff=alice, now=NOW)
+    # The business's fixed order: "anyone" is Alice again, although she has the 09:00 booking.
+    kept = ops.reschedule(session, first, business, at(MONDAY, 15), any_staff=True, now=NOW)
+    assert kept.staff_id == alice.id
+    # Balanced for this move only: Bob, who has nothing that day.
+    moved = ops.reschedule(session, kept, business, at(MONDAY, 16), any_staff=True, now=NOW, assignment="BALANCED")
+    assert moved.staff_id == bob.id
+    session.commit()
+    session.refresh(business)
+    assert business.assignment_policy == "fixed_order"
+
+
+def test_reschedule_refuses_an_unknown_policy_or_one_without_any_staff_and_moves_nothing(
+        session, busy_alice, make_customer):
+    business, service, alice, bob = busy_alice
+    booking = ops.create_booking(session, business, service, at(MONDAY, 14), make_customer(business), staff=alice,
+                                 now=NOW)
+    session.commit()
+    for kwargs in ({"any_staff": True, "assignment": "round_robin"}, {"assignment": "balanced"}):
+        with pytest.raises(ValidationError) as refused:
+            ops.reschedule(session, booking, business, at(MONDAY, 16), now=NOW, **kwargs)
+        assert refused.value.param == "assignment"
+        session.rollback()
+        session.refresh(booking)
+        assert booking.status == "confirmed" and booking.rescheduled_to_id is None
+
+
+def test_api_reschedule_for_anyone_takes_the_requested_policy(api, busy_alice, app, session):
+    business, service, alice, bob = busy_alice
+    app.config["CLOCK"] = lambda: NOW
+    booked = api.post("/bookings", json={"service_id": str(service.id), "start_at": iso(at(MONDAY, 14)),
+                                         "staff_id": str(alice.id), "customer_name": "Ada",
+                                         "customer_email": "ada@example.com"})
+    assert booked.status_code == 201, booked.get_json()
+    booking_id = booked.get_json()["data"]["id"]
+    path = f"/bookings/{booking_id}/reschedule"
+    assert_error(api.post(path, json={"start_at": iso(at(MONDAY, 16)), "any_staff": True,
+                                      "assignment": "round_robin"}), 400, "validation_error", "assignment")
+    assert_error(api.post(path, json={"start_at": iso(at(MONDAY, 16)), "assignment": "balanced"}),
+                 400, "validation_error", "assignment")
+    moved = api.post(path, json={"start_at": iso(at(MONDAY, 16)), "any_staff": True, "assignment": "balanced"})
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["data"]["staff"]["id"] == str(bob.id)
+    assert moved.get_json()["data"]["rescheduled_from_id"] == booking_id
+    session.refresh(business)
+    assert business.assignment_policy == "fixed_order"

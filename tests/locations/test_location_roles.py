@@ -143,3 +143,60 @@ def test_a_branch_manager_cannot_widen_access_or_add_branches(session, branches,
     assert 'data-location="riverside"' in listing and 'data-location="main"' not in listing
     assert branch_manager.get(f"/dashboard/setup/locations/{main.id}").status_code == 404
     assert branch_manager.post("/dashboard/setup/locations", data={"name": "X", "slug": "x"}).status_code == 403
+
+
+# --------------------------------------------------------------------------- the messages log and the clients
+
+
+def test_the_messages_log_holds_only_their_branchs_messages(app, session, branches, two_branch_day, branch_manager,
+                                                            make_account):
+    from bookingapp.domain import notify
+    from bookingapp.models.message import Message
+
+    business = branches[0]
+    reset = notify.password_reset(session, make_account(business, "front_desk"), now=before())
+    session.commit()
+
+    def about(key):
+        return session.scalars(select(Message).where(Message.booking_id == two_branch_day[key].id)).all()
+
+    river, main = about("river"), about("main")
+    assert river and main  # both confirmations were recorded
+    html = branch_manager.get("/dashboard/messages").get_data(as_text=True)
+    assert all(str(m.id) in html for m in river)
+    assert not any(str(m.id) in html for m in main)
+    assert str(reset.id) not in html  # at no branch: beyond the limit
+    # What the log does not show cannot be resent by its id either.
+    assert branch_manager.post(f"/dashboard/messages/{main[0].id}/resend", data={"from": "log"}).status_code == 404
+    assert branch_manager.post(f"/dashboard/messages/{reset.id}/resend", data={"from": "log"}).status_code == 404
+    # The domain query itself: None is every location.
+    everything = {m.id for m in notify.delivery_log(session, business)}
+    assert {m.id for m in river + main} | {reset.id} <= everything
+    only_river = {m.id for m in notify.delivery_log(session, business, location_ids={branches[5].id})}
+    assert only_river == {m.id for m in about("river") + about("waiting_river")}
+
+
+def test_the_clients_list_holds_only_those_who_booked_at_their_branch(session, branches, two_branch_day,
+                                                                      branch_manager):
+    from bookingapp.domain.clients import dashboard_clients
+
+    business, service, alice, bob, main, riverside = branches
+    at_main, at_river = two_branch_day["main"].customer, two_branch_day["river"].customer
+    # A Riverside client who also came to the primary: only the Riverside visit counts here.
+    both = booking_ops.create_booking(session, business, service, at(MONDAY, 11), at_river, staff=bob,
+                                      now=before(), location=main)
+    session.commit()
+    html = branch_manager.get("/dashboard/clients").get_data(as_text=True)
+    assert f"/dashboard/clients/{at_river.id}" in html and f"/dashboard/clients/{at_main.id}" not in html
+    assert branch_manager.get(f"/dashboard/clients/{at_main.id}").status_code == 404
+    page = branch_manager.get(f"/dashboard/clients/{at_river.id}").get_data(as_text=True)
+    assert two_branch_day["river"].booking_number in page and both.booking_number not in page
+    # The domain query: None is every location; the numbers are those at the chosen ones.
+    everyone, total = dashboard_clients(session, business, now=before())
+    assert total == 4 and {row.customer_id for row in everyone} >= {str(at_main.id), str(at_river.id)}
+    river_rows, river_total = dashboard_clients(session, business, now=before(), location_ids={riverside.id})
+    assert river_total == 2 and str(at_main.id) not in {row.customer_id for row in river_rows}
+    (row,) = [r for r in river_rows if r.customer_id == str(at_river.id)]
+    assert row.upcoming == 1  # the Riverside booking, not the one at the primary
+    (row_all,) = [r for r in everyone if r.customer_id == str(at_river.id)]
+    assert row_all.upcoming == 2
