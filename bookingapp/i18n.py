@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from bookingapp.config import PROJECT_ROOT
 from bookingapp.domain.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bookingapp.domain.local_time import format_local
-from bookingapp.domain.messages import MOMENT_FORMAT, BookingStatus, english
+from bookingapp.domain.messages import MOMENT_FORMAT, StatusValue, english
 
 SESSION_KEY = "lang"
 # The owner's and integrators' side: English whatever the visitor asks for.
@@ -115,7 +115,7 @@ def local_value(value):
         return english(value)
     if isinstance(value, datetime):
         return format_local(value, value.tzinfo, MOMENT_FORMAT, locale)
-    if isinstance(value, BookingStatus):
+    if isinstance(value, StatusValue):
         name = STATUS_NAMES.get(value.code)
         return str(name) if name is not None else str(value)
     return value

@@ -14,7 +14,7 @@ class DomainError(Exception):
         # `message` may be a template with %(name)s placeholders filled from `params`:
         # `.message` is the English text every door has always returned (the API's), and
         # `.template` + `.params` let the web door translate first and fill in after. The
-        # params are raw (a datetime, a BookingStatus): each door writes them its own way.
+        # params are raw (a datetime, a StatusValue): each door writes them its own way.
         self.template = message
         self.params = dict(params or {})
         self.message = message % {key: english(value) for key, value in self.params.items()} if self.params else message

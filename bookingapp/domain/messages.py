@@ -9,7 +9,7 @@ so the door translates the template first and puts the values in after.
 
 Values are handed over raw, so that each door writes them in its reader's language: a
 moment as an aware datetime on the business's wall clock (`at_business_clock`), a booking
-status as its code wrapped in `BookingStatus`. `english` writes them as the API always has.
+status as its code wrapped in `StatusValue`. `english` writes them as the API always has.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def N_(message: str) -> str:  # noqa: N802 (gettext_noop's customary name)
     return message
 
 
-class BookingStatus(str):
+class StatusValue(str):
     """A booking's status code ("no_show") as a message's value: still the code for
     anyone who compares it, written as words in English ("no show"); the web door writes
     the status's translated name instead."""
@@ -50,6 +50,6 @@ def english(value):
     """A raw message value as the English text (the API's) writes it."""
     if isinstance(value, datetime):
         return format_local(value, value.tzinfo, MOMENT_FORMAT)
-    if isinstance(value, BookingStatus):
+    if isinstance(value, StatusValue):
         return str(value)
     return value

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import HoldExpired, NotFound, PaymentUnavailable, ValidationError
-from bookingapp.domain.messages import N_, BookingStatus
+from bookingapp.domain.messages import N_, StatusValue
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, money_taken, note_in_history,
     open_checkouts, owed_without,
@@ -117,7 +117,7 @@ def start_checkout(
         raise HoldExpired(N_("Your hold on this time ran out. Please choose a time again."), param="booking_id")
     if booking.status not in (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED):
         raise ValidationError(N_("A %(status)s booking cannot be paid for."),
-                              params={"status": BookingStatus(booking.status)}, param="booking_id")
+                              params={"status": StatusValue(booking.status)}, param="booking_id")
     if booking.customer_id is None:
         raise ValidationError(N_("Enter your details before paying."), param="customer")
     money_now = balance(session, booking, business)

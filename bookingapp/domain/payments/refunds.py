@@ -23,7 +23,7 @@ from bookingapp.domain import audit
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import PaymentUnavailable, ValidationError
-from bookingapp.domain.messages import N_, BookingStatus
+from bookingapp.domain.messages import N_, StatusValue
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, payments_of,
     refundable_cents, refunded_of,
@@ -199,7 +199,7 @@ def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) 
     else:
         message = (N_("This booking started at its appointment time, so it can no longer be moved online. "
                       "Please contact the business.") if started else N_("A %(status)s booking cannot be moved."))
-    raise ValidationError(message, params={} if started else {"status": BookingStatus(booking.status)},
+    raise ValidationError(message, params={} if started else {"status": StatusValue(booking.status)},
                           param="booking_id", details={"status": booking.status})
 
 
