@@ -127,9 +127,13 @@ def error_text(error) -> str:
     German on a German page), so a name or time survives translation. A message nobody has
     translated comes back in English, exactly as the API gives it."""
     template = getattr(error, "template", None) or error.message
+    translated = gettext(template)
+    if translated == template:
+        # Untranslated (or an English page): the English text, values written in English too.
+        return error.message
     params = {key: local_value(value) for key, value in (getattr(error, "params", None) or {}).items()}
     try:
-        return gettext(template, **params) if params else gettext(template)
+        return translated % params if params else translated
     except (KeyError, ValueError, TypeError):
         # A translation whose placeholders do not fit: the English text beats a 500.
         return error.message
