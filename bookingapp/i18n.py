@@ -12,6 +12,7 @@ renders outside any request use `flask_babel.force_locale` with the booking's la
 """
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, g, request, session
@@ -20,6 +21,8 @@ from flask_babel import lazy_gettext as _l
 
 from bookingapp.config import PROJECT_ROOT
 from bookingapp.domain.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bookingapp.domain.local_time import format_local
+from bookingapp.domain.messages import MOMENT_FORMAT, StatusValue, english
 
 SESSION_KEY = "lang"
 # The owner's and integrators' side: English whatever the visitor asks for.
@@ -29,7 +32,7 @@ ENGLISH_PREFIXES = ("/dashboard", "/api")
 STATUS_NAMES = {
     "pending": _l("Pending"), "confirmed": _l("Confirmed"), "in_progress": _l("In progress"),
     "completed": _l("Completed"), "cancelled": _l("Cancelled"), "no_show": _l("No show"),
-    "reserved": _l("Reserved"), "rescheduled": _l("Moved"),
+    "reserved": _l("Reserved"), "rescheduled": _l("Moved"), "held": _l("Held"), "expired": _l("Expired"),
 }
 
 babel = Babel()
@@ -102,14 +105,35 @@ def language_switch_url(code: str) -> str:
     return "?" + urlencode({SESSION_KEY: code})
 
 
+def local_value(value):
+    """A domain message's raw value as this page writes it: in English as the API does;
+    otherwise a moment on the business's wall clock through Babel's CLDR patterns for the
+    page's locale (the zone marked when ambiguous, as everywhere else), a booking status
+    by its translated name."""
+    locale = format_locale()
+    if locale is None:
+        return english(value)
+    if isinstance(value, datetime):
+        return format_local(value, value.tzinfo, MOMENT_FORMAT, locale)
+    if isinstance(value, StatusValue):
+        name = STATUS_NAMES.get(value.code)
+        return str(name) if name is not None else str(value)
+    return value
+
+
 def error_text(error) -> str:
     """A domain error's message in the page's language: its template (marked with N_ in
-    the domain) translated, then its values put in, so a name or time survives translation.
-    A message nobody has translated comes back in English, exactly as the API gives it."""
+    the domain) translated, then its values put in, each written for this page (a date in
+    German on a German page), so a name or time survives translation. A message nobody has
+    translated comes back in English, exactly as the API gives it."""
     template = getattr(error, "template", None) or error.message
-    params = getattr(error, "params", None) or {}
+    translated = gettext(template)
+    if translated == template:
+        # Untranslated (or an English page): the English text, values written in English too.
+        return error.message
+    params = {key: local_value(value) for key, value in (getattr(error, "params", None) or {}).items()}
     try:
-        return gettext(template, **params) if params else gettext(template)
+        return translated % params if params else translated
     except (KeyError, ValueError, TypeError):
         # A translation whose placeholders do not fit: the English text beats a 500.
         return error.message

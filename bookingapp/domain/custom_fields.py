@@ -115,9 +115,11 @@ def validate_answers(
     known = {definition.key: definition for definition in definitions}
     for key, value in answers.items():
         if key not in known:
-            raise ValidationError(f"Unknown custom field {key!r}.", param=f"custom_fields.{key}")
+            raise ValidationError(N_("Unknown custom field %(key)s."), params={"key": repr(key)},
+                                  param=f"custom_fields.{key}")
         if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise ValidationError(f"Custom field {key!r} must be a plain value.", param=f"custom_fields.{key}")
+            raise ValidationError(N_("Custom field %(key)s must be a plain value."), params={"key": repr(key)},
+                                  param=f"custom_fields.{key}")
     values: dict[str, Any] = {}
     for definition in definitions:
         given = definition.key in answers

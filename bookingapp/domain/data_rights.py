@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import audit, notify
 from bookingapp.domain.clock import resolve_now
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.messages import N_
 from bookingapp.domain.outbox import iso
 from bookingapp.domain.reviews import public_name
 from bookingapp.models import (
@@ -323,12 +324,12 @@ def request_from_manage_link(session: Session, business: Business, booking: Book
     """The customer of this booking asks for their data or its erasure. One pending request
     of a kind at a time (asking twice returns the first); the owners are told by email."""
     if kind not in DATA_REQUEST_KINDS:
-        raise ValidationError("Ask for an export or an erasure.", param="kind")
+        raise ValidationError(N_("Ask for an export or an erasure."), param="kind")
     customer = booking.customer
     if customer is None or booking.business_id != business.id:
         raise NotFound("Booking not found.")
     if is_erased(customer):
-        raise ValidationError("Your details have already been erased.", param="kind")
+        raise ValidationError(N_("Your details have already been erased."), param="kind")
     now = resolve_now(now)
     waiting = session.scalar(select(DataRequest).where(
         DataRequest.customer_id == customer.id, DataRequest.kind == kind, DataRequest.status == "pending"))

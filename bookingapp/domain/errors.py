@@ -1,7 +1,7 @@
 """Domain errors. The HTTP layers map each class to a status code and an error code."""
 from __future__ import annotations
 
-from bookingapp.domain.messages import N_
+from bookingapp.domain.messages import N_, english
 
 
 class DomainError(Exception):
@@ -13,10 +13,11 @@ class DomainError(Exception):
                  params: dict | None = None):
         # `message` may be a template with %(name)s placeholders filled from `params`:
         # `.message` is the English text every door has always returned (the API's), and
-        # `.template` + `.params` let the web door translate first and fill in after.
+        # `.template` + `.params` let the web door translate first and fill in after. The
+        # params are raw (a datetime, a StatusValue): each door writes them its own way.
         self.template = message
         self.params = dict(params or {})
-        self.message = message % self.params if self.params else message
+        self.message = message % {key: english(value) for key, value in self.params.items()} if self.params else message
         super().__init__(self.message)
         self.param = param
         self.details = details or {}

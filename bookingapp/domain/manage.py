@@ -13,8 +13,7 @@ from bookingapp.domain import booking as booking_domain
 from bookingapp.domain import cancellation
 from bookingapp.domain import payments as payments_domain
 from bookingapp.domain.errors import ValidationError
-from bookingapp.domain.messages import N_
-from bookingapp.domain.local_time import format_local
+from bookingapp.domain.messages import N_, at_business_clock
 from bookingapp.domain.payments.refunds import (  # noqa: F401  (the customer's rule, re-exported)
     CHANGEABLE_STATUSES, customer_may_change, ensure_customer_may_change,
 )
@@ -70,10 +69,9 @@ def reschedule_by_customer(
     if now > deadline:
         # Past the policy's deadline the booking is the customer's to keep or cancel (with
         # the deposit kept), not to move: a move would otherwise dodge the policy.
-        local = format_local(deadline, business.timezone, "%a %d %b %Y %H:%M")
         raise ValidationError(
             N_("Bookings can be moved online until %(deadline)s. Please contact %(business)s to change it."),
-            params={"deadline": local, "business": business.name},
+            params={"deadline": at_business_clock(deadline, business.timezone), "business": business.name},
             param="booking_id", details={"deadline": deadline.isoformat()},
         )
     return booking_domain.reschedule(session, booking, business, start, now=now, actor="customer")

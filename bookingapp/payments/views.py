@@ -196,7 +196,24 @@ def _sandbox_context(provider, session_id: str) -> dict:
         abort(404)
     payment = db.session.get(Payment, uuid.UUID(row.metadata_["payment_id"])) if row.metadata_.get("payment_id") else None
     business = db.session.get(Business, uuid.UUID(row.metadata_["business_id"])) if row.metadata_.get("business_id") else None
-    return dict(checkout=row, payment=payment, business=business)
+    return dict(checkout=row, payment=payment, business=business, description=_description(row, payment, business))
+
+
+def _description(row, payment: Payment | None, business: Business | None) -> str:
+    """The page's line saying what is paid for, in the page's language: the description
+    the provider stores (and Stripe shows) is written once, in English, when the page
+    opens, but the customer reading it here may be on a German visit. A page we cannot
+    place (no payment or business in its metadata) shows the stored line."""
+    booking = db.session.get(Booking, payment.booking_id) if payment is not None and payment.booking_id else None
+    if booking is None or business is None:
+        return row.description
+    values = dict(service=booking.service.name if booking.service else gettext("appointment"),
+                  business=business.name, number=booking.booking_number)
+    if payment.kind == "deposit":
+        return gettext("%(service)s deposit to %(business)s (%(number)s)", **values)
+    if payment.kind == "balance":
+        return gettext("%(service)s balance to %(business)s (%(number)s)", **values)
+    return gettext("%(service)s payment to %(business)s (%(number)s)", **values)
 
 
 @bp.get("/sandbox/checkout/<session_id>")

@@ -148,3 +148,28 @@ def test_the_fall_back_days_repeated_hour_is_labelled_in_german(live_server, bro
     expect(page.locator(".summary")).to_contain_text("01:00 GMT")
     screenshot(page, "phone-fall-back-details-de")
     context.close()
+
+
+def test_a_german_visitor_in_new_york_sees_both_zones_in_german(live_server, browser, shop, session, clocks, screenshot):
+    """The New York visitor of test_visit, asking for German, on a phone: the business's
+    London times and the visitor's own beside them, each zone named, in German."""
+    context = browser.new_context(locale="de-DE", timezone_id="America/New_York", viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    clocks(page)
+    page.goto(live_server + f"/corner-salon/book/{shop['cut'].id}/any?day=2026-03-03")
+    expect(page.locator("#slots-heading")).to_have_text("Di., 3. März")
+    first = page.locator("button.slot").first
+    expect(first).to_contain_text("09:00")
+    # 09:00 in London is 04:00 in New York (EST) in early March.
+    expect(first.locator(".visitor-time")).to_contain_text(re.compile(r"0?4:00"))
+    expect(page.locator(".zone-note")).to_contain_text("Alle Zeiten in Ortszeit London (GMT)")
+    expect(page.locator(".visitor-zone-note")).to_contain_text(
+        "die kleinere Zeit auf jeder Schaltfläche ist Ihre (New York)")
+    axe_check(page, "time, New York (de)")
+    screenshot(page, "phone-1-zeit-new-york")
+    first.click()
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    expect(page.locator(".summary")).to_contain_text("Di., 3. März 2026, 09:00")
+    expect(page.locator(".summary .visitor-time")).to_contain_text("Ihre Zeit (New York)")
+    screenshot(page, "phone-2-angaben-new-york")
+    context.close()

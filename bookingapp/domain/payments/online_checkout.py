@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import HoldExpired, NotFound, PaymentUnavailable, ValidationError
-from bookingapp.domain.messages import N_
+from bookingapp.domain.messages import N_, StatusValue
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, money_taken, note_in_history,
     open_checkouts, owed_without,
@@ -116,7 +116,8 @@ def start_checkout(
     if booking.status == S.HELD and hold_ran_out(booking.status, booking.hold_expires_at, now):
         raise HoldExpired(N_("Your hold on this time ran out. Please choose a time again."), param="booking_id")
     if booking.status not in (S.HELD, S.RESERVED, S.PENDING, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED):
-        raise ValidationError(f"A {booking.status} booking cannot be paid for.", param="booking_id")
+        raise ValidationError(N_("A %(status)s booking cannot be paid for."),
+                              params={"status": StatusValue(booking.status)}, param="booking_id")
     if booking.customer_id is None:
         raise ValidationError(N_("Enter your details before paying."), param="customer")
     money_now = balance(session, booking, business)
@@ -128,7 +129,7 @@ def start_checkout(
         amount, kind = money_now.owed_cents, "balance"
     if amount_cents is not None:
         if up_front:
-            raise ValidationError("A hold is paid for through its deposit or prepayment.", param="booking_id")
+            raise ValidationError(N_("A hold is paid for through its deposit or prepayment."), param="booking_id")
         amount = amount_cents
     if amount <= 0:
         raise ValidationError(N_("There is nothing to pay for this booking."), param="booking_id")

@@ -23,7 +23,7 @@ from bookingapp.domain import audit
 from bookingapp.domain import booking as booking_domain
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import PaymentUnavailable, ValidationError
-from bookingapp.domain.messages import N_
+from bookingapp.domain.messages import N_, StatusValue
 from bookingapp.domain.payments.ledger import (
     balance, business_of, emit_payment_event, lock_booking, lock_payment, money_of, note_in_history, payments_of,
     refundable_cents, refunded_of,
@@ -95,7 +95,7 @@ def _refund_one(
             idempotency_key=f"refund-{refund.id}",
         )
     except ProviderUnavailable as error:
-        raise PaymentUnavailable("The refund could not be made just now; nothing was changed. Try again.") from error
+        raise PaymentUnavailable(N_("The refund could not be made just now; nothing was changed. Try again.")) from error
     except ProviderRejected as error:
         # Not the caller's input at fault (the amount was checked above): no `param`, and
         # the message and details say which booking and payment the provider refused.
@@ -191,13 +191,15 @@ def ensure_customer_may_change(booking: Booking, now: datetime, *, action: str) 
     this booking; the business can still do it from the dashboard."""
     if customer_may_change(booking, now):
         return
-    done = {"cancel": "cancelled", "move": "moved"}.get(action, f"{action}d")
-    if booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS:
-        message = N_("This booking started at its appointment time, so it can no longer be %(done)s online. "
-                     "Please contact the business.")
+    started = booking.status in CHANGEABLE_STATUSES or booking.status == S.IN_PROGRESS
+    # One whole sentence per action, so that each language can say it its own way.
+    if action == "cancel":
+        message = (N_("This booking started at its appointment time, so it can no longer be cancelled online. "
+                      "Please contact the business.") if started else N_("A %(status)s booking cannot be cancelled."))
     else:
-        message = N_("A %(status)s booking cannot be %(done)s.")
-    raise ValidationError(message, params={"done": done, "status": booking.status.replace("_", " ")},
+        message = (N_("This booking started at its appointment time, so it can no longer be moved online. "
+                      "Please contact the business.") if started else N_("A %(status)s booking cannot be moved."))
+    raise ValidationError(message, params={} if started else {"status": StatusValue(booking.status)},
                           param="booking_id", details={"status": booking.status})
 
 
