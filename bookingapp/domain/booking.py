@@ -163,11 +163,14 @@ def _eligible_staff(
     if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
         raise ValidationError(N_("This staff member cannot be booked."), param="staff_id")
     if staff is not None and service not in staff.services:
-        raise ValidationError(f"{staff.name} does not perform {service.name}.", param="staff_id")
+        raise ValidationError(N_("%(staff)s does not perform %(service)s."), param="staff_id",
+                              params={"staff": staff.name, "service": service.name})
     if terms is None:
-        raise ValidationError(f"{service.name} is not offered at {location.name}.", param="service_id")
+        raise ValidationError(N_("%(service)s is not offered at %(location)s."), param="service_id",
+                              params={"service": service.name, "location": location.name})
     if staff is not None and not works_at(session, staff, location):
-        raise ValidationError(f"{staff.name} does not work at {location.name}.", param="staff_id")
+        raise ValidationError(N_("%(staff)s does not work at %(location)s."), param="staff_id",
+                              params={"staff": staff.name, "location": location.name})
     if start < now or start > now + timedelta(days=business.max_advance_days):
         raise SlotNotOffered(param="start_at")  # also keeps absurd dates away from date arithmetic
     day = local_date_of(start, business, location)

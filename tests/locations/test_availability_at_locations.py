@@ -13,6 +13,7 @@ from bookingapp.domain import locations
 from bookingapp.domain.availability import find_availability
 from bookingapp.domain.availability_cache import cached_availability
 from bookingapp.domain.errors import NotFound, SlotUnavailable, ValidationError
+from bookingapp.i18n import error_text
 from bookingapp.models import Location, TimeOff
 from tests.helpers import MONDAY, at, before
 
@@ -191,3 +192,15 @@ def test_changing_a_locations_hours_moves_its_cached_availability(session, branc
     session.commit()
     after_change = cached_availability(session, business, service, MONDAY, now=NOW, location=riverside)
     assert starts_of(after_change, alice)[-1] == at(MONDAY, 14)
+
+
+def test_booking_someone_where_they_do_not_work_is_refused_in_the_visitors_language(app, session, branches):
+    """The refusal names the staff member and the branch: English for the API (its .message),
+    German on a German page, with the names filled in after translating."""
+    business, service, alice, bob, main, riverside = branches
+    with pytest.raises(ValidationError) as refused:
+        ops.hold(session, business, service, at(MONDAY, 14), staff=bob, location=riverside, now=before())
+    assert refused.value.param == "staff_id"
+    assert refused.value.message == "Bob does not work at Riverside."
+    with app.test_request_context("/", headers={"Accept-Language": "de-DE,de;q=0.9"}):
+        assert error_text(refused.value) == "Bob arbeitet nicht in Riverside."
