@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -36,3 +37,22 @@ def customer_emails(session, booking_id=None) -> list:
     if booking_id is not None:
         query = query.where(Message.booking_id == booking_id)
     return list(session.scalars(query.order_by(Message.created_at, Message.kind)))
+
+
+@contextmanager
+def counted_statements(engine):
+    """The SQL statements sent through `engine` inside the block, in order (a
+    `before_cursor_execute` listener): for tests that pin how many statements a request or
+    a read costs."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)

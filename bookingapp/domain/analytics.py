@@ -113,9 +113,9 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
     `location`, of that location alone: its bookings, and its staff's working time there
     (their hours at it within its opening hours, less time off and its closures)."""
     from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
-    from bookingapp.domain.locations import staff_at
+    from bookingapp.domain.locations import opening_hours_rows, staff_at
     from bookingapp.domain.schedule import subtract
-    from bookingapp.models import BusinessHours, LocationHours, Staff, StaffHours, TimeOff
+    from bookingapp.models import Staff, StaffHours, TimeOff
 
     now = resolve_now(now)
     result = business_analytics(session, business, period=period, now=now, location=location)
@@ -143,14 +143,7 @@ def dashboard_analytics(session: Session, business: Business, *, period: str = "
     # day in local time over the period (for "all time", from the first booking).
     first = since or (min((starts_at for _, starts_at, _, _ in rows), default=now))
     opening: dict[int, list] = defaultdict(list)
-    weekly = []
-    if location is not None:
-        # A location without hours of its own keeps the business's (models.location).
-        weekly = session.execute(select(LocationHours.weekday, LocationHours.opens_at, LocationHours.closes_at)
-                                 .where(LocationHours.location_id == location.id)).all()
-    if not weekly:
-        weekly = session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
-                                 .where(BusinessHours.business_id == business.id)).all()
+    weekly = opening_hours_rows(session, business, location)
     for weekday, opens, closes in weekly:
         opening[weekday].append((opens, closes))
     members = session.scalars(select(Staff).where(Staff.business_id == business.id, Staff.deleted_at.is_(None))

@@ -22,7 +22,7 @@ from bookingapp.domain.customers import normalise_phone
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.setup import SETTING_RANGES, WeeklyHours, _clean_weekly
 from bookingapp.models import (
-    Business, Location, LocationHours, Service, Staff, StaffHours, service_locations, staff_locations,
+    Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, service_locations, staff_locations,
 )
 
 # A location's slug is the second segment of /<business>/<location>: the wizard's own
@@ -89,6 +89,19 @@ def hold_length_seconds(business: Business, location: Location, requested: int |
     if requested > allowed:
         raise ValidationError(f"hold_seconds may be at most {allowed} at this location.", param="hold_seconds")
     return requested
+
+
+def opening_hours_rows(session: Session, business: Business, location: Location | None) -> list:
+    """(weekday, opens_at, closes_at) rows of a location's opening hours, or the business's
+    when the location has none of its own (models.location) or none is given."""
+    weekly = []
+    if location is not None:
+        weekly = session.execute(select(LocationHours.weekday, LocationHours.opens_at, LocationHours.closes_at)
+                                 .where(LocationHours.location_id == location.id)).all()
+    if not weekly:
+        weekly = session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
+                                 .where(BusinessHours.business_id == business.id)).all()
+    return weekly
 
 
 def works_at(session: Session, member: Staff, location: Location) -> bool:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
 from bookingapp.domain.states import BookingStatus, status_as_seen
-from bookingapp.domain.locations import location_timezone, staff_at
+from bookingapp.domain.locations import location_timezone, opening_hours_rows, staff_at
 from bookingapp.models import (
-    Booking, Business, BusinessHours, Location, LocationHours, Staff, StaffHours, TimeOff, staff_services,
+    Booking, Business, Location, Staff, StaffHours, TimeOff, staff_services,
 )
 
 S = BookingStatus
@@ -114,13 +114,7 @@ def day_schedule(
     closures; a column's time its staff member spends at another branch shows as away."""
     tz = location_timezone(business, location) if location is not None else ZoneInfo(business.timezone)
     day_start, day_end = local_day_bounds(day, tz)
-    weekly = []
-    if location is not None:
-        weekly = session.execute(select(LocationHours.weekday, LocationHours.opens_at, LocationHours.closes_at)
-                                 .where(LocationHours.location_id == location.id)).all()
-    if not weekly:
-        weekly = session.execute(select(BusinessHours.weekday, BusinessHours.opens_at, BusinessHours.closes_at)
-                                 .where(BusinessHours.business_id == business.id)).all()
+    weekly = opening_hours_rows(session, business, location)
     opening = local_windows(day, _weekly(weekly), tz)
 
     bookings = session.scalars(

@@ -7,14 +7,12 @@ The answer's money (payments, checkout, promotion) is read in one statement: it 
 five, reading payments and the checkout twice each (docs/performance.md, issue 13)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from bookingapp.models import Booking
-from tests.helpers import MONDAY, at
+from tests.helpers import MONDAY, at, counted_statements
 
 # "Anyone", on PostgreSQL: the key and its business; the service; the custom questions; the
 # availability check (which locations offer the service, then five reads); the run-out holds
@@ -27,20 +25,6 @@ EXPECTED = {
     (False, "postgresql"): 18, (False, "sqlite"): 20,
     (True, "postgresql"): 20, (True, "sqlite"): 22,
 }
-
-
-@contextmanager
-def counted(engine):
-    statements: list[str] = []
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture
@@ -77,7 +61,7 @@ def hold_statements(session, api, service, staff, hour: int) -> list[str]:
     # The test client's requests share the test's app context, hence its session: start
     # afresh, as a request in production does, so nothing is counted as already loaded.
     session.remove()
-    with counted(engine) as statements:
+    with counted_statements(engine) as statements:
         response = api.post("/bookings/hold", json=body)
     assert response.status_code == 201, response.get_json()
     data = response.get_json()["data"]

@@ -7,34 +7,17 @@ Statements are counted with a `before_cursor_execute` listener on the engine, so
 round trip counts, whatever issued it."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, time, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from bookingapp.api.keys import create_api_key
 from bookingapp.domain.availability import available_days, find_availability
 from bookingapp.models import Booking
-from tests.helpers import MONDAY, at, before
+from tests.helpers import MONDAY, at, before, counted_statements
 
 NOW = before(MONDAY)  # Sunday 2 June 2030, 00:00 UTC: the whole of June is ahead
 LAST_OF_MONTH = date(2030, 6, 30)
-
-
-@contextmanager
-def counted(session):
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def listener(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
 
 
 @pytest.fixture
@@ -73,7 +56,7 @@ def engine_counts(session, world, call):
         business, service, members = world(staff, bookings)
         for days in (1, 31):
             for one in (False, True):
-                with counted(session) as statements:
+                with counted_statements(session.get_bind()) as statements:
                     call(session, business, service, MONDAY, MONDAY + timedelta(days=days - 1),
                          now=NOW, staff_id=members[-1].id if one else None)
                 counts[(staff, bookings, days, one)] = len(statements)
@@ -107,7 +90,7 @@ def http_counts(app, session, world, path_for):
         session.commit()
         for label, path in path_for(business, service, members).items():
             client.get(path, headers={"Authorization": f"Bearer {key}"})  # warm: first-use lookups
-            with counted(session) as statements:
+            with counted_statements(session.get_bind()) as statements:
                 response = client.get(path, headers={"Authorization": f"Bearer {key}"})
             assert response.status_code == 200, (label, response.status_code)
             counts.setdefault(label, {})[(staff, bookings)] = len(statements)
