@@ -12,8 +12,7 @@ from bookingapp.domain import availability_cache as cache
 from bookingapp.domain import booking as ops
 from bookingapp.domain import catalog, setup
 from bookingapp.models import Business
-from tests.domain.test_availability_statements import counted
-from tests.helpers import MONDAY, at, before
+from tests.helpers import MONDAY, at, before, counted_statements
 
 NOW = before(MONDAY)
 
@@ -87,7 +86,7 @@ def test_a_rolled_back_change_counts_nothing(session, salon):
 def test_a_cached_answer_is_reused_in_its_minute_with_one_statement(session, salon):
     business, service, alice, _ = salon
     first = cache.cached_availability(session, business, service, MONDAY, now=NOW, staff_id=alice.id)
-    with counted(session) as statements:
+    with counted_statements(session.get_bind()) as statements:
         again = cache.cached_availability(session, business, service, MONDAY, now=NOW + timedelta(seconds=30),
                                           staff_id=alice.id)
     assert again is first and len(statements) == 1  # the version, nothing else
