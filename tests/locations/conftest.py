@@ -28,6 +28,22 @@ def branches(session, salon):
     return business, service, alice, bob, main, riverside
 
 
+@pytest.fixture
+def riverside_manager(app, session, branches, make_account):
+    """A manager limited to Riverside (auth.locations), signed in to the dashboard."""
+    from bookingapp.auth import locations as location_access
+    from tests.dashboard.conftest import Dashboard
+
+    business, service, alice, bob, main, riverside = branches
+    owner = make_account(business, "owner")
+    manager = make_account(business, "manager")
+    location_access.set_account_locations(session, business, manager, [riverside], acting=owner)
+    session.commit()
+    dash = Dashboard(app.test_client())
+    assert dash.sign_in(manager.email).status_code == 302
+    return dash
+
+
 # The API's client and key fixtures, for this folder's API tests.
 from tests.api.conftest import api, api_for, make_key  # noqa: E402,F401
 from tests.dashboard.conftest import as_role, make_account  # noqa: E402,F401

@@ -10,9 +10,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from bookingapp.auth import locations as location_access
 from bookingapp.models import Booking
-from tests.dashboard.conftest import Dashboard
 from tests.helpers import MONDAY, at, before
 
 
@@ -43,19 +41,6 @@ def _form(service, location, hour, **fields):
 def _count(session):
     session.expire_all()
     return session.scalar(select(func.count()).select_from(Booking))
-
-
-@pytest.fixture
-def riverside_manager(app, session, branches, make_account):
-    """A manager limited to Riverside, signed in."""
-    business, service, alice, bob, main, riverside = branches
-    owner = make_account(business, "owner")
-    manager = make_account(business, "manager")
-    location_access.set_account_locations(session, business, manager, [riverside], acting=owner)
-    session.commit()
-    dash = Dashboard(app.test_client())
-    assert dash.sign_in(manager.email).status_code == 302
-    return dash
 
 
 def test_the_form_offers_the_locations_and_lists_the_chosen_ones_staff_and_free_times(
