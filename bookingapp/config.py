@@ -120,6 +120,9 @@ def from_environment() -> dict:
         "WEBHOOK_TIMEOUT_SECONDS": float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
         "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
         "WEBHOOK_DISABLE_AFTER_FAILURES": int(os.environ.get("WEBHOOK_DISABLE_AFTER_FAILURES", "20")),
+        # The least a worker's claim on a delivery lasts (a dead worker's delivery waits this long
+        # before another worker takes it over); stretched to twice the timeout plus 30 s if shorter.
+        "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "120")),
         # README "## API": webhook URLs on loopback, private or link-local addresses are refused
         # unless this is true (local development, tests with a receiver on this machine).
         "WEBHOOK_ALLOW_PRIVATE_URLS": _bool("WEBHOOK_ALLOW_PRIVATE_URLS", False),

@@ -104,7 +104,10 @@ def environment(state: dict) -> dict:
         # would never be sent back by the load test's clients.
         "SESSION_COOKIE_SECURE": "0",
         "WEBHOOK_ALLOW_PRIVATE_URLS": "1",   # the load test's receiver is on loopback
-        "WEBHOOK_TIMEOUT_SECONDS": "2",      # a lease then runs out in 34 s (kill test)
+        # A killed worker's claim then runs out in 34 s (2 x 2 s + 30 s), well inside the 90 s the
+        # kill test waits for delivery; the 2-minute default lease would outlast that wait.
+        "WEBHOOK_TIMEOUT_SECONDS": "2",
+        "WEBHOOK_LEASE_SECONDS": "0",
         "MAIL_RECORD_DIR": str(FLEET_DIR / "mail"),
         "PROMETHEUS_MULTIPROC_DIR": str(FLEET_DIR / "metrics"),
         "LOG_FORMAT": "json",

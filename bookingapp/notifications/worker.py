@@ -18,7 +18,7 @@ from flask import current_app
 from bookingapp import metrics
 from bookingapp.extensions import db
 from bookingapp.notifications.delivery import channels_from_config, send_due_messages
-from bookingapp.notifications.webhooks import DeliverySettings, delivery_session, run_once
+from bookingapp.notifications.webhooks import LEASE, DeliverySettings, delivery_session, run_once
 from bookingapp.domain.reminders import plan_due
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def settings_from_config() -> DeliverySettings:
         timeout_seconds=float(config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
         retry_for=timedelta(hours=float(config.get("WEBHOOK_RETRY_HOURS", 24))),
         disable_after_failures=int(config.get("WEBHOOK_DISABLE_AFTER_FAILURES", 20)),
+        lease=timedelta(seconds=float(config.get("WEBHOOK_LEASE_SECONDS", LEASE.total_seconds()))),
         # Read once at start: each delivery's host is resolved and checked against it.
         allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE_URLS", False)),
     )

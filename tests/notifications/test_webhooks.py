@@ -344,3 +344,18 @@ def api_client_for_salon(client, session, salon):
     _, raw = create_api_key(session, salon[0])
     session.commit()
     return Api(client, raw)
+
+
+def test_the_workers_lease_comes_from_the_configuration_and_always_covers_a_send(app):
+    """A killed worker's delivery waits out its lease before another worker takes it: the lease
+    is configurable (the fleet's kill test needs it shorter than its wait), yet never shorter
+    than a send (twice the timeout, connect and read, plus a margin)."""
+    from bookingapp.notifications.webhooks import lease_for
+    from bookingapp.notifications.worker import settings_from_config
+
+    with app.app_context():
+        assert lease_for(settings_from_config()) == timedelta(minutes=2)
+        app.config.update(WEBHOOK_TIMEOUT_SECONDS=2, WEBHOOK_LEASE_SECONDS=0)
+        assert lease_for(settings_from_config()) == timedelta(seconds=34)
+        app.config.update(WEBHOOK_TIMEOUT_SECONDS=10, WEBHOOK_LEASE_SECONDS=300)
+        assert lease_for(settings_from_config()) == timedelta(minutes=5)
