@@ -22,8 +22,14 @@ def acquire_write_lock(session: Session) -> None:
     lock. On PostgreSQL it does nothing: the exclusion constraint is the guarantee there
     and concurrent checks are welcome.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(select(1), execution_options={WRITE_LOCK_OPTION: True})
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    # Already inside a transaction on this connection: it began with BEGIN IMMEDIATE (or
+    # with a write, which took the lock), so the lock is held and asking again would only
+    # cost a statement (a hold asks twice: before its check and before expiring old holds).
+    if session.connection().connection.dbapi_connection.in_transaction:
+        return
+    session.execute(select(1), execution_options={WRITE_LOCK_OPTION: True})
 
 
 def install_sqlite_behaviour() -> None:

@@ -17,12 +17,11 @@ from flask import current_app, g, request
 from limits import parse_many
 
 from bookingapp.api.errors import ApiError
-from bookingapp.api.keys import digest, find_active_key
+from bookingapp.api.keys import digest, find_active_key_and_business
 from bookingapp.api.operations import BY_ENDPOINT
 from bookingapp.api.scopes import allows, refusal_message
 from bookingapp.api.rate_limits import WINDOW_SUFFIXES, Window, closest_to_running_out
 from bookingapp.extensions import db
-from bookingapp.models import Business
 from bookingapp.domain.clock import resolve_now
 
 # Endpoints anyone may read: the document that describes the API.
@@ -42,11 +41,11 @@ def authenticate() -> None:
     raw = presented_key()
     if raw is None:
         raise ApiError("unauthorized", "Send your API key as 'Authorization: Bearer <key>' or 'X-Api-Key'.")
-    key = find_active_key(db.session, raw)
-    if key is None:
+    found = find_active_key_and_business(db.session, raw)
+    if found is None:
         raise ApiError("unauthorized", "The API key is not valid or has been revoked.")
-    business = db.session.get(Business, key.business_id)
-    if business is None or not business.is_active:
+    key, business = found
+    if not business.is_active:
         raise ApiError("forbidden", "This business is not active; its API keys cannot be used.")
     g.api_key = key
     g.business = business

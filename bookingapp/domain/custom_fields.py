@@ -110,6 +110,8 @@ def validate_answers(
         answers = {}
     if not isinstance(answers, Mapping) or not all(isinstance(key, str) for key in answers):
         raise ValidationError("Custom fields must be an object of named values.", param="custom_fields")
+    if not answers and not complete:
+        return {}  # nothing given and nothing required yet (a hold): no definition to read
     if definitions is None:
         definitions = active_definitions(session, business)
     known = {definition.key: definition for definition in definitions}
