@@ -42,7 +42,9 @@ class Booking(IdMixin, TimestampMixin, Base):
         CheckConstraint("blocked_from <= starts_at AND blocked_until >= ends_at", name="block_covers_service"),
         CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="hold_has_expiry"),
         CheckConstraint("price_cents >= 0 AND deposit_cents >= 0", name="amounts_non_negative"),
-        Index("ix_bookings_staff_blocked", "staff_id", "blocked_from"),
+        # Covers availability's busy-time read (staff, range, and whether the row still
+        # occupies time), so it needs no table lookup per booking (migration 0021).
+        Index("ix_bookings_staff_busy", "staff_id", "blocked_from", "blocked_until", "status", "hold_expires_at"),
         Index("ix_bookings_business_starts", "business_id", "starts_at"),
         ExcludeConstraint(
             ("staff_id", "="),
