@@ -25,7 +25,7 @@ from bookingapp.dashboard.setup_forms import (
 from bookingapp.dashboard.views_setup import PAGES, _done, _form_ctx, _place_error
 from bookingapp.domain import locations as domain
 from bookingapp.domain import service_terms
-from bookingapp.domain.errors import DomainError
+from bookingapp.domain.errors import DomainError, NotFound
 from bookingapp.extensions import db
 from bookingapp.models import Location, Service, Staff, StaffHours
 
@@ -340,6 +340,8 @@ def setup_location_service_terms(location_id, service_id):
                                        parse(TERM_SPECS, request.form, business), now=now_utc())
     except FormErrors as refused:
         errors = refused.errors
+    except NotFound:
+        abort(404)  # a retired location: the domain knows only active ones (as the API's 404)
     except DomainError as refused:
         field = field_of(refused.param, TERM_SPECS)
         if field:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bookingapp.domain import booking as ops
+from bookingapp.domain import locations
 from bookingapp.domain.service_terms import OwnTerms, ServiceTerms, own_terms_at, set_terms_at, terms_at
 from bookingapp.models import service_locations
 from tests.helpers import MONDAY, at, before
@@ -52,7 +53,6 @@ def test_the_location_page_lists_each_service_offered_there_with_its_terms_and_t
     assert 'name="duration_minutes"' in row and 'value="45"' in row and 'placeholder="60"' in row
     assert f'id="terms-{colour.id}"' in page
     # A service not offered at a location is not listed there.
-    from bookingapp.domain import locations
     locations.set_service_locations(session, business, colour, [main], now=NOW)
     session.commit()
     assert f'id="terms-{colour.id}"' not in owner.get(f"/dashboard/setup/locations/{riverside.id}").get_data(
@@ -159,4 +159,16 @@ def test_the_front_desk_may_not_set_terms(session, branches, as_role):
     business, service, alice, bob, main, riverside = branches
     desk = as_role(business, "front_desk")
     assert desk.post(_url(riverside, service), data={**BLANK, "price_cents": "1.00"}).status_code == 403
+    assert session.execute(select(service_locations)).all() == []
+
+
+def test_a_retired_location_shows_no_terms_forms_and_refuses_them_as_unknown(session, branches, owner):
+    business, service, alice, bob, main, riverside = branches
+    locations.deactivate_location(session, business, riverside, now=NOW)
+    session.commit()
+    page = owner.get(f"/dashboard/setup/locations/{riverside.id}").get_data(as_text=True)
+    assert "Prices and lengths here" in page and f'id="terms-{service.id}"' not in page
+    for htmx in (False, True):
+        assert owner.post(_url(riverside, service), data={**BLANK, "price_cents": "1.00"},
+                          htmx=htmx).status_code == 404
     assert session.execute(select(service_locations)).all() == []
