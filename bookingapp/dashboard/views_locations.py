@@ -1,5 +1,6 @@
 """Setup → Locations (owner and manager): the business's branches, each one's details,
-opening hours, who works there (and their hours there) and which services it offers.
+opening hours, who works there (and their hours there), which services it offers and
+each offered service's own price, deposit and length there (domain.service_terms).
 
 Every change is one domain.locations call (shared with /api/v1/locations, so both doors
 leave the same rows and audit trail); this module turns form text into plain values and
@@ -11,17 +12,20 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from bookingapp.auth import require
 from bookingapp.auth.locations import may_see_location, visible_locations
 from bookingapp.dashboard import all_or_nothing, bp, is_htmx, now_utc, render
-from bookingapp.dashboard.setup_forms import FormErrors, Spec, display, parse, parse_week, typed, week_values
+from bookingapp.dashboard.setup_forms import (
+    FormErrors, Spec, display, field_of, parse, parse_week, typed, week_values,
+)
 from bookingapp.dashboard.views_setup import PAGES, _done, _form_ctx, _place_error
 from bookingapp.domain import locations as domain
-from bookingapp.domain.errors import DomainError
+from bookingapp.domain import service_terms
+from bookingapp.domain.errors import DomainError, NotFound
 from bookingapp.extensions import db
 from bookingapp.models import Location, Service, Staff, StaffHours
 
@@ -166,9 +170,11 @@ def _all_services(business) -> list[Service]:
 
 
 def _edit_page(location: Location, *, form: dict | None = None, hours: dict | None = None,
-               staff_form: dict | None = None, services_form: dict | None = None, status: int = 200,
-               partial: str = "dashboard/_setup_form.html"):
+               staff_form: dict | None = None, services_form: dict | None = None, terms_row: dict | None = None,
+               status: int = 200, partial: str = "dashboard/_setup_form.html"):
     business = _business()
+    terms_rows = [terms_row if terms_row and row["service"].id == terms_row["service"].id else row
+                  for row in _terms_rows(location, business)]
     form = form or _form_ctx("edit-location-form", url_for("dashboard.setup_location", location_id=location.id),
                              LOCATION_SPECS, _shown(location), title="Details")["form"]
     staff_form = staff_form or {"chosen": {str(m.id) for m in domain.staff_at(db.session, business, location)},
@@ -178,7 +184,7 @@ def _edit_page(location: Location, *, form: dict | None = None, hours: dict | No
     return render(partial, "dashboard/locations/edit.html", status=status, business=business,
                   current_page="locations", pages=PAGES, location=location, form=form, edit_form=form,
                   hours=hours or _hours_form(location), staff_form=staff_form, services_form=services_form,
-                  staff=_all_staff(business), services=_all_services(business))
+                  staff=_all_staff(business), services=_all_services(business), terms_rows=terms_rows)
 
 
 @bp.route("/setup/locations/<uuid:location_id>", methods=["GET", "POST"])
@@ -257,6 +263,103 @@ def setup_location_staff(location_id):
 def setup_location_services(location_id):
     return _set_list(location_id, "service_ids", Service, domain.set_location_services, "Services offered here saved.",
                      "dashboard/locations/_services_form.html", "services_form")
+
+
+# --------------------------------------------------------------------------- a service's terms at a location
+# One small form per offered service: its own price, deposit and length here, each left
+# blank for the service's own. Shape (an amount, a whole number) is parsed here as the
+# services form parses it; every rule is domain.service_terms.set_terms_at's, shared with
+# PUT /api/v1/locations/{id}/services/{service_id}.
+
+TERM_SPECS = [
+    Spec("price_cents", "Price here", "optmoney"),
+    Spec("deposit_cents", "Deposit here", "optmoney"),
+    Spec("duration_minutes", "Length here (minutes)", "optint"),
+]
+
+
+def _terms_row(location: Location, service: Service, own: service_terms.OwnTerms, business, *,
+               values: dict | None = None, errors: dict | None = None, error: str | None = None,
+               saved: bool = False) -> dict:
+    """One service's form: its terms here now, what this location sets itself (the inputs;
+    blank is the service's own, shown as the placeholder) and any refusal by its field."""
+    return {
+        "id": f"terms-{service.id}", "service": service, "specs": TERM_SPECS,
+        "action": url_for("dashboard.setup_location_service_terms", location_id=location.id, service_id=service.id),
+        "terms": service_terms.effective_terms(service, own), "own": own,
+        "values": values if values is not None else display(TERM_SPECS, own, business),
+        "placeholders": display(TERM_SPECS, service, business),
+        "errors": errors or {}, "error": error, "saved": saved,
+    }
+
+
+def _terms_rows(location: Location, business) -> list[dict]:
+    services = list(db.session.scalars(service_terms.offered_at(business, location)))
+    own = service_terms.own_terms_for(db.session, services, location)
+    return [_terms_row(location, service, own[service.id], business) for service in services]
+
+
+def _service_of(location: Location, service_id: uuid.UUID) -> Service:
+    """A live service of the location's business (404 otherwise: another business's, removed, unknown)."""
+    service = db.session.get(Service, service_id)
+    if service is None or service.business_id != location.business_id or service.deleted_at is not None:
+        abort(404)
+    return service
+
+
+def _terms_answer(location: Location, row: dict, status: int):
+    """htmx swaps the one row; without JavaScript the whole page, that row as given."""
+    if is_htmx():
+        return render_template("dashboard/locations/_terms_row.html", business=_business(), location=location,
+                               row=row), status
+    return _edit_page(location, terms_row=row, status=status)
+
+
+def _id_or_404(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        abort(404)
+
+
+# Plain path segments parsed here, not <uuid:...>: a URL no route matches is answered by
+# the app's error page outside the dashboard blueprint, whose layout then lacks `can` (a
+# 500); a bad id aborted inside this view is the dashboard's own 404.
+@bp.post("/setup/locations/<location_id>/services/<service_id>/terms")
+@require("setup")
+def setup_location_service_terms(location_id, service_id):
+    location_id, service_id = _id_or_404(location_id), _id_or_404(service_id)
+    location = _location(location_id)
+    service = _service_of(location, service_id)
+    business = _business()
+    errors: dict[str, str] = {}
+    general = None
+    try:
+        with all_or_nothing():
+            service_terms.set_terms_at(db.session, business, service, location,
+                                       parse(TERM_SPECS, request.form, business), now=now_utc())
+    except FormErrors as refused:
+        errors = refused.errors
+    except NotFound:
+        abort(404)  # a retired location: the domain knows only active ones (as the API's 404)
+    except DomainError as refused:
+        field = field_of(refused.param, TERM_SPECS)
+        if field:
+            errors = {field: refused.message}
+        else:
+            general = refused.message
+    if errors or general:
+        location = _location(location_id)
+        service = _service_of(location, service_id)
+        row = _terms_row(location, service, service_terms.own_terms_at(db.session, service, location), business,
+                         values=typed(TERM_SPECS, request.form), errors=errors, error=general)
+        return _terms_answer(location, row, 422)
+    if is_htmx():
+        row = _terms_row(location, service, service_terms.own_terms_at(db.session, service, location), business,
+                         saved=True)
+        return _terms_answer(location, row, 200)
+    return _done(f"{service.name} at {location.name} saved.",
+                 url_for("dashboard.setup_location", location_id=location.id))
 
 
 @bp.post("/setup/locations/<uuid:location_id>/deactivate")
