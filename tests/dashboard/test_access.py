@@ -115,6 +115,8 @@ ROUTES.update({
     "dashboard.setup_location_services": ("POST", "/dashboard/setup/locations/{location}/services", MANAGERS),
     "dashboard.setup_location_staff_hours": ("GET", "/dashboard/setup/locations/{location}/staff/{staff_id}/hours",
                                              MANAGERS),
+    "dashboard.setup_location_service_terms": (
+        "POST", "/dashboard/setup/locations/{location}/services/{service}/terms", MANAGERS),
     "dashboard.setup_location_deactivate": ("POST", "/dashboard/setup/locations/{location}/deactivate", MANAGERS),
     "dashboard.staff_access_locations": ("POST", "/dashboard/setup/staff/{with_account}/access/locations", MANAGERS),
 })
@@ -156,7 +158,7 @@ def world(session, salon, make_customer):
             "staff_id": alice.id, "product": product.id, "customer": booking.customer_id,
             "api_key": api_key.id, "endpoint": endpoint.id, "delivery": delivery.id, "time_off": time_off.id,
             "with_account": bob.id, "movable": movable.id, "data_request": data_request.id,
-            "location": business.primary_location.id,
+            "location": business.primary_location.id, "service": service.id,
             "message": session.scalar(select(Message).where(Message.booking_id == booking.id).limit(1)).id}
 
 
