@@ -87,7 +87,10 @@ def _vary(response):
 
 @bp.app_context_processor
 def _dashboard_context():
-    if not request.blueprint or not request.blueprint.startswith(("dashboard", "auth")):
+    # A /dashboard URL that matches no route has no blueprint, yet its 404 page is drawn in
+    # the dashboard's layout, which asks `can` for the menu (without it: a 500).
+    in_dashboard = (request.blueprint or "").startswith(("dashboard", "auth")) or request.path.startswith("/dashboard/")
+    if not in_dashboard:
         return {}
     can = (lambda permission: current_user.is_authenticated and allowed(current_user.role, permission))
     return {"can": can, "dashboard_nav": NAV}

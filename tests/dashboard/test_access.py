@@ -229,3 +229,15 @@ def test_other_business_bookings_are_not_found(world, as_role, make_business):
     dash = as_role(other, "owner")
     assert dash.get(f"/dashboard/bookings/{world['booking']}").status_code == 404
     assert dash.get(f"/dashboard/checkout/{world['checkout']}").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/dashboard/no-such-thing", "/dashboard/setup/locations/not-an-id",
+                                  "/dashboard/bookings/not-a-booking/nothing"])
+def test_a_signed_in_owner_asking_for_a_dashboard_url_that_is_no_page_gets_the_styled_404(as_role, salon, path):
+    """The 404 of a URL no route matches has no blueprint; its page is the dashboard's
+    layout all the same, menu included (it used to fail drawing the menu: a 500)."""
+    owner = as_role(salon[0], "owner")
+    page = owner.get(path)
+    assert page.status_code == 404
+    assert "We could not find that page" in page.text and "/static/dashboard/dashboard.css" in page.text
+    assert 'href="/dashboard/setup' in page.text  # the owner's menu is drawn
