@@ -63,6 +63,7 @@ ACTIONS: dict[str, str] = {
     "staff.locations_changed": "Where a staff member works changed",
     "staff.hours_at_location_changed": "Working hours at a location changed",
     "service.locations_changed": "Where a service is offered changed",
+    "service.location_terms_changed": "A service's price, deposit or length at a location changed",
     "account.locations_limited": "Account's locations changed",
 }
 

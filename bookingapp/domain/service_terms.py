@@ -19,6 +19,7 @@ from typing import Any, Iterable, NamedTuple
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
+from bookingapp.domain import audit
 from bookingapp.domain.catalog import MAX_DURATION_MINUTES, _int
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import NotFound, ValidationError
@@ -156,6 +157,7 @@ def set_terms_at(session: Session, business: Business, service: Service, locatio
             session.execute(insert(service_locations), [
                 {"service_id": service.id, "location_id": place.id} for place in others])
     values = own._asdict()
+    before = own_terms_at(session, service, location) if location.id in listed else _NONE
     if location.id in listed:
         session.execute(update(service_locations).where(
             _svl.service_id == service.id, _svl.location_id == location.id).values(**values))
@@ -165,5 +167,11 @@ def set_terms_at(session: Session, business: Business, service: Service, locatio
     # (domain.availability_cache notes changed services).
     service.updated_at = _now(now)
     session.flush()
+    # Money set at a branch is audited like the service's own price (catalog.update_service).
+    moved = audit.changes(before._asdict(), values)
+    if moved:
+        audit.record(session, business, "service.location_terms_changed", subject=service, now=now,
+                     details={"name": service.name, "location": location.name, "location_id": str(location.id),
+                              "currency": service.currency, **moved})
     return terms
 

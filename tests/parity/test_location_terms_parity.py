@@ -95,7 +95,11 @@ def test_the_same_terms_through_either_door_leave_the_same_rows_and_audit_trail(
             after_each.append(_stored(session, service))
         results[name] = (after_each, _audit_since(session, business, start))
     assert results["api"] == results["dashboard"]
-    after_each, _ = results["api"]
+    after_each, trail = results["api"]
+    # Every step changed Riverside's own terms: each is audited, with the money before and after.
+    changed = [row for row in trail if row[0] == "service.location_terms_changed"]
+    assert len(changed) == len(STEPS) and all(row[3]["location_id"] == str(riverside.id) for row in changed)
+    assert changed[0][3]["price_cents"] == {"before": None, "after": 3000}
     here = [row for row in after_each[0] if row[0] == str(riverside.id)]
     assert here == [(str(riverside.id), 3000, 500, 45)]
     assert (str(main.id), None, None, None) in after_each[0]  # still offered at the primary, on its own terms
