@@ -10,10 +10,17 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+# How long an expectation waits for the page to get there. Playwright's 5 s default was
+# outrun on a loaded 2-core CI machine by a booking's confirmation (its writes, emails
+# rendered and queued) in the development server; a passing check returns as soon as it
+# holds, so only a failure waits the whole time.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items):
