@@ -1,8 +1,10 @@
 """The week: Monday to Sunday columns of bookings, for one staff member or for everyone,
 opening the same booking panel (and its actions, the Move form included) as the day view.
 
-Each day is domain.schedule.day_schedule, the day view's own data, so both views show the
-same bookings; staff see only their own week, as they see only their own column."""
+The days are domain.schedule.week_schedule: the day view's own data for each day, read once
+for the whole week, so both views show the same bookings and the week costs the same few
+statements however busy it is; staff see only their own week, as they see only their own
+column."""
 from __future__ import annotations
 
 import uuid
@@ -18,7 +20,7 @@ from bookingapp.dashboard import bp, now_utc, render
 from bookingapp.dashboard.panels import MOVABLE_STATUSES
 from bookingapp.dashboard.views_day import _business, _parse_day, chosen_location
 from bookingapp.domain.availability import local_date_of
-from bookingapp.domain.schedule import day_schedule
+from bookingapp.domain.schedule import week_schedule
 from bookingapp.extensions import db
 from bookingapp.models import Staff
 
@@ -48,13 +50,11 @@ def week():
     member = _chosen_staff(business)
     _, location = chosen_location(business)  # an account limited to branches sees only theirs
     days = []
-    for offset in range(7):
-        day = monday + timedelta(days=offset)
-        schedule = day_schedule(db.session, business, day, now=now_utc(),
-                                only_staff_id=member.id if member else None, location=location)
+    for schedule in week_schedule(db.session, business, monday, 7, now=now_utc(),
+                                  only_staff_id=member.id if member else None, location=location):
         bookings = sorted((block.booking for column in schedule.columns for block in column.bookings),
                           key=lambda booking: (booking.starts_at, booking.staff.sort_order if booking.staff else 0))
-        days.append({"day": day, "bookings": bookings})
+        days.append({"day": schedule.day, "bookings": bookings})
     staff_choices = []
     if sees_everyone(current_user.role):
         staff_choices = db.session.scalars(

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import false, or_, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from bookingapp.domain.availability import intersect, local_day_bounds, local_windows, merge
 from bookingapp.domain.states import BookingStatus, status_as_seen
@@ -111,21 +111,47 @@ def day_schedule(
 ) -> DaySchedule:
     """The day of the whole business, or with `location` of one branch: its opening hours and
     time zone, the staff who work there (in their hours there), its bookings, and its own
-    closures; a column's time its staff member spends at another branch shows as away."""
+    closures; a column's time its staff member spends at another branch shows as away.
+
+    The one-day run of week_schedule, so the day and the week views are the same code."""
+    return week_schedule(session, business, day, 1, now=now, only_staff_id=only_staff_id,
+                         min_gap_minutes=min_gap_minutes, location=location)[0]
+
+
+def week_schedule(
+    session: Session,
+    business: Business,
+    first_day: date,
+    days: int,
+    *,
+    now: datetime,
+    only_staff_id: uuid.UUID | None = None,
+    min_gap_minutes: int | None = None,
+    location: Location | None = None,
+) -> list[DaySchedule]:
+    """The DaySchedule of each of `days` local days from `first_day`, each exactly what
+    day_schedule gives for that day, from one read of the whole run: opening hours,
+    bookings, performers, staff, staff hours and time off are each read once, however many
+    days are shown and however busy they are."""
+    if days < 1:
+        raise ValueError("days must be 1 or more")
     tz = location_timezone(business, location) if location is not None else ZoneInfo(business.timezone)
-    day_start, day_end = local_day_bounds(day, tz)
-    weekly = opening_hours_rows(session, business, location)
-    opening = local_windows(day, _weekly(weekly), tz)
+    run = [first_day + timedelta(days=offset) for offset in range(days)]
+    # Local days: on a DST change day a day is 23 or 25 hours, so each day has its own bounds.
+    bounds = [local_day_bounds(day, tz) for day in run]
+    run_start, run_end = bounds[0][0], bounds[-1][1]
+    weekly = _weekly(opening_hours_rows(session, business, location))
 
     bookings = session.scalars(
         select(Booking)
         .where(
             Booking.business_id == business.id,
             Booking.status.in_([s.value for s in SHOWN_STATUSES]),
-            Booking.starts_at < day_end,
-            Booking.ends_at > day_start,
+            Booking.starts_at < run_end,
+            Booking.ends_at > run_start,
         )
-        .options(selectinload(Booking.customer), selectinload(Booking.service))
+        # Joined, not a statement each: the count stays the same with no bookings as with many.
+        .options(joinedload(Booking.customer), joinedload(Booking.service, innerjoin=True))
         .order_by(Booking.starts_at)
     ).all()
     # A hold whose time ran out occupies nothing any more.
@@ -139,29 +165,41 @@ def day_schedule(
         # Another branch's bookings are not this branch's diary, but its staff are busy then.
         elsewhere = [b for b in bookings if b.location_id != location.id]
         bookings = [b for b in bookings if b.location_id == location.id]
-    busy_staff = {b.staff_id for b in bookings}
+    busy_in_run = {b.staff_id for b in bookings}
 
     # Only this business's links: the table holds every business's.
     performers = set(session.scalars(
         select(staff_services.c.staff_id).join(Staff, Staff.id == staff_services.c.staff_id)
         .where(Staff.business_id == business.id).distinct()
     ).all())
+    # Whoever could have a column on any day of the run; each day keeps its own below.
     staff_query = select(Staff).where(
         Staff.business_id == business.id, Staff.deleted_at.is_(None),
-        or_(Staff.is_active.is_(True), Staff.id.in_(busy_staff) if busy_staff else false()),
+        or_(Staff.is_active.is_(True), Staff.id.in_(busy_in_run) if busy_in_run else false()),
     ).order_by(Staff.sort_order, Staff.name)
     if only_staff_id is not None:
         staff_query = staff_query.where(Staff.id == only_staff_id)
+    here: list[uuid.UUID] | None = None
     if location is not None:
         here = [member.id for member in staff_at(session, business, location)]
-        staff_query = staff_query.where(or_(Staff.id.in_(here), Staff.id.in_(busy_staff)))
-    # A column for whoever performs services or has a booking that day (not the front desk).
-    staff_members = [m for m in session.scalars(staff_query) if m.id in performers or m.id in busy_staff
-                     or m.id == only_staff_id]
+        staff_query = staff_query.where(or_(Staff.id.in_(here), Staff.id.in_(busy_in_run)))
+    candidates = list(session.scalars(staff_query))
 
-    staff_ids = [m.id for m in staff_members]
+    def staff_of(day_bookings: list[Booking]) -> list[Staff]:
+        """A day's columns: the active staff (working here, with a location) who perform
+        services, and whoever has a booking that day (not the front desk)."""
+        busy = {b.staff_id for b in day_bookings}
+        return [m for m in candidates
+                if (m.is_active or m.id in busy)
+                and (here is None or m.id in here or m.id in busy)
+                and (m.id in performers or m.id in busy or m.id == only_staff_id)]
+
+    day_bookings = [[b for b in bookings if b.starts_at < end and b.ends_at > start] for start, end in bounds]
+    day_staff = [staff_of(shown) for shown in day_bookings]
+    shown_ids = {m.id: None for members in day_staff for m in members}  # ordered, no repeats
+    staff_ids = list(shown_ids)
+
     hours_rows: dict[uuid.UUID, list] = defaultdict(list)
-    time_off_rows = []
     if staff_ids:
         hours_query = select(StaffHours.staff_id, StaffHours.weekday, StaffHours.starts_at,
                              StaffHours.ends_at).where(StaffHours.staff_id.in_(staff_ids))
@@ -179,10 +217,30 @@ def day_schedule(
             TimeOff.business_id == business.id,
             or_(TimeOff.staff_id.is_(None) & closures_here,
                 TimeOff.staff_id.in_(staff_ids) if staff_ids else false()),
-            TimeOff.starts_at < day_end, TimeOff.ends_at > day_start,
+            TimeOff.starts_at < run_end, TimeOff.ends_at > run_start,
         ).order_by(TimeOff.starts_at)
     ).all()
 
+    gap_minimum = timedelta(minutes=min_gap_minutes or business.slot_interval_minutes)
+    return [
+        _one_day(
+            day, tz, start, end, now=now, opening=local_windows(day, weekly, tz), staff_members=members,
+            bookings=shown, hours_rows=hours_rows, gap_minimum=gap_minimum,
+            time_off_rows=[t for t in time_off_rows if t.starts_at < end and t.ends_at > start],
+            elsewhere=[b for b in elsewhere if b.starts_at < end and b.ends_at > start],
+            test_busy=[b for b in test_busy if b.starts_at < end and b.ends_at > start],
+        )
+        for day, (start, end), members, shown in zip(run, bounds, day_staff, day_bookings)
+    ]
+
+
+def _one_day(
+    day: date, tz: ZoneInfo, day_start: datetime, day_end: datetime, *, now: datetime,
+    opening: list[tuple[datetime, datetime]], staff_members: list[Staff], bookings: list[Booking],
+    hours_rows: dict[uuid.UUID, list], time_off_rows: list[TimeOff], elsewhere: list[Booking],
+    test_busy: list[Booking], gap_minimum: timedelta,
+) -> DaySchedule:
+    """One day's grid and columns from what was read for it (no reads here)."""
     # The grid spans the opening hours, stretched to whatever else happens that day.
     edges = [*(w for pair in opening for w in pair), *(t for b in bookings for t in (b.starts_at, b.ends_at))]
     if edges:
@@ -198,7 +256,6 @@ def day_schedule(
         block.height = max(int((end - start).total_seconds() // 60), 1)
         return block
 
-    gap_minimum = timedelta(minutes=min_gap_minutes or business.slot_interval_minutes)
     columns = []
     for member in staff_members:
         column = Column(staff=member)

@@ -60,19 +60,9 @@
 
   function setUp(root) {
     var grid = root.id === "day-columns" ? root : root.querySelector && root.querySelector("#day-columns");
-    if (!grid || typeof Sortable === "undefined") { return; }
+    if (!grid || typeof Sortable === "undefined" || !window.moveSortable) { return; }
     grid.querySelectorAll(".staff-column .column-body").forEach(function (body) {
-      Sortable.create(body, {
-        group: "day-bookings",
-        draggable: "[data-move-url]",
-        sort: false,
-        // Mouse and touch alike through pointer events (a long press on a phone, so the
-        // grid still scrolls under a finger).
-        forceFallback: true,
-        fallbackOnBody: true,
-        delay: 200,
-        delayOnTouchOnly: true,
-        fallbackTolerance: 3,
+      window.moveSortable(body, "day-bookings", {
         onStart: function (event) {
           var card = event.item;
           dragging = {

@@ -42,17 +42,9 @@
 
   function setUp(root) {
     var grid = root.id === "week-columns" ? root : root.querySelector && root.querySelector("#week-columns");
-    if (!grid || typeof Sortable === "undefined") { return; }
+    if (!grid || typeof Sortable === "undefined" || !window.moveSortable) { return; }
     grid.querySelectorAll(".week-day").forEach(function (column) {
-      Sortable.create(column, {
-        group: "week-bookings",
-        draggable: "[data-move-url]",
-        sort: false,
-        forceFallback: true,
-        fallbackOnBody: true,
-        delay: 200,
-        delayOnTouchOnly: true,
-        fallbackTolerance: 3,
+      window.moveSortable(column, "week-bookings", {
         onEnd: function (event) {
           var card = event.item;
           var from = event.from.dataset.day;
