@@ -315,20 +315,9 @@ def _terms_answer(location: Location, row: dict, status: int):
     return _edit_page(location, terms_row=row, status=status)
 
 
-def _id_or_404(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        abort(404)
-
-
-# Plain path segments parsed here, not <uuid:...>: a URL no route matches is answered by
-# the app's error page outside the dashboard blueprint, whose layout then lacks `can` (a
-# 500); a bad id aborted inside this view is the dashboard's own 404.
-@bp.post("/setup/locations/<location_id>/services/<service_id>/terms")
+@bp.post("/setup/locations/<uuid:location_id>/services/<uuid:service_id>/terms")
 @require("setup")
 def setup_location_service_terms(location_id, service_id):
-    location_id, service_id = _id_or_404(location_id), _id_or_404(service_id)
     location = _location(location_id)
     service = _service_of(location, service_id)
     business = _business()
