@@ -16,7 +16,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, get_locale, gettext, refresh
+from flask_babel import Babel, get_locale, get_translations, gettext, refresh
 from flask_babel import lazy_gettext as _l
 
 from bookingapp.config import PROJECT_ROOT
@@ -42,10 +42,41 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "translations"))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel's own callables work the locale and catalogue out again for every string
+    # (three walks of `g` each); a page has fifty of them (issue 13's time page: a sixth of
+    # its time). These keep the catalogue for the locale in force and ask again only when
+    # that locale changes (a new request, refresh(), force_locale).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
     app.before_request(_remember_switch)
     app.jinja_env.globals.update(languages=LANGUAGES, current_language=current_language,
                                  language_switch_url=language_switch_url, status_names=STATUS_NAMES,
                                  domain_text=domain_text)
+
+
+def _translations():
+    """The catalogue of the locale in force, kept beside that locale in Flask-Babel's own
+    per-context namespace on `g`: reused while the same locale object is in force, worked
+    out again (flask_babel.get_translations) once it is replaced or forgotten."""
+    try:
+        state = g._flask_babel
+        locale, (kept_for, catalogue) = state.babel_locale, state.bookingapp_catalogue
+        if kept_for is locale:
+            return catalogue
+    except (AttributeError, RuntimeError):  # nothing kept yet, or outside any app context
+        pass
+    catalogue = get_translations()
+    try:
+        state = g._flask_babel
+        state.bookingapp_catalogue = (state.babel_locale, catalogue)
+    except (AttributeError, RuntimeError):
+        pass
+    return catalogue
 
 
 def _remember_switch() -> None:

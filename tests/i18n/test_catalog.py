@@ -43,3 +43,22 @@ def test_the_committed_mo_is_the_compiled_po():
     po = _messages(_read(read_po, CATALOG / "messages.po"))
     mo = _messages(_read(read_mo, CATALOG / "messages.mo"))
     assert mo == po
+
+
+def test_templates_follow_a_language_forced_mid_request_and_back(app):
+    """Templates keep the catalogue of the locale in force between strings (bookingapp/i18n.py);
+    a language forced part-way through a request (as an email in the booking's language is
+    rendered) must be honoured, and the page's own language must come back after it."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        app.preprocess_request()
+        page = '{{ _("Choose a location") }}'
+        assert render_template_string(page) == "Choose a location"
+        with force_locale("de"):
+            assert render_template_string(page) == "Standort wählen"
+        assert render_template_string(page) == "Choose a location"
+    with app.test_request_context("/", headers={"Accept-Language": "de"}):
+        app.preprocess_request()
+        assert render_template_string(page) == "Standort wählen"
