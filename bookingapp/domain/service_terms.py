@@ -20,9 +20,10 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
-from bookingapp.domain.catalog import MAX_DURATION_MINUTES, _int
+from bookingapp.domain.catalog import MAX_DURATION_MINUTES
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import NotFound, ValidationError
+from bookingapp.domain.money import format_money
 from bookingapp.domain.locations import active_locations, primary_location, resolve_location
 from bookingapp.models import Business, Location, Service, service_locations
 
@@ -115,18 +116,33 @@ def offered_at(business: Business, location: Location):
     ).order_by(Service.sort_order, Service.name, Service.id)
 
 
-def _clean(fields: dict[str, Any]) -> OwnTerms:
+def _clean(fields: dict[str, Any], currency: str) -> OwnTerms:
+    """The fields as numbers, each refused in words an owner at the dashboard and an
+    integrator alike can act on (the field is named by `param` for the API)."""
     unknown = set(fields) - set(TERM_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
     price, deposit, duration = (fields.get(name) for name in TERM_FIELDS)
     if price is not None:
-        price = _int(price, "price_cents", maximum=MAX_CENTS)
+        price = _amount(price, "price_cents", "The price here", currency)
     if deposit is not None:
-        deposit = _int(deposit, "deposit_cents", maximum=MAX_CENTS)
+        deposit = _amount(deposit, "deposit_cents", "The deposit here", currency)
     if duration is not None:
-        duration = _int(duration, "duration_minutes", minimum=MIN_DURATION_MINUTES, maximum=MAX_DURATION_MINUTES)
+        if isinstance(duration, bool) or not isinstance(duration, int):
+            raise ValidationError("The length here must be a whole number of minutes.", param="duration_minutes")
+        if not MIN_DURATION_MINUTES <= duration <= MAX_DURATION_MINUTES:
+            raise ValidationError(f"The length here must be between {MIN_DURATION_MINUTES} and "
+                                  f"{MAX_DURATION_MINUTES} minutes.", param="duration_minutes")
     return OwnTerms(price, deposit, duration)
+
+
+def _amount(value: Any, param: str, label: str, currency: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{label} must be a whole number of cents.", param=param)
+    if not 0 <= value <= MAX_CENTS:
+        raise ValidationError(f"{label} must be between {format_money(0, currency)} and "
+                              f"{format_money(MAX_CENTS, currency)}.", param=param)
+    return value
 
 
 def set_terms_at(session: Session, business: Business, service: Service, location: Location | uuid.UUID | None,
@@ -141,13 +157,14 @@ def set_terms_at(session: Session, business: Business, service: Service, locatio
     if service.business_id != business.id or service.deleted_at is not None:
         raise NotFound("Service not found.", param="service_id")
     location = resolve_location(session, business, location)
-    own = _clean(fields)
+    own = _clean(fields, service.currency)
     terms = effective_terms(service, own)
     if own.deposit_cents is not None and own.deposit_cents > terms.price_cents:
         raise ValidationError("The deposit cannot exceed the price at this location.", param="deposit_cents")
     if own.price_cents is not None and own.deposit_cents is None and service.deposit_cents > own.price_cents:
-        raise ValidationError(f"The service's deposit ({service.deposit_cents}) exceeds this price; "
-                              "set deposit_cents here too.", param="deposit_cents")
+        raise ValidationError(f"This price is less than the service's own deposit "
+                              f"({format_money(service.deposit_cents, service.currency)}): set a deposit here too.",
+                              param="deposit_cents")
     if session.autoflush:
         session.flush()
     listed = set(session.scalars(select(_svl.location_id).where(_svl.service_id == service.id)))

@@ -6,6 +6,7 @@ was typed (422, the row alone for htmx) and writes nothing; an account sees only
 locations and services it may (404 otherwise)."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -172,3 +173,20 @@ def test_a_retired_location_shows_no_terms_forms_and_refuses_them_as_unknown(ses
         assert owner.post(_url(riverside, service), data={**BLANK, "price_cents": "1.00"},
                           htmx=htmx).status_code == 404
     assert session.execute(select(service_locations)).all() == []
+
+
+@pytest.mark.parametrize("typed, words", [
+    ({"duration_minutes": "2"}, "The length here must be between 5 and 1440 minutes."),
+    ({"price_cents": "5.00"}, "This price is less than the service&#39;s own deposit (£10.00): set a deposit here too."),
+    ({"price_cents": "30.00", "deposit_cents": "40.00"}, "The deposit cannot exceed the price at this location."),
+])
+def test_refusals_are_worded_for_the_owner_not_in_field_names(session, branches, owner, typed, words):
+    """The domain's refusals reach the dashboard as they are: they name the price, deposit
+    and length in words and money, never `price_cents` or a number of cents."""
+    business, service, alice, bob, main, riverside = branches
+    answer = owner.post(_url(riverside, service), data={**BLANK, **typed}, htmx=True)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    assert words in html
+    shown = re.findall(r'data-error-for="[a-z_]+">([^<]*)</span>', html)
+    assert shown == [words] and not any(name in shown[0] for name in ("_cents", "_minutes"))
