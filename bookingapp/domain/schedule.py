@@ -179,9 +179,9 @@ def week_schedule(
     ).order_by(Staff.sort_order, Staff.name)
     if only_staff_id is not None:
         staff_query = staff_query.where(Staff.id == only_staff_id)
-    here: list[uuid.UUID] | None = None
+    here: set[uuid.UUID] | None = None
     if location is not None:
-        here = [member.id for member in staff_at(session, business, location)]
+        here = {member.id for member in staff_at(session, business, location)}
         staff_query = staff_query.where(or_(Staff.id.in_(here), Staff.id.in_(busy_in_run)))
     candidates = list(session.scalars(staff_query))
 

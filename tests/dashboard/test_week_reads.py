@@ -19,22 +19,21 @@ SPRING_MONDAY = date(2030, 3, 25)
 AUTUMN_MONDAY = date(2030, 10, 21)
 
 
-def _week_statements(app, dash, monday=MONDAY, query=""):
+def _page_statements(app, dash, url):
     with app.app_context():
         engine = db.engine
     with counted_statements(engine) as statements:
-        response = dash.get(f"/dashboard/week?date={monday}{query}")
+        response = dash.get(url)
     assert response.status_code == 200
     return len(statements)
+
+
+def _week_statements(app, dash, monday=MONDAY, query=""):
+    return _page_statements(app, dash, f"/dashboard/week?date={monday}{query}")
 
 
 def _day_statements(app, dash, day=MONDAY):
-    with app.app_context():
-        engine = db.engine
-    with counted_statements(engine) as statements:
-        response = dash.get(f"/dashboard/day?date={day}")
-    assert response.status_code == 200
-    return len(statements)
+    return _page_statements(app, dash, f"/dashboard/day?date={day}")
 
 
 def _busy_week(session, business, service, staff, make_customer, make_time_off, monday=MONDAY):
