@@ -3,6 +3,7 @@
     python bench/http.py                                   # SQLite, a fresh temporary file
     python bench/http.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_http
     python bench/http.py --app-dir /path/to/another/worktree   # the same workload on another tree
+    python bench/http.py --endpoints hold --staff 10           # /healthz and the hold only
 
 It migrates a fresh database (the URL given must name an EMPTY database), seeds two
 businesses, starts `gunicorn -w 2` on the tree's `app:app` with rate limiting off, and runs
@@ -271,7 +272,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS[1:]),
+                        help="which endpoints to measure besides /healthz, comma-separated (default: all of "
+                             + ", ".join(ENDPOINTS[1:]) + ")")
     args = parser.parse_args()
+    args.endpoints = ["healthz"] + [name.strip() for name in args.endpoints.split(",") if name.strip()]
+    unknown = set(args.endpoints) - set(ENDPOINTS)
+    if unknown:
+        parser.error(f"unknown endpoints: {', '.join(sorted(unknown))} (known: {', '.join(ENDPOINTS)})")
     app_dir = args.app_dir.resolve()
     workdir = Path(tempfile.mkdtemp(prefix="bench-http-"))
     url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite'}"
@@ -369,6 +377,8 @@ def measure(args, wrk, base: str, workloads: list[dict], workdir: Path) -> dict:
     for round_index in range(args.rounds):
         for workload in workloads:
             for name, (url, headers) in targets(base, workload).items():
+                if name not in args.endpoints:
+                    continue
                 if wrk is not None:
                     lua_args = []
                     if name == "hold":
@@ -409,7 +419,7 @@ def report(args, wrk, workloads, results) -> None:
         print("|---|---:|---:|---:|---:|---:|")
         health = results[(workload["staff"], "healthz")]
         health_rps = sum(r["requests"] for r in health) / sum(r["duration_us"] / 1e6 for r in health)
-        for name in ENDPOINTS:
+        for name in args.endpoints:
             runs = results[(workload["staff"], name)]
             rps = sum(r["requests"] for r in runs) / sum(r["duration_us"] / 1e6 for r in runs)
             p50 = sorted(r["p50_us"] for r in runs)[len(runs) // 2] / 1000

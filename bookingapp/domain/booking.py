@@ -11,9 +11,12 @@ the user gets a clean SlotUnavailable instead of a crash:
   blocked times overlap. Stale holds are expired in the same transaction before the
   insert, and the insert runs in a savepoint so a constraint violation (a competitor that
   committed first) becomes SlotUnavailable, or a try with the next eligible staff member.
-* SQLite: each write takes the database's write lock (BEGIN IMMEDIATE, see
-  bookingapp/db.acquire_write_lock) before the availability check, so no other writer can
-  slip between the check and the insert.
+* SQLite: triggers of the same name (migration 0022) refuse the same overlap, so the
+  placement runs the same way there: the check reads without the write lock (other
+  writers go on meanwhile) and the insert is the guarantee. The write lock (BEGIN
+  IMMEDIATE, bookingapp/db) is taken at the first write, the stale holds' expiry, and
+  kept to the commit. Other changes to an existing booking (book, reschedule, status
+  changes) still take it before they check (`_lock`).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bookingapp.db import acquire_write_lock
+from bookingapp.db import WRITE_LOCK_OPTION, acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
@@ -117,7 +120,6 @@ def expire_stale_holds(
     transactions never expire the same hold twice.
     """
     now = _now(now)
-    acquire_write_lock(session)
     query = (
         select(Booking)
         .where(Booking.status == S.HELD.value, Booking.hold_expires_at <= now)
@@ -127,7 +129,9 @@ def expire_stale_holds(
     if staff_ids is not None:
         query = query.where(Booking.staff_id.in_(staff_ids))
     expired = 0
-    for booking in session.scalars(query):
+    # SQLite ignores FOR UPDATE: this read begins the write transaction (BEGIN IMMEDIATE)
+    # instead, with no statement of its own to take the lock (bookingapp/db).
+    for booking in session.scalars(query, execution_options={WRITE_LOCK_OPTION: True}):
         if booking.status == S.HELD.value:
             _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
             expired += 1
@@ -255,7 +259,9 @@ def _place(
         complete = status.value in UPCOMING_STATUSES and source != "dashboard"
         custom_fields = validate_answers(session, business, custom_fields, complete=complete)
         notes = clean_notes(notes)
-    acquire_write_lock(session)
+    # No write lock before the check, on either database: the no-overlap constraint
+    # (PostgreSQL) or triggers (SQLite, migration 0022) refuse a competitor's insert, and the
+    # retry below tries the next candidate. The lock, on SQLite, begins with the expiry.
     terms = offered_terms(session, service, location)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
                                  source="dashboard" if front_desk else source, terms=terms, assignment=assignment)

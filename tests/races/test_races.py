@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bookingapp.domain import booking as ops
 from bookingapp.domain.states import ACTIVE_STATUSES
 from bookingapp.models import Booking
-from tests.helpers import MONDAY, at, before, is_postgres, customer_emails
+from tests.helpers import MONDAY, at, before, customer_emails
 from tests.races.worker import process_main, try_hold, try_reschedule
 
 THREADS = 20
@@ -133,33 +133,66 @@ def test_several_processes_holding_the_same_slot_one_wins(database_url, app, ses
     assert len(active_bookings(session, alice.id)) == 1
 
 
-@pytest.mark.skipif(not is_postgres(), reason="the exclusion constraint is PostgreSQL's")
-def test_postgres_refuses_overlapping_active_bookings_even_without_the_domain_check(session, salon, make_customer):
-    """Two rows written straight to the table, bypassing every Python check."""
+def _refused_as_overlap(error) -> bool:
+    """PostgreSQL names its exclusion constraint; SQLite's triggers (migration 0022) raise
+    with the same name in the message. The booking core tells an overlap by either."""
+    from bookingapp.models.booking import NO_OVERLAP_CONSTRAINT
+
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:
+        return diag.constraint_name == NO_OVERLAP_CONSTRAINT
+    return NO_OVERLAP_CONSTRAINT in str(error.orig)
+
+
+def test_the_database_refuses_overlapping_active_bookings_even_without_the_domain_check(session, salon):
+    """Rows written straight to the table, bypassing every Python check: the database itself
+    keeps one staff member's active time from overlapping, on PostgreSQL (an exclusion
+    constraint) and on SQLite (triggers), on insert and on update."""
     from sqlalchemy.exc import IntegrityError
 
     from bookingapp.domain.booking import new_booking_number
-    from bookingapp.models.booking import NO_OVERLAP_CONSTRAINT
 
-    business, service, alice, _ = salon
+    business, service, alice, bob = salon
 
-    def row(start, status="confirmed"):
+    def row(start, status="confirmed", staff=alice):
         return Booking(
-            business_id=business.id, booking_number=new_booking_number(), service_id=service.id, staff_id=alice.id,
+            business_id=business.id, booking_number=new_booking_number(), service_id=service.id, staff_id=staff.id,
             starts_at=start, ends_at=start + timedelta(hours=1), blocked_from=start,
             blocked_until=start + timedelta(hours=1), status=status, price_cents=0, currency="GBP",
         )
 
+    def refused(write) -> None:
+        with pytest.raises(IntegrityError) as caught:
+            write()
+            session.commit()
+        assert _refused_as_overlap(caught.value), caught.value
+        session.rollback()
+
     session.add(row(at(MONDAY, 10)))
     session.commit()
-    session.add(row(at(MONDAY, 10, 30), status="cancelled"))  # inactive rows may overlap
+    cancelled = row(at(MONDAY, 10, 30), status="cancelled")  # inactive rows may overlap
+    elsewhere = row(at(MONDAY, 10, 30), staff=bob)  # another staff member's time is theirs
+    session.add_all([cancelled, elsewhere])
     session.commit()
-    session.add(row(at(MONDAY, 10, 30)))
-    with pytest.raises(IntegrityError) as caught:
-        session.commit()
-    assert caught.value.orig.diag.constraint_name == NO_OVERLAP_CONSTRAINT
-    session.rollback()
+    refused(lambda: session.add(row(at(MONDAY, 10, 30))))
+    refused(lambda: session.add(row(at(MONDAY, 9, 30), status="held")))  # a hold occupies time too
+
+    # Updates: an inactive row made active again, and an active row moved, onto taken time.
+    def reactivate():
+        cancelled.status = "confirmed"
+
+    def move_to_alice():
+        elsewhere.staff_id = alice.id
+
+    refused(reactivate)
+    refused(move_to_alice)
+    session.refresh(cancelled)
+    session.refresh(elsewhere)
+    assert (cancelled.status, elsewhere.staff_id) == ("cancelled", bob.id)  # nothing half-written
+
     session.add(row(at(MONDAY, 11)))  # touching, not overlapping: [10:00, 11:00) and [11:00, 12:00)
+    session.commit()
+    elsewhere.blocked_until = elsewhere.ends_at = at(MONDAY, 12)  # bob's own time, longer: allowed
     session.commit()
 
 
