@@ -35,7 +35,7 @@ from bookingapp.db import WRITE_LOCK_OPTION, acquire_write_lock
 from bookingapp.domain import notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
-from bookingapp.domain.locations import hold_length_seconds, resolve_location, works_at
+from bookingapp.domain.locations import can_take_here, hold_length_seconds, resolve_location
 from bookingapp.domain.service_terms import ServiceTerms, offered_terms
 from bookingapp.domain.errors import HoldExpired, InvalidTransition, SlotNotOffered, SlotUnavailable, ValidationError
 from bookingapp.domain.messages import N_
@@ -166,13 +166,14 @@ def _eligible_staff(
         raise ValidationError(N_("This service cannot be booked."), param="service_id")
     if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
         raise ValidationError(N_("This staff member cannot be booked."), param="staff_id")
-    if staff is not None and service not in staff.services:
+    performs, works_here = can_take_here(session, staff, service, location) if staff is not None else (True, True)
+    if not performs:
         raise ValidationError(N_("%(staff)s does not perform %(service)s."), param="staff_id",
                               params={"staff": staff.name, "service": service.name})
     if terms is None:
         raise ValidationError(N_("%(service)s is not offered at %(location)s."), param="service_id",
                               params={"service": service.name, "location": location.name})
-    if staff is not None and not works_at(session, staff, location):
+    if not works_here:
         raise ValidationError(N_("%(staff)s does not work at %(location)s."), param="staff_id",
                               params={"staff": staff.name, "location": location.name})
     if start < now or start > now + timedelta(days=business.max_advance_days):

@@ -23,6 +23,7 @@ from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.setup import SETTING_RANGES, WeeklyHours, _clean_weekly
 from bookingapp.models import (
     Business, BusinessHours, Location, LocationHours, Service, Staff, StaffHours, service_locations, staff_locations,
+    staff_services,
 )
 
 # A location's slug is the second segment of /<business>/<location>: the wizard's own
@@ -110,6 +111,19 @@ def works_at(session: Session, member: Staff, location: Location) -> bool:
     linked = session.scalars(select(staff_locations.c.location_id).where(
         staff_locations.c.staff_id == member.id)).all()
     return location.id in linked if linked else location.is_primary
+
+
+def can_take_here(session: Session, member: Staff, service: Service, location: Location) -> tuple[bool, bool]:
+    """(performs the service, works at the location) for one staff member, in one read: a
+    placement for a named staff member asks both, and as two reads (the staff member's whole
+    list of services loaded, then their locations) they cost a hold a tenth of its time
+    (docs/performance.md, issue 13, seventh pass). "Works at" is works_at's rule."""
+    linked_here = exists().where(staff_locations.c.staff_id == member.id,
+                                 staff_locations.c.location_id == location.id)
+    linked_anywhere = exists().where(staff_locations.c.staff_id == member.id)
+    performs = exists().where(staff_services.c.staff_id == member.id, staff_services.c.service_id == service.id)
+    row = session.execute(select(performs, linked_here, linked_anywhere)).one()
+    return bool(row[0]), bool(row[1]) or (not row[2] and location.is_primary)
 
 
 def offers_service(session: Session, service: Service, location: Location) -> bool:
