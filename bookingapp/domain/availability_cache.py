@@ -92,10 +92,13 @@ def _count_up_versions(session: Session) -> None:
     session.flush()
     noted = session.info.pop(_CHANGED, None)
     if noted:
-        session.execute(
-            update(Business).where(Business.id.in_(sorted(noted, key=str)))
-            .values(availability_version=Business.availability_version + 1)
-            .execution_options(synchronize_session=False)
+        # A Core statement on the session's connection: the ORM's bulk-update machinery
+        # (synchronize_session=False already asked it to do nothing more) cost every write
+        # that touches availability, each hold among them, about a tenth of a millisecond.
+        businesses = Business.__table__
+        session.connection().execute(
+            update(businesses).where(businesses.c.id.in_(sorted(noted, key=str)))
+            .values(availability_version=businesses.c.availability_version + 1)
         )
 
 
