@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bookingapp.db import WRITE_LOCK_OPTION, acquire_write_lock
-from bookingapp.domain import notify, pricing
+from bookingapp.domain import booking_money, notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
 from bookingapp.domain.locations import can_take_here, hold_length_seconds, resolve_location
@@ -318,6 +318,8 @@ def _place(
     booking.calendar_uid = calendar_uid(moved_from if moved_from is not None else booking)
     _record(booking, None, status.value, now=now, actor=actor, note=note)
     placed = _insert_for_first_free(session, booking, candidates, now=now)
+    if moved_from is None:
+        booking_money.note_fresh(session, placed)
     # What every door shows of the new booking, handed over as loaded: the session's identity
     # map holds objects weakly, so once the caller lets go of them each would be read again.
     set_committed_value(placed, "service", service)

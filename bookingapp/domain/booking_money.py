@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bookingapp.domain import checkout as checkout_domain
 from bookingapp.domain.payments import balance
@@ -67,7 +67,55 @@ _MONEY_ROWS = (
 )
 
 
+# Bookings this transaction inserted, while it has written no money row (session.info).
+# A booking's id is made at its insert, so until a payment, checkout or redemption row is
+# written in the same transaction, none can point at it: its money is known without a
+# read. The answer to every placement (each hold among them) used to read it anyway.
+_FRESH = "booking_money_fresh_bookings"
+_MONEY_TYPES = (Payment, Checkout, PromotionRedemption)
+_MONEY_TABLES = frozenset(model.__tablename__ for model in _MONEY_TYPES)
+
+
+def note_fresh(session: Session, booking: Booking) -> None:
+    """`booking` was inserted by this transaction, with no money row (domain/booking._place
+    for a new booking, not a reschedule's replacement, which takes over the old one's)."""
+    session.info.setdefault(_FRESH, set()).add(booking.id)
+
+
+def _known_to_have_none(session: Session, booking: Booking) -> bool:
+    fresh = session.info.get(_FRESH)
+    if not fresh or booking.id not in fresh:
+        return False
+    # A money row waiting to be flushed would be flushed by the read this skips.
+    return not any(isinstance(obj, _MONEY_TYPES) for obj in session.new)
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_on_money_flush(session: Session, flush_context, instances) -> None:
+    if _FRESH in session.info and any(isinstance(obj, _MONEY_TYPES)
+                                      for objects in (session.new, session.dirty) for obj in objects):
+        session.info.pop(_FRESH, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_money_statement(state: ORMExecuteState) -> None:
+    # A statement that writes money rows (a reschedule carrying payments over is one).
+    if _FRESH in state.session.info and not state.is_select:
+        tables = {getattr(table, "name", None) for table in getattr(state.statement, "_from_objects", ())}
+        table = getattr(state.statement, "table", None)
+        if table is None or getattr(table, "name", None) in _MONEY_TABLES or tables & _MONEY_TABLES:
+            state.session.info.pop(_FRESH, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost: committed or rolled back
+        session.info.pop(_FRESH, None)
+
+
 def money_rows(session: Session, booking: Booking) -> MoneyRows:
+    if _known_to_have_none(session, booking):
+        return MoneyRows(payments=[], checkout=None, redemption=None)
     found = session.execute(
         _MONEY_ROWS.where(Booking.id == booking.id).order_by(Payment.created_at, Payment.id)
     ).all()
