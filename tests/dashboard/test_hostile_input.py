@@ -160,7 +160,7 @@ def test_a_deposit_above_the_price_with_a_category_is_refused_on_the_dashboard(s
         **SERVICE, "name": service.name, "category_id": str(category.id), "price_cents": "50.00",
         "deposit_cents": "90.00"}, htmx=True)
     assert response.status_code == 422
-    assert "The deposit cannot exceed the price." in response.get_data(as_text=True)
+    assert "The deposit (£90.00) cannot exceed the price (£50.00)." in response.get_data(as_text=True)
     session.expire_all()
     stored = session.get(Service, service.id)
     assert stored.category_id is None and stored.deposit_cents <= stored.price_cents

@@ -36,7 +36,8 @@ def test_an_unknown_language_in_the_form_is_422_with_the_form_kept(salon, as_rol
                         htmx=True)
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and html.lstrip().startswith('<form id="profile-form"')
-    assert "default_language must be one of: en, de." in html and 'value="Typed name"' in html
+    assert ('<p class="error" data-error-for="default_language">The customer pages&#39; language must be one of: '
+            'English (en), Deutsch (de).</p>') in html and 'value="Typed name"' in html
     session.expire_all()
     stored = session.get(Business, business.id)
     assert (stored.default_language, stored.name) == ("en", business.name)
