@@ -47,6 +47,21 @@ class UnsafeProductionSettings(RuntimeError):
     rather than run with a forgeable session key, a per-process database or per-process limits."""
 
 
+class InvalidSetting(RuntimeError):
+    """A setting that cannot work in any environment (a malformed key): the app refuses to start
+    rather than fail at the first sign-in that needs it."""
+
+
+def check_settings(config) -> None:
+    """Raise InvalidSetting for a malformed TOTP_ENCRYPTION_KEY or TOTP_ENCRYPTION_OLD_KEYS."""
+    from bookingapp.auth.secret_box import InvalidKey, check_keys
+
+    try:
+        check_keys(config)
+    except InvalidKey as problem:
+        raise InvalidSetting(f"Refusing to start: {problem}") from None
+
+
 def production_problems(config) -> list[str]:
     """What APP_ENV=production refuses, each naming the variable to set; empty when fine."""
     problems = []
@@ -65,7 +80,9 @@ def production_problems(config) -> list[str]:
 
 
 def check_production(config) -> None:
-    """Raise UnsafeProductionSettings when APP_ENV=production and a setting is unsafe."""
+    """Raise UnsafeProductionSettings when APP_ENV=production and a setting is unsafe (and
+    InvalidSetting, in every environment, for a setting that cannot work)."""
+    check_settings(config)
     environment = str(config.get("APP_ENV") or "development")
     if environment not in APP_ENVIRONMENTS:
         raise UnsafeProductionSettings(
@@ -87,6 +104,11 @@ def from_environment() -> dict:
             os.environ.get("DATABASE_URL") or _default_database_url()
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # README "Two-factor secrets at rest": the key sealing TOTP secrets in the database (32
+        # random bytes, urlsafe base64); unset, one derived from SECRET_KEY. Older keys (comma-
+        # separated) still open values sealed before a rotation. A malformed key refuses to start.
+        "TOTP_ENCRYPTION_KEY": os.environ.get("TOTP_ENCRYPTION_KEY", ""),
+        "TOTP_ENCRYPTION_OLD_KEYS": os.environ.get("TOTP_ENCRYPTION_OLD_KEYS", ""),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         # Payments (README "## Payments"): another Stripe API address (tests: a local fake).

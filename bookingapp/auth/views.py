@@ -154,7 +154,7 @@ def sign_in_enrol():
     error, status = None, 200
     if request.method == "GET":
         two_factor.start_enrolment(account)
-    elif not account.totp_secret:
+    elif not two_factor.has_waiting_secret(account):
         return redirect(url_for("auth.sign_in_enrol"))  # no secret was ever shown: show one
     if request.method == "POST":
         if form.validate_on_submit():

@@ -26,7 +26,7 @@ def _page(status: int = 200, errors: dict | None = None):
     enrolment = None
     if not account.has_two_factor:
         # A refusal is rolled back: a secret made now would be shown but never stored.
-        if account.totp_secret or status < 400:
+        if two_factor.has_waiting_secret(account) or status < 400:
             two_factor.start_enrolment(account)
             enrolment = two_factor.enrolment_details(account)
         else:

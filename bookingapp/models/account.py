@@ -39,10 +39,12 @@ class Account(IdMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     last_sign_in_at: Mapped[Optional[datetime]]
-    # Two-factor sign-in (auth.two_factor): the TOTP secret (base32) is set when enrolment
-    # starts and counts only once a code confirmed it (totp_enabled_at). totp_last_step is the
-    # time step of the last code accepted, so a code is never accepted twice.
-    totp_secret: Mapped[Optional[str]] = mapped_column(String(64))
+    # Two-factor sign-in (auth.two_factor): the TOTP secret is set when enrolment starts and
+    # counts only once a code confirmed it (totp_enabled_at). totp_last_step is the time step
+    # of the last code accepted, so a code is never accepted twice. totp_secret holds the
+    # secret sealed ("v1:...", auth.secret_box; a plain base32 one from before migration 0023
+    # until it is next used): read and write it through two_factor.secret_of / set_secret.
+    totp_secret: Mapped[Optional[str]] = mapped_column(String(255))
     totp_enabled_at: Mapped[Optional[datetime]]
     totp_last_step: Mapped[Optional[int]] = mapped_column(BigInteger)
     # Copied into the session at sign-in; a session holding an older number is refused
