@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from bookingapp.auth import two_factor
 from bookingapp.auth.accounts import MAX_FAILURES_PER_EMAIL
 from bookingapp.models import Account
 from bookingapp.models.account import RecoveryCode
@@ -92,7 +93,9 @@ def test_security_page_shows_a_qr_code_and_the_secret_and_enrolment_gives_ten_re
     assert done.status_code == 200 and len(codes) == 10 and len(set(codes)) == 10
     session.expire_all()
     account = session.get(Account, owner.id)
-    assert account.has_two_factor and account.totp_secret == secret
+    # Stored sealed (auth/secret_box.py), read back through two_factor.
+    assert account.has_two_factor and two_factor.secret_of(account) == secret
+    assert account.totp_secret.startswith("v1:") and secret not in account.totp_secret
     hashes = session.scalars(select(RecoveryCode.code_hash).where(RecoveryCode.account_id == owner.id)).all()
     assert len(hashes) == 10 and all(h.startswith("$argon2id$") for h in hashes)
     assert not any(code.replace("-", "") in h for code in codes for h in hashes)
