@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bookingapp.api.scopes import FULL, ensure_scope
@@ -47,15 +47,20 @@ def find_active_key(session: Session, raw_key: str) -> ApiKey | None:
     return found[0] if found else None
 
 
+# Built once: every API request runs it, and a statement built per call costs its
+# construction and cache key each time (docs/performance.md, issue 13, seventh pass).
+_KEY_AND_BUSINESS = (
+    select(ApiKey, Business).join(Business, Business.id == ApiKey.business_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
+)
+
+
 def find_active_key_and_business(session: Session, raw_key: str) -> tuple[ApiKey, Business] | None:
     """The unrevoked key with this secret and its business, read in one statement (every
     API request asks for both)."""
     if not raw_key.startswith(tuple(PREFIXES.values())):
         return None
-    row = session.execute(
-        select(ApiKey, Business).join(Business, Business.id == ApiKey.business_id)
-        .where(ApiKey.key_hash == digest(raw_key), ApiKey.revoked_at.is_(None))
-    ).one_or_none()
+    row = session.execute(_KEY_AND_BUSINESS, {"key_hash": digest(raw_key)}).one_or_none()
     return (row[0], row[1]) if row else None
 
 

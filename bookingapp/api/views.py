@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import after_this_request, current_app, g, jsonify, request
-from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 
@@ -371,14 +371,17 @@ PLACEMENT_RULES = ("The slot must be free and bookable (409 slot_unavailable), t
                    "one of the documented spellings (400 naming it).")
 
 
+# Two primary keys: one row or none (built once, see api/keys._KEY_AND_BUSINESS).
+_SERVICE_AND_STAFF = (select(Service, Staff).join_from(Service, Staff, true())
+                      .where(Service.id == bindparam("service_id"), Staff.id == bindparam("staff_id")))
+
+
 def _placement(body: s.PlacementBody):
     # A named staff member and the service in one read, kept referenced here so the checks
     # below find both in the session (a hold paid a round trip for each). When an id matches
     # nothing the row is missing, and the checks read that one alone to name it.
-    both = (db.session.execute(
-        select(Service, Staff).join_from(Service, Staff, true())  # two primary keys: one row or none
-        .where(Service.id == body.service_id, Staff.id == body.staff_id)
-    ).all() if body.service_id is not None and body.staff_id is not None else None)
+    both = (db.session.execute(_SERVICE_AND_STAFF, {"service_id": body.service_id, "staff_id": body.staff_id}).all()
+            if body.service_id is not None and body.staff_id is not None else None)
     service = _referenced(Service, body.service_id, "Service", "service_id")
     staff = _referenced(Staff, body.staff_id, "Staff member", "staff_id")
     del both

@@ -29,7 +29,7 @@ from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any, Hashable
 
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain.assignment import assignment_policy
@@ -86,6 +86,11 @@ def _note_changes(session: Session, flush_context, instances) -> None:
                     noted.add(business_id)
 
 
+_businesses = Business.__table__
+_COUNT_UP = (update(_businesses).where(_businesses.c.id.in_(bindparam("ids", expanding=True)))
+             .values(availability_version=_businesses.c.availability_version + 1))
+
+
 @event.listens_for(Session, "before_commit")
 def _count_up_versions(session: Session) -> None:
     # The commit's own flush comes after this hook: flush now, so its changes are noted too.
@@ -95,11 +100,7 @@ def _count_up_versions(session: Session) -> None:
         # A Core statement on the session's connection: the ORM's bulk-update machinery
         # (synchronize_session=False already asked it to do nothing more) cost every write
         # that touches availability, each hold among them, about a tenth of a millisecond.
-        businesses = Business.__table__
-        session.connection().execute(
-            update(businesses).where(businesses.c.id.in_(sorted(noted, key=str)))
-            .values(availability_version=businesses.c.availability_version + 1)
-        )
+        session.connection().execute(_COUNT_UP, {"ids": sorted(noted, key=str)})
 
 
 @event.listens_for(Session, "after_rollback")

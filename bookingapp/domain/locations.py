@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
@@ -113,16 +113,22 @@ def works_at(session: Session, member: Staff, location: Location) -> bool:
     return location.id in linked if linked else location.is_primary
 
 
+_CAN_TAKE_HERE = select(
+    exists().where(staff_services.c.staff_id == bindparam("staff_id"),
+                   staff_services.c.service_id == bindparam("service_id")),
+    exists().where(staff_locations.c.staff_id == bindparam("staff_id"),
+                   staff_locations.c.location_id == bindparam("location_id")),
+    exists().where(staff_locations.c.staff_id == bindparam("staff_id")),
+)
+
+
 def can_take_here(session: Session, member: Staff, service: Service, location: Location) -> tuple[bool, bool]:
     """(performs the service, works at the location) for one staff member, in one read: a
     placement for a named staff member asks both, and as two reads (the staff member's whole
     list of services loaded, then their locations) they cost a hold a tenth of its time
     (docs/performance.md, issue 13, seventh pass). "Works at" is works_at's rule."""
-    linked_here = exists().where(staff_locations.c.staff_id == member.id,
-                                 staff_locations.c.location_id == location.id)
-    linked_anywhere = exists().where(staff_locations.c.staff_id == member.id)
-    performs = exists().where(staff_services.c.staff_id == member.id, staff_services.c.service_id == service.id)
-    row = session.execute(select(performs, linked_here, linked_anywhere)).one()
+    row = session.execute(_CAN_TAKE_HERE, {"staff_id": member.id, "service_id": service.id,
+                                           "location_id": location.id}).one()
     return bool(row[0]), bool(row[1]) or (not row[2] and location.is_primary)
 
 
