@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.api.scopes import FULL, ensure_scope
 from bookingapp.domain import audit
+from bookingapp.domain.availability_cache import remember_version
 from bookingapp.domain.errors import ValidationError
 from bookingapp.models import ApiKey, Business
 from bookingapp.domain.clock import resolve_now
@@ -50,7 +51,7 @@ def find_active_key(session: Session, raw_key: str) -> ApiKey | None:
 # Built once: every API request runs it, and a statement built per call costs its
 # construction and cache key each time (docs/performance.md, issue 13, seventh pass).
 _KEY_AND_BUSINESS = (
-    select(ApiKey, Business).join(Business, Business.id == ApiKey.business_id)
+    select(ApiKey, Business, Business.availability_version).join(Business, Business.id == ApiKey.business_id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
 )
 
@@ -61,6 +62,10 @@ def find_active_key_and_business(session: Session, raw_key: str) -> tuple[ApiKey
     if not raw_key.startswith(tuple(PREFIXES.values())):
         return None
     row = session.execute(_KEY_AND_BUSINESS, {"key_hash": digest(raw_key)}).one_or_none()
+    if row is not None:
+        # The version as this statement read it, whatever the loaded object remembers: the
+        # availability answers key by it without reading it again (domain/availability_cache).
+        remember_version(session, row[1], row[2])
     return (row[0], row[1]) if row else None
 
 

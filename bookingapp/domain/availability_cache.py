@@ -77,6 +77,7 @@ def _concerns_availability(obj, *, new_or_deleted: bool) -> bool:
 
 @event.listens_for(Session, "before_flush")
 def _note_changes(session: Session, flush_context, instances) -> None:
+    session.info.pop(_READ_WITH_BUSINESS, None)  # this transaction writes: read the version afresh
     noted: set = session.info.setdefault(_CHANGED, set())
     for objects, new_or_deleted in ((session.new, True), (session.deleted, True), (session.dirty, False)):
         for obj in list(objects):
@@ -143,9 +144,39 @@ def clear() -> None:
     _cache.clear()
 
 
+# Versions read with their business row by this transaction, while it has written nothing
+# (session.info): the doors read the business first on every request (the API key's, the
+# wizard's slug), and the version read in that same statement is as good as a second read a
+# moment later. An answer computed after it is at least as new as it, which is all the
+# cache needs; a write in the transaction forgets it (the version then moves, at commit).
+_READ_WITH_BUSINESS = "availability_versions_read_with_business"
+_VERSION = select(Business.availability_version).where(Business.id == bindparam("business_id"))
+
+
+def remember_version(session: Session, business: Business, version: int) -> None:
+    """`version` was read in the same statement as `business`, by this transaction."""
+    session.info.setdefault(_READ_WITH_BUSINESS, {})[business.id] = version
+
+
 def current_version(session: Session, business: Business) -> int:
-    """The business's version as committed now (not as the loaded object remembers it)."""
-    return session.scalar(select(Business.availability_version).where(Business.id == business.id))
+    """The business's version as committed now (not as the loaded object remembers it): the
+    one read with the business row earlier in this transaction, else read now."""
+    known = session.info.get(_READ_WITH_BUSINESS)
+    if known is not None and business.id in known:
+        return known[business.id]
+    return session.scalar(_VERSION, {"business_id": business.id})
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_read_versions_on_write(state) -> None:
+    if not state.is_select:
+        state.session.info.pop(_READ_WITH_BUSINESS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_read_versions(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_READ_WITH_BUSINESS, None)
 
 
 def _minute(now: datetime) -> datetime:

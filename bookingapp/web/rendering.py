@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from jinja2 import pass_context
 
 from bookingapp.domain import clock
+from bookingapp.domain.availability_cache import remember_version
 from bookingapp.domain.local_time import format_dated, format_local, zone_city, zone_marker, zone_statement
 from bookingapp.domain.money import DEFAULT_LOCALE, format_money, format_money_for
 from bookingapp.domain.slugs import is_reserved_slug
@@ -145,15 +146,19 @@ def utc_iso_filter(instant: datetime) -> str:
 
 # Built once with a bind parameter: building and keying a SELECT afresh costs more than
 # running it, on every public page.
-_ACTIVE_BUSINESS_BY_SLUG = select(Business).where(Business.slug == bindparam("slug"), Business.is_active.is_(True))
+_ACTIVE_BUSINESS_BY_SLUG = select(Business, Business.availability_version).where(
+    Business.slug == bindparam("slug"), Business.is_active.is_(True))
 
 
 def business_or_404(slug: str) -> Business:
     if is_reserved_slug(slug):
         abort(404)
-    business = db.session.scalars(_ACTIVE_BUSINESS_BY_SLUG, {"slug": slug}).one_or_none()
-    if business is None:
+    row = db.session.execute(_ACTIVE_BUSINESS_BY_SLUG, {"slug": slug}).one_or_none()
+    if row is None:
         abort(404)
+    business, version = row
+    # Read in the same statement: the time page's answers key by it without a second read.
+    remember_version(db.session, business, version)
     use_business_default(business)
     return business
 

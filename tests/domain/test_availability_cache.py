@@ -106,3 +106,26 @@ def test_a_committed_hold_is_never_hidden_by_the_cache(session, salon):
     assert after_hold.find(start) is None
     days = cache.cached_available_days(session, business, service, MONDAY, MONDAY, now=NOW, staff_id=alice.id)
     assert days == {MONDAY}  # the rest of Monday is still free
+
+
+def test_a_version_read_with_the_business_is_used_until_the_transaction_writes(session, salon):
+    """The doors read the version in the statement that reads the business (the API key's,
+    the wizard's slug): the answer keys by it without a read of its own. Once the transaction
+    writes, the version will move at its commit, so it is read afresh; a new transaction
+    starts with nothing remembered."""
+    business, service, alice, _ = salon
+    session.commit()
+    read = version(session, business)
+    cache.remember_version(session, business, read)
+    with counted_statements(session.get_bind()) as statements:
+        assert cache.current_version(session, business) == read
+    assert statements == []
+    ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=NOW)  # a write: forgotten
+    with counted_statements(session.get_bind()) as statements:
+        cache.current_version(session, business)
+    assert len(statements) == 1
+    session.commit()
+    cache.remember_version(session, business, read)
+    session.rollback()  # the transaction ended: forgotten
+    assert cache.current_version(session, business) == read + 1
+
