@@ -151,7 +151,9 @@ def week_schedule(
             Booking.ends_at > run_start,
         )
         # Joined, not a statement each: the count stays the same with no bookings as with many.
-        .options(joinedload(Booking.customer), joinedload(Booking.service, innerjoin=True))
+        # The location too: a branch's view labels another branch's bookings "At <branch>".
+        .options(joinedload(Booking.customer), joinedload(Booking.service, innerjoin=True),
+                 joinedload(Booking.location, innerjoin=True))
         .order_by(Booking.starts_at)
     ).all()
     # A hold whose time ran out occupies nothing any more.

@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from bookingapp.domain import booking as booking_ops
+from bookingapp.domain import locations
 from bookingapp.domain.schedule import day_schedule, week_schedule
 from bookingapp.extensions import db
 from tests.helpers import MONDAY, at, before, counted_statements
@@ -180,3 +181,37 @@ def test_each_day_of_a_branchs_week_is_that_days_schedule(session, branches, mak
         _assert_week_is_its_days(session, business, MONDAY, now=now, location=location, only_staff_id=alice.id)
     at_riverside = week_schedule(session, business, MONDAY, 7, now=now, location=riverside)
     assert [len(schedule.columns) for schedule in at_riverside] == [1] * 7  # Alice's column, every day
+
+
+def test_a_branchs_week_reads_no_more_for_bookings_at_other_branches(session, branches, make_customer):  # noqa: F811
+    """Alice's time at the other branches shows as "At <branch>" on a branch's view: the
+    branches' names come with the week's one bookings read, not one read per branch."""
+    business, service, alice, bob, main, riverside = branches
+    harbour = locations.create_location(session, business, {
+        "name": "Harbour", "slug": "harbour", "address": {"street": "3 Quay", "city": "London"},
+    }, now=before())
+    locations.set_location_hours(session, business, harbour, {d: [(time(8), time(20))] for d in range(7)})
+    locations.set_staff_locations(session, business, alice, [main, riverside, harbour])
+    locations.set_staff_hours_at(session, business, alice, harbour, {d: [(time(15), time(17))] for d in range(7)})
+    session.commit()
+    now = at(MONDAY, 8)
+
+    def reads() -> int:
+        session.expire_all()
+        with counted_statements(session.get_bind()) as statements:
+            week = week_schedule(session, business, MONDAY, 7, now=now, location=main)
+        return len(statements), week
+
+    alone, _ = reads()
+    customer = make_customer(business)
+    for offset in range(7):
+        day = MONDAY + timedelta(days=offset)
+        booking_ops.create_booking(session, business, service, at(day, 13), customer, staff=alice,
+                                   now=before(), location=riverside)
+        booking_ops.create_booking(session, business, service, at(day, 15), customer, staff=alice,
+                                   now=before(), location=harbour)
+    session.commit()
+    busy, week = reads()
+    labels = {block.label for schedule in week for column in schedule.columns for block in column.time_off}
+    assert {"At Riverside", "At Harbour"} <= labels, labels
+    assert busy == alone
