@@ -17,7 +17,7 @@ from bookingapp.models import Booking
 from tests.helpers import MONDAY, at, counted_statements
 
 # "Anyone": the key with its business (one read); the service; the availability check (which
-# locations offer the service, then five reads); savepoint (on SQLite it begins the write
+# locations offer the service, then four reads); savepoint (on SQLite it begins the write
 # transaction, bookingapp/db.py), insert, history row, version bump, release (run-out holds
 # are read only when the database refuses the insert, domain/booking.py); the chosen staff
 # member for the answer. The custom questions are not read: a hold carries no answers and
@@ -25,7 +25,7 @@ from tests.helpers import MONDAY, at, counted_statements
 # (api/views._placement), and has one more read (whether they perform the service and work
 # there, domain/locations.can_take_here) instead of the chosen member's read for the answer.
 # Both databases count the same since SQLite's write lock stopped costing a `SELECT 1`.
-EXPECTED = {False: 14, True: 14}
+EXPECTED = {False: 13, True: 13}
 
 
 @pytest.fixture
