@@ -159,6 +159,7 @@ def test_the_database_refuses_overlapping_active_bookings_even_without_the_domai
             business_id=business.id, booking_number=new_booking_number(), service_id=service.id, staff_id=staff.id,
             starts_at=start, ends_at=start + timedelta(hours=1), blocked_from=start,
             blocked_until=start + timedelta(hours=1), status=status, price_cents=0, currency="GBP",
+            hold_expires_at=start if status == "held" else None,
         )
 
     def refused(write) -> None:
