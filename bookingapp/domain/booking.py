@@ -167,22 +167,24 @@ def _eligible_staff(
         raise ValidationError(N_("This service cannot be booked."), param="service_id")
     if staff is not None and (staff.business_id != business.id or not staff.is_active or staff.deleted_at):
         raise ValidationError(N_("This staff member cannot be booked."), param="staff_id")
-    performs, works_here = can_take_here(session, staff, service, location) if staff is not None else (True, True)
-    if not performs:
-        raise ValidationError(N_("%(staff)s does not perform %(service)s."), param="staff_id",
-                              params={"staff": staff.name, "service": service.name})
+    # Whether a named staff member performs the service and works here is asked only when
+    # something has already gone wrong, in the order the refusals have always come in
+    # (performs, offered here, works here, the time): on the way to a slot, the availability
+    # read's own staff row answers both (it has a row for them only if they do), which spares
+    # every named hold a statement (docs/performance.md, issue 13, seventh pass).
     if terms is None:
+        _refuse_unfit_staff(session, staff, service, location, works_too=False)
         raise ValidationError(N_("%(service)s is not offered at %(location)s."), param="service_id",
                               params={"service": service.name, "location": location.name})
-    if not works_here:
-        raise ValidationError(N_("%(staff)s does not work at %(location)s."), param="staff_id",
-                              params={"staff": staff.name, "location": location.name})
     if start < now or start > now + timedelta(days=business.max_advance_days):
+        _refuse_unfit_staff(session, staff, service, location)
         raise SlotNotOffered(param="start_at")  # also keeps absurd dates away from date arithmetic
     day = local_date_of(start, business, location)
     staff_id = staff.id if staff else None
     inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location,
                          assignment=assignment, duration_minutes=terms.duration_minutes)
+    if staff is not None and not inputs.staff:
+        _refuse_unfit_staff(session, staff, service, location)
     if source == "dashboard":
         inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
@@ -193,6 +195,21 @@ def _eligible_staff(
     if compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start) is None:
         raise SlotNotOffered(param="start_at")
     raise SlotUnavailable()
+
+
+def _refuse_unfit_staff(session: Session, staff: Staff | None, service: Service, location: Location, *,
+                        works_too: bool = True) -> None:
+    """ValidationError naming staff_id when a named staff member does not perform the
+    service (or, with `works_too`, does not work at the location); nothing otherwise."""
+    if staff is None:
+        return
+    performs, works_here = can_take_here(session, staff, service, location)
+    if not performs:
+        raise ValidationError(N_("%(staff)s does not perform %(service)s."), param="staff_id",
+                              params={"staff": staff.name, "service": service.name})
+    if works_too and not works_here:
+        raise ValidationError(N_("%(staff)s does not work at %(location)s."), param="staff_id",
+                              params={"staff": staff.name, "location": location.name})
 
 
 def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple[uuid.UUID, ...], *,
