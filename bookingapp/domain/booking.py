@@ -8,15 +8,14 @@ No double booking is guaranteed by the database, with this module checking first
 the user gets a clean SlotUnavailable instead of a crash:
 
 * PostgreSQL: an EXCLUDE constraint forbids two active bookings of one staff member whose
-  blocked times overlap. The insert runs in a savepoint so a constraint violation (a
-  competitor that committed first) becomes SlotUnavailable, or a try with the next eligible
-  staff member; a violation caused by a run-out hold not yet marked expired expires it and
-  tries the same staff member again.
+  blocked times overlap. Stale holds are expired in the same transaction before the
+  insert, and the insert runs in a savepoint so a constraint violation (a competitor that
+  committed first) becomes SlotUnavailable, or a try with the next eligible staff member.
 * SQLite: triggers of the same name (migration 0022) refuse the same overlap, so the
   placement runs the same way there: the check reads without the write lock (other
   writers go on meanwhile) and the insert is the guarantee. The write lock (BEGIN
-  IMMEDIATE, bookingapp/db) is taken at the first write, the insert's savepoint, and
-  kept to the commit. Other changes to an existing booking (book, reschedule, status
+  IMMEDIATE, bookingapp/db) is taken by the stale holds' expiry just before the insert,
+  and kept to the commit. Other changes to an existing booking (book, reschedule, status
   changes) still take it before they check (`_lock`).
 """
 from __future__ import annotations
@@ -116,9 +115,9 @@ def expire_stale_holds(
 ) -> int:
     """Mark holds whose time has run out as expired; returns how many.
 
-    Called when the database refuses an insert (a dead hold still counts for the no-overlap
-    rule until it is marked), before a hold is booked, and by the worker to tidy up. Rows
-    are locked (FOR UPDATE) so two transactions never expire the same hold twice.
+    Called before every insert (a dead hold still counts for the no-overlap rule until it is
+    marked), before a hold is booked, and by the worker to tidy up. Rows are locked (FOR
+    UPDATE) so two transactions never expire the same hold twice.
     """
     now = _now(now)
     query = (
@@ -212,20 +211,10 @@ def _refuse_unfit_staff(session: Session, staff: Staff | None, service: Service,
                               params={"staff": staff.name, "location": location.name})
 
 
-def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple[uuid.UUID, ...], *,
-                           now: datetime) -> Booking:
-    """Insert the booking with the first candidate whose time the database accepts.
-
-    A hold that has run out but is not yet marked expired still occupies its time for the
-    no-overlap rule, although availability already shows the time free. Such holds are
-    expired when the database refuses a candidate, and that candidate is tried once more:
-    only a refused insert pays for the expiry, not every placement (the worker tidies the
-    rest, notifications/worker.py)."""
+def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple[uuid.UUID, ...]) -> Booking:
+    """Insert the booking with the first candidate whose time the database accepts."""
     for staff_id in candidates:
-        expired_tried = False
-        attempt = 0
-        while attempt < 3:
-            attempt += 1
+        for _attempt in range(3):
             booking.staff_id = staff_id
             try:
                 with session.begin_nested():
@@ -236,12 +225,9 @@ def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple
                 if _is_booking_number_clash(error):
                     booking.booking_number = new_booking_number()
                     continue
-                if not _is_overlap_violation(error):
-                    raise
-                if not expired_tried and expire_stale_holds(session, now=now, staff_ids=[staff_id]):
-                    expired_tried = True
-                    continue  # a run-out hold was in the way: this candidate again
-                break  # someone holds or booked this staff member's time; try the next
+                if _is_overlap_violation(error):
+                    break  # someone committed this staff member's time first; try the next
+                raise
     raise SlotUnavailable()
 
 
@@ -293,10 +279,15 @@ def _place(
         notes = clean_notes(notes)
     # No write lock before the check, on either database: the no-overlap constraint
     # (PostgreSQL) or triggers (SQLite, migration 0022) refuse a competitor's insert, and the
-    # retry below tries the next candidate. On SQLite the lock begins with the insert.
+    # retry below tries the next candidate. On SQLite the lock begins with the expiry below.
     terms = offered_terms(session, service, location)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
                                  source="dashboard" if front_desk else source, terms=terms, assignment=assignment)
+    # Run-out holds of the candidates are marked expired first: they still count for the
+    # no-overlap rule until they are. Doing it only when an insert was refused (one statement
+    # fewer) deadlocked on PostgreSQL: two transactions retaking one run-out hold each waited
+    # for the other's insert. The rows locked here (FOR UPDATE) make them take turns instead.
+    expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=terms.duration_minutes)
     booking = Booking(
         business_id=business.id,
@@ -334,7 +325,7 @@ def _place(
     booking.id = booking.id or uuid.uuid4()
     booking.calendar_uid = calendar_uid(moved_from if moved_from is not None else booking)
     _record(booking, None, status.value, now=now, actor=actor, note=note)
-    placed = _insert_for_first_free(session, booking, candidates, now=now)
+    placed = _insert_for_first_free(session, booking, candidates)
     if moved_from is None:
         booking_money.note_fresh(session, placed)
     # What every door shows of the new booking, handed over as loaded: the session's identity

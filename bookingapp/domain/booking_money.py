@@ -73,7 +73,6 @@ _MONEY_ROWS = (
 # read. The answer to every placement (each hold among them) used to read it anyway.
 _FRESH = "booking_money_fresh_bookings"
 _MONEY_TYPES = (Payment, Checkout, PromotionRedemption)
-_MONEY_TABLES = frozenset(model.__tablename__ for model in _MONEY_TYPES)
 
 
 def note_fresh(session: Session, booking: Booking) -> None:
@@ -98,13 +97,11 @@ def _forget_on_money_flush(session: Session, flush_context, instances) -> None:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _forget_on_money_statement(state: ORMExecuteState) -> None:
-    # A statement that writes money rows (a reschedule carrying payments over is one).
-    if _FRESH in state.session.info and not state.is_select:
-        tables = {getattr(table, "name", None) for table in getattr(state.statement, "_from_objects", ())}
-        table = getattr(state.statement, "table", None)
-        if table is None or getattr(table, "name", None) in _MONEY_TABLES or tables & _MONEY_TABLES:
-            state.session.info.pop(_FRESH, None)
+def _forget_on_written_statement(state: ORMExecuteState) -> None:
+    # Any statement that writes, whatever its table (a reschedule carrying payments over is
+    # one): telling the tables apart would save nothing a placement's answer needs.
+    if not state.is_select:
+        state.session.info.pop(_FRESH, None)
 
 
 @event.listens_for(Session, "after_transaction_end")

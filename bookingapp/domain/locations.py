@@ -123,10 +123,10 @@ _CAN_TAKE_HERE = select(
 
 
 def can_take_here(session: Session, member: Staff, service: Service, location: Location) -> tuple[bool, bool]:
-    """(performs the service, works at the location) for one staff member, in one read: a
-    placement for a named staff member asks both, and as two reads (the staff member's whole
-    list of services loaded, then their locations) they cost a hold a tenth of its time
-    (docs/performance.md, issue 13, seventh pass). "Works at" is works_at's rule."""
+    """(performs the service, works at the location) for one staff member, in one read, for
+    a placement that names them and has failed (domain/booking._refuse_unfit_staff: on the
+    way to a slot the availability read's staff row answers both). "Works at" is works_at's
+    rule."""
     row = session.execute(_CAN_TAKE_HERE, {"staff_id": member.id, "service_id": service.id,
                                            "location_id": location.id}).one()
     return bool(row[0]), bool(row[1]) or (not row[2] and location.is_primary)
