@@ -14,8 +14,8 @@ the user gets a clean SlotUnavailable instead of a crash:
 * SQLite: triggers of the same name (migration 0022) refuse the same overlap, so the
   placement runs the same way there: the check reads without the write lock (other
   writers go on meanwhile) and the insert is the guarantee. The write lock (BEGIN
-  IMMEDIATE, bookingapp/db) is taken by the stale holds' expiry just before the insert,
-  and kept to the commit. Other changes to an existing booking (book, reschedule, status
+  IMMEDIATE, bookingapp/db) is taken at the first write (the insert's savepoint, or the
+  expiry of a run-out hold in the way), and kept to the commit. Other changes to an existing booking (book, reschedule, status
   changes) still take it before they check (`_lock`).
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bookingapp.db import WRITE_LOCK_OPTION, acquire_write_lock
+from bookingapp.db import acquire_write_lock
 from bookingapp.domain import booking_money, notify, pricing
 from bookingapp.domain.availability import compute_availability, hold_is_live, load_inputs, local_date_of
 from bookingapp.domain.ics import calendar_uid
@@ -129,9 +129,15 @@ def expire_stale_holds(
     if staff_ids is not None:
         query = query.where(Booking.staff_id.in_(staff_ids))
     expired = 0
-    # SQLite ignores FOR UPDATE: this read begins the write transaction (BEGIN IMMEDIATE)
-    # instead, with no statement of its own to take the lock (bookingapp/db).
-    for booking in session.scalars(query, execution_options={WRITE_LOCK_OPTION: True}):
+    found = session.scalars(query).all()
+    if found and session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: take its write lock and read them again, so two
+        # transactions never expire one hold twice. Only when there is something to expire:
+        # a placement finds none almost always, and its lock then begins with its insert,
+        # not here (other writers go on meanwhile).
+        acquire_write_lock(session)
+        found = session.scalars(query.execution_options(populate_existing=True)).all()
+    for booking in found:
         if booking.status == S.HELD.value:
             _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
             expired += 1
@@ -279,7 +285,7 @@ def _place(
         notes = clean_notes(notes)
     # No write lock before the check, on either database: the no-overlap constraint
     # (PostgreSQL) or triggers (SQLite, migration 0022) refuse a competitor's insert, and the
-    # retry below tries the next candidate. On SQLite the lock begins with the expiry below.
+    # retry below tries the next candidate. On SQLite the lock begins at the first write.
     terms = offered_terms(session, service, location)
     candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
                                  source="dashboard" if front_desk else source, terms=terms, assignment=assignment)

@@ -17,9 +17,9 @@ from bookingapp.models import Booking
 from tests.helpers import MONDAY, at, counted_statements
 
 # "Anyone": the key with its business (one read); the service; the availability check (which
-# locations offer the service, then four reads); the run-out holds locked (on SQLite this read
-# begins the write transaction, bookingapp/db.py); savepoint, insert, history row, version
-# bump, release; the chosen staff member for the answer. The custom questions are not read: a
+# locations offer the service, then four reads); the run-out holds, locked (on SQLite, read
+# without the lock when there are none); savepoint (on SQLite it begins the write transaction,
+# bookingapp/db.py), insert, history row, version bump, release; the chosen staff member for the answer. The custom questions are not read: a
 # hold carries no answers and needs none yet. A named staff member is read with the service,
 # in the same statement (api/views._placement); whether they perform it and work at the
 # location is the availability read's own staff row (domain/booking._eligible_staff), and the

@@ -101,7 +101,7 @@ def test_reschedule_racing_new_holds_for_the_same_time(app, session, salon, make
 
 def test_expired_hold_is_retaken_by_exactly_one_of_many(app, session, salon):
     business, service, alice, _ = salon
-    ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
+    run_out = ops.hold(session, business, service, at(MONDAY, 10), staff=alice, now=before())
     session.commit()
     later = before() + timedelta(seconds=business.hold_seconds + 1)
     ids = (business.id, service.id, alice.id)
@@ -109,6 +109,8 @@ def test_expired_hold_is_retaken_by_exactly_one_of_many(app, session, salon):
     outcomes = race(session, jobs)
     assert outcomes.count("ok") == 1
     assert len(active_bookings(session, alice.id)) == 1
+    # Expired once, whoever got there: the rows are locked (SQLite: its write lock) first.
+    assert [e.to_status for e in session.get(Booking, run_out.id).history] == ["held", "expired"]
 
 
 @pytest.mark.slow
