@@ -26,7 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -110,6 +110,19 @@ def _is_booking_number_clash(error: IntegrityError) -> bool:
 # --------------------------------------------------------------------------- expiry
 
 
+def _stale_hold_ids(by_staff: bool):
+    statement = (
+        select(Booking.id)
+        .where(Booking.status == bindparam("held"), Booking.hold_expires_at <= bindparam("now"))
+        .order_by(Booking.id)
+        .with_for_update()  # PostgreSQL: two placements retaking one run-out hold take turns
+    )
+    return statement.where(Booking.staff_id.in_(bindparam("staff_ids", expanding=True))) if by_staff else statement
+
+
+_STALE_HOLD_IDS = {by_staff: _stale_hold_ids(by_staff) for by_staff in (False, True)}
+
+
 def expire_stale_holds(
     session: Session, *, now: datetime | None = None, staff_ids: list[uuid.UUID] | None = None
 ) -> int:
@@ -120,25 +133,26 @@ def expire_stale_holds(
     UPDATE) so two transactions never expire the same hold twice.
     """
     now = _now(now)
-    query = (
-        select(Booking)
-        .where(Booking.status == S.HELD.value, Booking.hold_expires_at <= now)
-        .order_by(Booking.id)
-        .with_for_update()
-    )
+    # The ids first, from a statement built once: a placement runs this before every insert
+    # and finds none almost always, and loading nothing as entities cost more than the read.
+    params: dict[str, Any] = {"held": S.HELD.value, "now": now}
     if staff_ids is not None:
-        query = query.where(Booking.staff_id.in_(staff_ids))
-    expired = 0
-    found = session.scalars(query).all()
-    if found and session.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE: take its write lock and read them again, so two
-        # transactions never expire one hold twice. Only when there is something to expire:
-        # a placement finds none almost always, and its lock then begins with its insert,
-        # not here (other writers go on meanwhile).
+        params["staff_ids"] = list(staff_ids)
+    ids = session.execute(_STALE_HOLD_IDS[staff_ids is not None], params).scalars().all()
+    if not ids:
+        return 0
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: take its write lock before reading them as entities
+        # (afresh), so two transactions never expire one hold twice. Only when there is
+        # something to expire: a placement's lock then begins with its insert, not here.
         acquire_write_lock(session)
-        found = session.scalars(query.execution_options(populate_existing=True)).all()
+    expired = 0
+    found = session.scalars(
+        select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
     for booking in found:
-        if booking.status == S.HELD.value:
+        if booking.status == S.HELD.value and booking.hold_expires_at <= now:
             _move(booking, S.EXPIRED, now=now, actor="system", note="hold ran out")
             expired += 1
     session.flush()
