@@ -3,28 +3,18 @@ reused), the app's clock pinned and moved by the test, and the two-factor steps 
 the sign-in pages."""
 from __future__ import annotations
 
-import re
-from datetime import datetime, timedelta, timezone
-
 import pyotp
 import pytest
 
 from tests.dashboard.conftest import Dashboard, csrf_from, make_account  # noqa: F401  (fixture, registered by import)
+from tests.dashboard.test_security import RECOVERY as RECOVERY_CODE
+from tests.dashboard.test_security import SECRET as SECRET_ON_PAGE
+from tests.dashboard.test_security import Clock as DashboardClock
 
-START = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
-SECRET_ON_PAGE = re.compile(r"data-secret>([A-Z2-7]+)<")
-RECOVERY_CODE = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
 
-
-class Clock:
-    """The app's CLOCK, moved by the test: TOTP codes follow it, never the wall clock."""
-
-    def __init__(self, app, instant=START):
-        self.instant = instant
-        app.config["CLOCK"] = lambda: self.instant
-
-    def forward(self, **delta):
-        self.instant += timedelta(**delta)
+class Clock(DashboardClock):
+    """The dashboard tests' clock (the app's CLOCK, moved by the test: TOTP codes follow it,
+    never the wall clock), which also gives the code of the moment."""
 
     def code(self, secret: str) -> str:
         return pyotp.TOTP(secret).at(self.instant)
