@@ -15,8 +15,9 @@ the user gets a clean SlotUnavailable instead of a crash:
   placement runs the same way there: the check reads without the write lock (other
   writers go on meanwhile) and the insert is the guarantee. The write lock (BEGIN
   IMMEDIATE, bookingapp/db) is taken at the first write (the insert's savepoint, or the
-  expiry of a run-out hold in the way), and kept to the commit. Other changes to an existing booking (book, reschedule, status
-  changes) still take it before they check (`_lock`).
+  expiry of a run-out hold in the way), and kept to the commit. Other changes to an
+  existing booking (book, reschedule, status changes) still take it before they check
+  (`_lock`).
 """
 from __future__ import annotations
 
@@ -141,11 +142,10 @@ def expire_stale_holds(
     ids = session.execute(_STALE_HOLD_IDS[staff_ids is not None], params).scalars().all()
     if not ids:
         return 0
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE: take its write lock before reading them as entities
-        # (afresh), so two transactions never expire one hold twice. Only when there is
-        # something to expire: a placement's lock then begins with its insert, not here.
-        acquire_write_lock(session)
+    # SQLite ignores FOR UPDATE: take its write lock (nothing elsewhere) before reading them
+    # as entities afresh, so two transactions never expire one hold twice. Only when there
+    # is something to expire: a placement's lock then begins with its insert, not here.
+    acquire_write_lock(session)
     expired = 0
     found = session.scalars(
         select(Booking).where(Booking.id.in_(ids)).order_by(Booking.id).with_for_update()

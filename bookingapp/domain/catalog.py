@@ -98,10 +98,12 @@ def _text(value: Any, param: str, max_length: int = 5000) -> str | None:
     return value or None
 
 
-def _int(value: Any, param: str, *, minimum: int = 0, maximum: int = MAX_COUNT, currency: str | None = None) -> int:
+def _int(value: Any, param: str, *, minimum: int = 0, maximum: int = MAX_COUNT, currency: str | None = None,
+         words: str | None = None) -> int:
     """A whole number within the limits; an amount (MONEY_FIELDS) is refused as money in
-    `currency`, a length (MINUTE_FIELDS) in minutes."""
-    words = _words(param)
+    `currency`, a length (MINUTE_FIELDS) in minutes. `words`: the field's name in the
+    refusal, when the caller's is not FIELD_WORDS' (a service's terms at a location)."""
+    words = words or _words(param)
     as_money = param in MONEY_FIELDS and currency is not None
     if isinstance(value, bool) or not isinstance(value, int):
         unit = " of minutes" if param in MINUTE_FIELDS else " of cents" if param in MONEY_FIELDS else ""

@@ -20,7 +20,8 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
-from bookingapp.domain.catalog import MAX_DURATION_MINUTES
+# The same limits and refusals as a service's own.
+from bookingapp.domain.catalog import MAX_CENTS, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, _int
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.money import format_money
@@ -32,9 +33,6 @@ _svl = service_locations.c
 _ROW = select(_svl.price_cents, _svl.deposit_cents, _svl.duration_minutes).where(
     _svl.service_id == bindparam("service_id"), _svl.location_id == bindparam("location_id"))
 
-# The same limits as a service's own (domain.catalog).
-MIN_DURATION_MINUTES = 5
-MAX_CENTS = 100_000_000
 TERM_FIELDS = ("price_cents", "deposit_cents", "duration_minutes")
 
 
@@ -124,25 +122,13 @@ def _clean(fields: dict[str, Any], currency: str) -> OwnTerms:
         raise ValidationError(f"Unknown field {sorted(unknown)[0]!r}.", param=sorted(unknown)[0])
     price, deposit, duration = (fields.get(name) for name in TERM_FIELDS)
     if price is not None:
-        price = _amount(price, "price_cents", "The price here", currency)
+        price = _int(price, "price_cents", maximum=MAX_CENTS, currency=currency, words="The price here")
     if deposit is not None:
-        deposit = _amount(deposit, "deposit_cents", "The deposit here", currency)
+        deposit = _int(deposit, "deposit_cents", maximum=MAX_CENTS, currency=currency, words="The deposit here")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, int):
-            raise ValidationError("The length here must be a whole number of minutes.", param="duration_minutes")
-        if not MIN_DURATION_MINUTES <= duration <= MAX_DURATION_MINUTES:
-            raise ValidationError(f"The length here must be between {MIN_DURATION_MINUTES} and "
-                                  f"{MAX_DURATION_MINUTES} minutes.", param="duration_minutes")
+        duration = _int(duration, "duration_minutes", minimum=MIN_DURATION_MINUTES, maximum=MAX_DURATION_MINUTES,
+                        words="The length here")
     return OwnTerms(price, deposit, duration)
-
-
-def _amount(value: Any, param: str, label: str, currency: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{label} must be a whole number of cents.", param=param)
-    if not 0 <= value <= MAX_CENTS:
-        raise ValidationError(f"{label} must be between {format_money(0, currency)} and "
-                              f"{format_money(MAX_CENTS, currency)}.", param=param)
-    return value
 
 
 def set_terms_at(session: Session, business: Business, service: Service, location: Location | uuid.UUID | None,
