@@ -36,8 +36,11 @@ from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    Boolean, String, and_, bindparam, cast, exists, literal_column, not_, or_, select, type_coerce, union_all,
+    BigInteger, Boolean, DateTime, String, and_, bindparam, case, cast, exists, func, literal_column, not_, null, or_,
+    select, type_coerce, union_all,
 )
+from sqlalchemy import Interval as SqlInterval
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import Session
@@ -221,9 +224,10 @@ class AvailabilityInputs:
     # Busy blocks as UTC microseconds since the epoch (see to_micros), not datetimes: the
     # engine compares and steps through thousands of them, and integers are several times
     # cheaper than aware datetimes; the loader reads them as integers straight from SQL.
+    # On PostgreSQL, bookings closer together than a slot needs come merged (_island_statement).
     busy: dict[uuid.UUID, list[MicroInterval]] = field(default_factory=dict)
     business_closed: list[MicroInterval] = field(default_factory=list)
-    # Active bookings per staff member per local day, for the "balanced" policy.
+    # Active bookings per staff member per local day, read for the "balanced" policy only.
     bookings_per_day: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
 
     @property
@@ -486,9 +490,41 @@ def _busy_blocks_sqlite(element, compiler, **kw):
     return f"group_concat({starts} || ',' || {ends}, ',')"
 
 
-def _local_day_starts(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[list[datetime], list[date]]:
+def _day_bounds(first_day: date, last_day: date, tz: ZoneInfo) -> tuple[list[datetime], list[date]]:
+    """The local days from first_day to last_day, and their bounds: each day's local
+    midnight (UTC) and then the end of the last day, one more bound than days."""
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-    return [local_day_bounds(day, tz)[0] for day in days], days
+    return [local_day_bounds(day, tz)[0] for day in days] + [local_day_bounds(last_day, tz)[1]], days
+
+
+def _bookings_per_day(busy: dict[uuid.UUID, list[MicroInterval]], bounds: list[datetime],
+                      days: list[date]) -> dict[tuple[uuid.UUID, date], int]:
+    """Active bookings per staff member per local day (for the "balanced" policy), by
+    binary search in each member's sorted starts (each block one booking: SQLite's read)."""
+    day_starts = [to_micros(bound) for bound in bounds]
+    per_day: dict[tuple[uuid.UUID, date], int] = {}
+    for member, member_blocks in busy.items():
+        starts = list(map(_start_of, member_blocks))
+        below = bisect_left(starts, day_starts[0])
+        for index, day in enumerate(days):
+            above = bisect_left(starts, day_starts[index + 1], below)
+            if above > below:
+                per_day[(member, day)] = above - below
+            below = above
+    return per_day
+
+
+def _bookings_per_day_from_firsts(member: uuid.UUID, firsts: str, last: int,
+                                  days: list[date]) -> dict[tuple[uuid.UUID, date], int]:
+    """_bookings_per_day for one member from _island_statement's counting columns: "day:
+    position" of the member's first block each day (day 1 the first; 0 before it and one
+    past the last day after it), and the position of the member's last block."""
+    marks = [tuple(map(int, mark.split(":"))) for mark in firsts.split(",")]
+    counts = {}
+    for (day, first), (_, next_first) in zip(marks, [*marks[1:], (0, last + 1)]):
+        if 1 <= day <= len(days):
+            counts[(member, days[day - 1])] = next_first - first
+    return counts
 
 
 def hold_is_live(now: datetime):
@@ -572,28 +608,107 @@ _STAFF_HOURS_STATEMENT = select(_sh.staff_id, _sh.weekday, _sh.starts_at, _sh.en
 )
 
 
+def _live_blocks(excluding: bool) -> list:
+    """The WHERE of the busy-time read: the staff members' blocks that occupy time
+    (hold_is_live(now), over the table's columns) and reach into the range."""
+    conditions = [
+        _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
+        _bk.status.in_(ACTIVE_STATUSES),
+        not_(and_(_bk.status == BookingStatus.HELD.value, _bk.hold_expires_at <= bindparam("now"))),
+        _bk.blocked_until > bindparam("range_start"),
+        _bk.blocked_from < bindparam("range_end"),
+    ]
+    if excluding:
+        conditions.append(_bk.id.not_in(bindparam("exclude", expanding=True)))
+    return conditions
+
+
 def _booking_statement(excluding: bool):
     # The hot path: a month for many staff is thousands of bookings. One row per staff
     # member (_busy_blocks): the staff id as text (looked up in a dict of both spellings)
     # and their blocks as one string, split in C. No ORDER BY: on PostgreSQL, sorting
     # 155,000 rows (50 staff, a busy month) spilled to disk and cost more than the query;
     # the loader sorts each member's blocks itself, and they mostly arrive in index order
-    # (staff_id, blocked_from), which Python's sort takes in one linear pass.
-    statement = select(
+    # (staff_id, blocked_from), which Python's sort takes in one linear pass. The last two
+    # columns are _island_statement's.
+    return select(
         literal_column("'booked'"),
         type_coerce(cast(_bk.staff_id, String), String),
         _busy_blocks(_bk.blocked_from, _bk.blocked_until),
-    ).where(
-        _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
-        # hold_is_live(now), over the table's columns
-        _bk.status.in_(ACTIVE_STATUSES),
-        not_(and_(_bk.status == BookingStatus.HELD.value, _bk.hold_expires_at <= bindparam("now"))),
-        _bk.blocked_until > bindparam("range_start"),
-        _bk.blocked_from < bindparam("range_end"),
-    ).group_by(_bk.staff_id)
-    if excluding:
-        statement = statement.where(_bk.id.not_in(bindparam("exclude", expanding=True)))
-    return statement
+        null(),
+        null(),
+    ).where(*_live_blocks(excluding)).group_by(_bk.staff_id)
+
+
+def _micros_postgresql(column):
+    """Whole UTC microseconds since the epoch, as _busy_blocks makes them on PostgreSQL."""
+    return cast(func.round(func.date_part(literal_column("'epoch'"), column) * literal_column("1000000")), BigInteger)
+
+
+def _island_statement(excluding: bool, counting: bool):
+    """PostgreSQL's busy-time read: _booking_statement's rows, with each staff member's
+    blocks merged into islands wherever the gap between two is too short for a slot
+    (issue 13, eighth pass). A busy month of 50 staff is 155,000 blocks but 1,550
+    islands, and the blocks' conversion, transfer, parsing and walk were most of its time.
+
+    A block [s, e) rules out the starts t in (s - reach, e + before), reach being the
+    service's length plus its buffer after and `before` its buffer before. For two blocks
+    one after the other (e1 <= s2), those two ranges of starts overlap exactly when
+    s2 - e1 < reach + before, and then together they rule out what [s1, e2) rules out:
+    so blocks closer than `merge_gap` (= reach + before, bound per call) merge, and the
+    answer is the same to the microsecond. A gap of exactly merge_gap keeps its one start.
+
+    One pass of window functions over the covering index (staff_id, blocked_from, ...),
+    without a sort: a block opens an island if the block before it ends merge_gap or more
+    earlier, and closes one if the block after it starts merge_gap or more later. lag and
+    lead suffice, rather than a running maximum of the ends, because a staff member's
+    active blocks never overlap: the exclusion constraint ex_bookings_staff_no_overlap
+    forbids it, and the blocks read here are some of those.
+
+    `counting` (the "balanced" policy, which orders staff by their bookings that day):
+    the bookings per local day come with the islands. Each block's day is its start's
+    bucket among `day_bounds` (the local midnights, UTC, and the end of the last day:
+    width_bucket, 1 for the first day); the fourth column lists "day:position" for each
+    member's first block of each day, positions counting the member's blocks in order, and
+    the fifth is the member's last position, so a day's count is the next first position
+    minus its own."""
+    window = {"partition_by": _bk.staff_id, "order_by": _bk.blocked_from}
+    columns = [
+        _bk.staff_id, _bk.blocked_from, _bk.blocked_until,
+        func.lag(_bk.blocked_until).over(**window).label("until_before"),
+        func.lead(_bk.blocked_from).over(**window).label("from_after"),
+    ]
+    if counting:
+        day = func.width_bucket(_bk.blocked_from, bindparam("day_bounds", type_=ARRAY(DateTime(timezone=True))))
+        columns += [
+            day.label("day"),
+            func.lag(day).over(**window).label("day_before"),
+            func.row_number().over(**window).label("position"),
+        ]
+    live = select(*columns).where(*_live_blocks(excluding)).subquery("live")
+    gap = bindparam("merge_gap", type_=SqlInterval())
+    opens = or_(live.c.until_before.is_(None), live.c.blocked_from - live.c.until_before >= gap)
+    closes = or_(live.c.from_after.is_(None), live.c.from_after - live.c.blocked_until >= gap)
+    edges = func.string_agg(
+        # concat_ws skips a NULL: an island's only block gives "start,end", its first
+        # "start" and its last "end", so the text is start, end, start, end, ...
+        func.concat_ws(",", case((opens, _micros_postgresql(live.c.blocked_from))),
+                       case((closes, _micros_postgresql(live.c.blocked_until)))),
+        aggregate_order_by(literal_column("','"), live.c.blocked_from),
+    ).filter(or_(opens, closes))
+    if not counting:
+        return select(
+            literal_column("'booked'"), type_coerce(cast(live.c.staff_id, String), String), edges, null(), null(),
+        ).where(or_(opens, closes)).group_by(live.c.staff_id)
+    new_day = live.c.day_before.is_distinct_from(live.c.day)
+    firsts = func.string_agg(
+        func.concat(live.c.day, ":", live.c.position), aggregate_order_by(literal_column("','"), live.c.position),
+    ).filter(new_day)
+    # The member's last block always closes an island, so it is kept and max() sees it.
+    return select(
+        literal_column("'booked'"), type_coerce(cast(live.c.staff_id, String), String), edges, firsts,
+        func.max(live.c.position),
+    ).where(or_(opens, closes, new_day)).group_by(live.c.staff_id)
 
 
 # Time off in the same shape, in the same statement (one round trip fewer for every
@@ -604,6 +719,8 @@ _TIME_OFF_BLOCKS = select(
     literal_column("'off'"),
     type_coerce(cast(_to.staff_id, String), String),
     _busy_blocks(_to.starts_at, _to.ends_at),
+    null(),
+    null(),
 ).where(
     _to.business_id == bindparam("business_id"),
     or_(
@@ -614,8 +731,15 @@ _TIME_OFF_BLOCKS = select(
     _to.starts_at < bindparam("range_end"),
 ).group_by(_to.staff_id)
 
-_BUSY_STATEMENTS = {excluding: union_all(_booking_statement(excluding), _TIME_OFF_BLOCKS)
-                    for excluding in (False, True)}
+# Keyed by (excluding some bookings, islands, counting): SQLite's, and PostgreSQL's islands
+# with or without the bookings per day.
+_BUSY_STATEMENTS = {
+    (excluding, False, False): union_all(_booking_statement(excluding), _TIME_OFF_BLOCKS)
+    for excluding in (False, True)
+} | {
+    (excluding, True, counting): union_all(_island_statement(excluding, counting), _TIME_OFF_BLOCKS)
+    for excluding in (False, True) for counting in (False, True)
+}
 
 
 def load_inputs(
@@ -690,7 +814,19 @@ def load_inputs(
                   "business_id": business.id, "location_id": location.id}
         if exclude_booking_ids:
             params["exclude"] = list(exclude_booking_ids)
-        result = connection.execute(_BUSY_STATEMENTS[bool(exclude_booking_ids)], params)
+        # PostgreSQL merges each member's blocks into islands (_island_statement), with the
+        # bookings per day when the "balanced" policy needs them; SQLite reads every block.
+        islands = connection.dialect.name == "postgresql"
+        counting = policy == "balanced"
+        if counting:
+            bounds, days = _day_bounds(first_day, last_day, tz)
+        if islands:
+            params["merge_gap"] = margin  # reach + buffer before: see _island_statement
+            if counting:
+                params["day_bounds"] = bounds
+        result = connection.execute(
+            _BUSY_STATEMENTS[(bool(exclude_booking_ids), islands, islands and counting)], params
+        )
         # The driver's own tuples (text needs no result processing): one per staff member
         # with bookings, their blocks in one string, split in C and paired with C-level
         # map and zip rather than a Python loop per block (for a busy month, 155,000 row
@@ -700,7 +836,7 @@ def load_inputs(
             rows = result.cursor.fetchall() if result.cursor is not None else []
         finally:
             result.close()
-        values = [blocks.split(",") for _, _, blocks in rows]
+        values = [row[2].split(",") for row in rows]
         if connection.dialect.name == "sqlite":
             # Staff share the grid's times, so most texts repeat: each is parsed once.
             texts = set().union(*values)
@@ -708,28 +844,19 @@ def load_inputs(
         else:
             to_number = int  # already whole microseconds
         time_off: list[tuple[str | None, list[MicroInterval]]] = []
-        for (kind, raw_staff, _), member_values in zip(rows, values):
+        for (kind, raw_staff, _, firsts, last), member_values in zip(rows, values):
             numbers = map(to_number, member_values)
             member_blocks = list(zip(numbers, numbers))  # (start, end), (start, end), ...
             if kind != "booked":
                 time_off.append((raw_staff, member_blocks))
                 continue
             member_blocks.sort()  # by start (then end); usually sorted already, a linear pass
-            busy[staff_by_raw[raw_staff]] = member_blocks
-
-        # Active bookings per staff member per local day (for the "balanced" policy), by
-        # binary search in each member's sorted starts.
-        day_starts, days = _local_day_starts(first_day, last_day, tz)
-        day_starts.append(local_day_bounds(last_day, tz)[1])
-        day_starts = [to_micros(start) for start in day_starts]
-        for member, member_blocks in busy.items():
-            starts = list(map(_start_of, member_blocks))
-            below = bisect_left(starts, day_starts[0])
-            for index, day in enumerate(days):
-                above = bisect_left(starts, day_starts[index + 1], below)
-                if above > below:
-                    per_day[(member, day)] = above - below
-                below = above
+            member = staff_by_raw[raw_staff]
+            busy[member] = member_blocks
+            if firsts is not None:
+                per_day.update(_bookings_per_day_from_firsts(member, firsts, last, days))
+        if counting and not islands:
+            per_day = _bookings_per_day(busy, bounds, days)
 
         for raw_staff, blocks in time_off:
             if raw_staff is None:
