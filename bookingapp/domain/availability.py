@@ -229,6 +229,8 @@ class AvailabilityInputs:
     business_closed: list[MicroInterval] = field(default_factory=list)
     # Active bookings per staff member per local day, read for the "balanced" policy only.
     bookings_per_day: dict[tuple[uuid.UUID, date], int] = field(default_factory=dict)
+    # Staff with a hold that ran out (still marked held) in the range: read for placements only.
+    run_out_hold_staff: set[uuid.UUID] = field(default_factory=set)
 
     @property
     def fixed_rank(self) -> dict[uuid.UUID, int]:
@@ -731,14 +733,32 @@ _TIME_OFF_BLOCKS = select(
     _to.starts_at < bindparam("range_end"),
 ).group_by(_to.staff_id)
 
-# Keyed by (excluding some bookings, islands, counting): SQLite's, and PostgreSQL's islands
-# with or without the bookings per day.
+# For a placement (load_inputs' `run_out_holds`): which staff members have a hold that has
+# run out but is still marked held within the range, where it would refuse the insert
+# (the no-overlap rule counts it until it is marked expired). Almost always nobody, and then
+# the placement skips its expiry read (domain.booking._place, issue 13, eighth pass).
+_RUN_OUT_HOLDS = select(
+    literal_column("'run_out'"), type_coerce(cast(_bk.staff_id, String), String), null(), null(), null(),
+).where(
+    _bk.staff_id.in_(bindparam("staff_ids", expanding=True)),
+    _bk.status == BookingStatus.HELD.value,
+    _bk.hold_expires_at <= bindparam("now"),
+    _bk.blocked_until > bindparam("range_start"),
+    _bk.blocked_from < bindparam("range_end"),
+).group_by(_bk.staff_id)
+
+
+def _busy_statement(excluding: bool, islands: bool, counting: bool, run_out_holds: bool):
+    bookings = _island_statement(excluding, counting) if islands else _booking_statement(excluding)
+    return union_all(bookings, _TIME_OFF_BLOCKS, *([_RUN_OUT_HOLDS] if run_out_holds else []))
+
+
+# Keyed by (excluding some bookings, islands, counting, run-out holds): SQLite reads every
+# block, PostgreSQL islands with or without the bookings per day.
 _BUSY_STATEMENTS = {
-    (excluding, False, False): union_all(_booking_statement(excluding), _TIME_OFF_BLOCKS)
-    for excluding in (False, True)
-} | {
-    (excluding, True, counting): union_all(_island_statement(excluding, counting), _TIME_OFF_BLOCKS)
-    for excluding in (False, True) for counting in (False, True)
+    (excluding, islands, counting, run_out): _busy_statement(excluding, islands, counting, run_out)
+    for excluding in (False, True) for islands in (False, True) for counting in (False, True)
+    for run_out in (False, True) if islands or not counting
 }
 
 
@@ -755,12 +775,15 @@ def load_inputs(
     location: Location | None = None,
     assignment: str | None = None,
     duration_minutes: int | None = None,
+    run_out_holds: bool = False,
 ) -> AvailabilityInputs:
     """Read what compute_availability needs: four queries, whatever the range. `location`
     None: the business's primary (loaded with the business, so it costs no query).
     `assignment`: this request's policy (domain.assignment), else the business's. The
     service's length is its length at the location (domain.service_terms), read with the
-    staff; `duration_minutes` overrides it when the caller has read the terms already."""
+    staff; `duration_minutes` overrides it when the caller has read the terms already.
+    `run_out_holds` (a placement): also which staff have holds that ran out in the range
+    (AvailabilityInputs.run_out_hold_staff), in the same statement as the busy time."""
     location = location or primary_location(session, business)
     tz = location_timezone(business, location)
     policy = assignment_policy(business, assignment)  # checked before any query
@@ -801,6 +824,7 @@ def load_inputs(
     range_end = local_day_bounds(last_day, tz)[1] + margin
 
     hours_by_staff: dict[uuid.UUID, list[tuple[int, time, time]]] = defaultdict(list)
+    run_out: set[uuid.UUID] = set()
     busy: dict[uuid.UUID, list[MicroInterval]] = {}
     per_day: dict[tuple[uuid.UUID, date], int] = {}
     closed: list[MicroInterval] = []
@@ -825,7 +849,7 @@ def load_inputs(
             if counting:
                 params["day_bounds"] = bounds
         result = connection.execute(
-            _BUSY_STATEMENTS[(bool(exclude_booking_ids), islands, islands and counting)], params
+            _BUSY_STATEMENTS[(bool(exclude_booking_ids), islands, islands and counting, run_out_holds)], params
         )
         # The driver's own tuples (text needs no result processing): one per staff member
         # with bookings, their blocks in one string, split in C and paired with C-level
@@ -836,6 +860,9 @@ def load_inputs(
             rows = result.cursor.fetchall() if result.cursor is not None else []
         finally:
             result.close()
+        run_out = {staff_by_raw[raw_staff] for kind, raw_staff, *_ in rows if kind == "run_out"}
+        if run_out_holds:
+            rows = [row for row in rows if row[0] != "run_out"]
         values = [row[2].split(",") for row in rows]
         if connection.dialect.name == "sqlite":
             # Staff share the grid's times, so most texts repeat: each is parsed once.
@@ -886,6 +913,7 @@ def load_inputs(
         busy=busy,
         business_closed=closed,
         bookings_per_day=per_day,
+        run_out_hold_staff=run_out,
     )
 
 

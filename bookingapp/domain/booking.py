@@ -174,9 +174,10 @@ def _eligible_staff(
     source: str = "web",
     terms: ServiceTerms | None,
     assignment: str | None = None,
-) -> tuple[uuid.UUID, ...]:
+) -> tuple[tuple[uuid.UUID, ...], set[uuid.UUID]]:
     """Staff who can take this exact start, best first (by `assignment`, else the
-    business's policy). SlotUnavailable if nobody can because the time is taken;
+    business's policy), and which staff have holds that ran out that day (still marked
+    held, so still in the way of an insert). SlotUnavailable if nobody can because the time is taken;
     SlotNotOffered if the business never offers that time. `terms`: the service's at the
     location (service_terms.offered_terms), None when it is not offered there.
 
@@ -201,14 +202,14 @@ def _eligible_staff(
     day = local_date_of(start, business, location)
     staff_id = staff.id if staff else None
     inputs = load_inputs(session, business, service, day, day, now=now, staff_id=staff_id, location=location,
-                         assignment=assignment, duration_minutes=terms.duration_minutes)
+                         assignment=assignment, duration_minutes=terms.duration_minutes, run_out_holds=True)
     if staff is not None and not inputs.staff:
         _refuse_unfit_staff(session, staff, service, location)
     if source == "dashboard":
         inputs.min_notice = timedelta(0)  # the front desk books walk-ins; notice is for online bookings
     slot = compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start)
     if slot is not None:
-        return slot.staff_ids
+        return slot.staff_ids, inputs.run_out_hold_staff
     # Would the time be offered on an empty calendar? Then someone took it; else it never was.
     inputs.busy = {}
     if compute_availability(inputs, service_id=service.id, first_day=day, last_day=day, now=now).find(start) is None:
@@ -301,13 +302,19 @@ def _place(
     # (PostgreSQL) or triggers (SQLite, migration 0022) refuse a competitor's insert, and the
     # retry below tries the next candidate. On SQLite the lock begins at the first write.
     terms = offered_terms(session, service, location)
-    candidates = _eligible_staff(session, business, service, start, now=now, staff=staff, location=location,
-                                 source="dashboard" if front_desk else source, terms=terms, assignment=assignment)
+    candidates, run_out = _eligible_staff(
+        session, business, service, start, now=now, staff=staff, location=location,
+        source="dashboard" if front_desk else source, terms=terms, assignment=assignment,
+    )
     # Run-out holds of the candidates are marked expired first: they still count for the
     # no-overlap rule until they are. Doing it only when an insert was refused (one statement
     # fewer) deadlocked on PostgreSQL: two transactions retaking one run-out hold each waited
     # for the other's insert. The rows locked here (FOR UPDATE) make them take turns instead.
-    expire_stale_holds(session, now=now, staff_ids=list(candidates))
+    # The availability read has said which staff have any that day (the only ones an insert
+    # that day can meet): when none of the candidates does, which is almost always, there is
+    # nothing to expire or to take turns over, and the read is skipped.
+    if run_out.intersection(candidates):
+        expire_stale_holds(session, now=now, staff_ids=list(candidates))
     end = start + timedelta(minutes=terms.duration_minutes)
     booking = Booking(
         business_id=business.id,
