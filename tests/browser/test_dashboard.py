@@ -1,24 +1,13 @@
 """The dashboard in headless Chromium: sign in, the day, start/complete/check out, roles."""
 from __future__ import annotations
 
-
-
 from playwright.sync_api import expect
 
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Product
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
-
-
-def _sign_in(page, live_server, email):
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
 
 
 def test_day_view_then_start_complete_and_check_out(app, live_server, page, session, salon, make_customer, screenshot):
@@ -34,8 +23,7 @@ def test_day_view_then_start_complete_and_check_out(app, live_server, page, sess
     session.add(Product(business_id=business.id, name="Heat Protect Spray", price_cents=1600, inventory_count=4))
     session.commit()
 
-    _sign_in(page, live_server, "owner@example.com")
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "owner@example.com", start=f"/dashboard/day?date={MONDAY}")
     alice_column = page.locator('[data-staff="Alice"]')
     bob_column = page.locator('[data-staff="Bob"]')
     expect(alice_column.locator(f'[data-booking="{first.booking_number}"]')).to_have_attribute("data-start", "10:00")
@@ -86,8 +74,7 @@ def test_staff_role_cannot_reach_setup_or_checkout(app, live_server, page, sessi
                                          staff=bob, now=before())
     booking_ops.start(session, booking, now=at(MONDAY, 10))
     session.commit()
-    _sign_in(page, live_server, "bob@example.com")
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "bob@example.com", start=f"/dashboard/day?date={MONDAY}")
     expect(page.locator('[data-staff="Alice"]')).to_have_count(0)
     expect(page.locator('[data-staff="Bob"]')).to_have_count(1)
     expect(page.get_by_role("link", name="Setup")).to_have_count(0)

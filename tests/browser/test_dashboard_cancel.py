@@ -13,9 +13,8 @@ from bookingapp.domain import booking as booking_ops
 from bookingapp.domain import payments
 from bookingapp.models.payment import Payment
 from bookingapp.payments.sandbox import SUCCESS_CARD, SandboxProvider, try_card
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
 
 
 def test_owner_reads_the_policy_then_refunds_in_full(app, live_server, page, session, salon, make_customer,
@@ -34,11 +33,7 @@ def test_owner_reads_the_policy_then_refunds_in_full(app, live_server, page, ses
     session.commit()
     app.config["CLOCK"] = lambda: at(MONDAY, 10) - timedelta(hours=2)  # past the 24-hour free window
 
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "owner@example.com", start=f"/dashboard/day?date={MONDAY}")
     page.locator(f'[data-booking="{held.booking_number}"]').click()
     panel = page.locator("#booking-panel")
     expect(panel.locator("[data-cancel-terms]")).to_contain_text("the deposit of £10.00 is kept")

@@ -10,9 +10,8 @@ from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Payment
 from bookingapp.models.checkout import Checkout
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
 
 
 def test_card_online_twice_opens_one_page_and_paying_it_closes_the_checkout(app, live_server, page, session, salon,
@@ -27,12 +26,7 @@ def test_card_online_twice_opens_one_page_and_paying_it_closes_the_checkout(app,
     booking_ops.start(session, booking, now=at(MONDAY, 10))
     session.commit()
 
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "desk@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
-    page.goto(f"{live_server}/dashboard/bookings/{booking.id}")
+    sign_in(page, live_server, "desk@example.com", start=f"/dashboard/bookings/{booking.id}")
     page.locator("form[action$='/checkout'] button").click()
     expect(page.locator("#checkout")).to_be_visible()
     checkout_url = page.url

@@ -9,9 +9,8 @@ from playwright.sync_api import expect
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Staff
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
 
 
 def test_failed_htmx_actions_show_an_alert_banner(app, live_server, page, session, salon, make_customer, screenshot):
@@ -25,11 +24,7 @@ def test_failed_htmx_actions_show_an_alert_banner(app, live_server, page, sessio
     session.commit()
     app.config["CLOCK"] = lambda: at(MONDAY, 9, 30)
 
-    page.goto(live_server + "/dashboard/sign-in")
-    page.fill("input[name=email]", "desk@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "desk@example.com", start=f"/dashboard/day?date={MONDAY}")
     banner = page.locator("#dash-error")
     expect(banner).to_be_hidden()
 

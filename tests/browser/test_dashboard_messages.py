@@ -13,20 +13,15 @@ from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Business
 from bookingapp.models.message import Message
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
 
 
 def _sign_in_as_owner(page, live_server, session, member):
     create_account(session, member, "owner@example.com", PASSWORD)
     member.role = "owner"
     session.commit()
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
+    sign_in(page, live_server, "owner@example.com")
 
 
 def test_resend_from_the_booking_and_filter_the_log(app, live_server, page, session, salon, make_customer, screenshot):

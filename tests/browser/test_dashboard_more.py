@@ -9,17 +9,8 @@ from playwright.sync_api import expect
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.reviews import leave_review
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
-
-PASSWORD = "browser test password"
-
-
-def _sign_in(page, live_server, email):
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
 
 
 def _owner(session, member):
@@ -38,7 +29,7 @@ def test_reply_to_a_review_in_place(live_server, page, session, salon, make_cust
     review = leave_review(session, booking, rating=2, comment="Waited twenty minutes.", would_recommend=False)
     session.commit()
 
-    _sign_in(page, live_server, "owner@example.com")
+    sign_in(page, live_server, "owner@example.com")
     page.get_by_role("link", name="Reviews").click()
     card = page.locator(f"#review-{review.id}")
     expect(card).to_contain_text("Waited twenty minutes.")
@@ -71,7 +62,7 @@ def test_time_off_added_in_setup_removes_the_slot_from_the_wizard(live_server, p
     customer.goto(wizard_url)
     expect(customer.locator("#slots button.slot", has_text="14:00")).to_have_count(1)
 
-    _sign_in(page, live_server, "owner@example.com")
+    sign_in(page, live_server, "owner@example.com")
     page.get_by_role("link", name="Setup").click()
     page.locator(".sub-nav").get_by_role("link", name="Staff").click()
     page.get_by_role("link", name="Bob").click()
@@ -97,7 +88,7 @@ def test_a_staff_user_cannot_reach_setup(live_server, page, session, salon):
     business, _, _, bob = salon
     create_account(session, bob, "bob@example.com", PASSWORD)
     session.commit()
-    _sign_in(page, live_server, "bob@example.com")
+    sign_in(page, live_server, "bob@example.com")
     expect(page.get_by_role("link", name="Setup")).to_have_count(0)
     for path in ("/dashboard/setup", "/dashboard/setup/business", "/dashboard/setup/staff", f"/dashboard/setup/staff/{bob.id}",
                  "/dashboard/developer", "/dashboard/reviews"):

@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Booking, Customer
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
 from tests.web.conftest import shop  # noqa: F401  (the fixture)
 
-PASSWORD = "browser test password"
 
 # Collects every securitypolicyviolation event a page (or frame) sees, before its own scripts run.
 RECORD_VIOLATIONS = """
@@ -160,12 +160,7 @@ def violations(page) -> list[str]:
 def test_the_dashboard_day_and_week_views_raise_no_csp_violation(live_server, page, owner_day, screenshot):
     page.add_init_script(RECORD_VIOLATIONS)
     console = csp_messages(page)
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "owner@example.com", start=f"/dashboard/day?date={MONDAY}")
     expect(page.locator(".day-grid")).to_contain_text("Maya Chen")
     assert violations(page) == []
     # The date field submits itself on change (static/js/page-actions.js, once an inline onchange).

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Booking, Message
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
 
-PASSWORD = "browser test password"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+MONDAY_DAY = f"/dashboard/day?date={MONDAY}"  # where every test here starts, signed in
 
 
 @pytest.fixture
@@ -34,15 +35,6 @@ def day(app, session, salon, make_customer):
     return {"business": business, "service": service, "alice": alice, "bob": bob, "maya": maya, "tom": tom}
 
 
-def _sign_in(page, live_server):
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".day-grid")).to_be_visible()
-    page.goto(f"{live_server}/dashboard/day?date={MONDAY}")
-
-
 def _moved_to(session, booking):
     session.expire_all()
     old = session.get(Booking, booking.id)
@@ -51,7 +43,7 @@ def _moved_to(session, booking):
 
 def test_drag_a_booking_to_another_staff_member_and_time(live_server, page, session, day, screenshot):
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     screenshot(page, "day-desktop")
     card = page.locator(f'[data-staff="Alice"] [data-booking="{day["maya"].booking_number}"]')
     bob_body = page.locator('[data-staff="Bob"] .column-body')
@@ -83,13 +75,13 @@ def test_move_without_javascript_through_the_panels_form(browser, live_server, s
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         context = browser.new_context(java_script_enabled=False, viewport=viewport)
         page = context.new_page()
-        _sign_in(page, live_server)
+        sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
         screenshot(page, f"day-{name}")
         context.close()
 
     context = browser.new_context(java_script_enabled=False, viewport=PHONE)
     page = context.new_page()
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     page.locator(f'[data-booking="{day["maya"].booking_number}"]').click()
     page.locator('[data-action="open-move"]').click()
     form = page.locator("#move-form")
@@ -111,7 +103,7 @@ def test_move_without_javascript_through_the_panels_form(browser, live_server, s
 
 def test_a_move_onto_a_taken_time_is_refused_and_changes_nothing(live_server, page, session, day, screenshot):
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     page.locator(f'[data-booking="{day["maya"].booking_number}"]').click()
     panel = page.locator("#booking-panel")
     panel.locator('[data-action="open-move"]').click()
@@ -136,7 +128,7 @@ def test_a_move_onto_a_taken_time_is_refused_and_changes_nothing(live_server, pa
 
 def test_book_into_a_free_gap(live_server, page, session, day, screenshot):
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     screenshot(page, "day-phone")
     page.locator('[data-staff="Bob"] a.gap[data-gap-start="15:00"]').click()
     form = page.locator("#new-booking-form")
@@ -154,7 +146,7 @@ def test_book_into_a_free_gap(live_server, page, session, day, screenshot):
 
 def test_week_view_opens_the_same_panel(live_server, page, session, day, screenshot):
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     page.locator('[data-action="week"]').click()
     week = page.locator("#week-columns")
     expect(week.locator("[data-day]")).to_have_count(7)
@@ -186,7 +178,7 @@ def _drag_in_week(page, card, column):
 def test_drag_a_booking_to_another_day_in_the_week_keeps_its_time_and_staff(live_server, page, session, day,
                                                                                  screenshot):
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     page.goto(f"{live_server}/dashboard/week?date={MONDAY}")
     week = page.locator("#week-columns")
     tuesday = MONDAY + timedelta(days=1)
@@ -211,7 +203,7 @@ def test_a_week_drag_onto_a_day_whose_time_is_taken_opens_that_days_free_times(l
                                make_customer(day["business"], name="Ria Patel"), staff=day["alice"], now=before())
     session.commit()
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server)
+    sign_in(page, live_server, "owner@example.com", start=MONDAY_DAY)
     page.goto(f"{live_server}/dashboard/week?date={MONDAY}")
     week = page.locator("#week-columns")
     _drag_in_week(page, week.locator(f'[data-booking="{day["maya"].booking_number}"]'),

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.models import Booking
+from tests.browser.pages import PASSWORD, sign_in
 from tests.helpers import MONDAY, at, before
 
-PASSWORD = "browser test password"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Enough staff that their columns are wider than a phone.
@@ -48,22 +48,13 @@ def salon_day(app, session, salon, make_staff, make_customer):
     return {"business": business, "alice": alice, "bob": bob, "maya": maya, "tom": tom}
 
 
-def _sign_in(page, live_server, path: str):
-    page.goto(live_server + "/dashboard/sign-in")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator(".dash-top")).to_be_visible()
-    page.goto(live_server + path)
-
-
 def _page_scrolls_sideways(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
 
 
 def test_approving_from_the_queue(live_server, page, session, salon_day, screenshot):
     page.set_viewport_size(DESKTOP)
-    _sign_in(page, live_server, "/dashboard/day")
+    sign_in(page, live_server, "owner@example.com")
     badge = page.locator('[data-nav="approvals"] #queue-count')
     expect(badge).to_have_text("1")
     page.locator('[data-nav="approvals"]').click()
@@ -82,7 +73,7 @@ def test_approving_from_the_queue(live_server, page, session, salon_day, screens
 
 def test_the_day_on_a_phone(live_server, page, salon_day, screenshot):
     page.set_viewport_size(PHONE)
-    _sign_in(page, live_server, f"/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "owner@example.com", start=f"/dashboard/day?date={MONDAY}")
     expect(page.locator(".day-grid")).to_be_visible()
     assert not _page_scrolls_sideways(page)
     # The menu folds behind its button and opens with 44-pixel rows.
@@ -121,7 +112,7 @@ def test_the_day_on_a_phone(live_server, page, salon_day, screenshot):
 @pytest.mark.parametrize("size_name, size", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_screenshots_of_day_week_move_and_analytics(live_server, page, salon_day, screenshot, size_name, size):
     page.set_viewport_size(size)
-    _sign_in(page, live_server, f"/dashboard/day?date={MONDAY}")
+    sign_in(page, live_server, "owner@example.com", start=f"/dashboard/day?date={MONDAY}")
     expect(page.locator(".day-grid")).to_be_visible()
     screenshot(page, f"day-{size_name}")
     assert not _page_scrolls_sideways(page)
@@ -152,7 +143,8 @@ def test_screenshots_of_day_week_move_and_analytics(live_server, page, salon_day
 def test_front_desk_finds_a_client_as_it_types_and_books_them(live_server, page, session, salon_day, screenshot):
     page.set_viewport_size(PHONE)
     maya = salon_day["maya"].customer
-    _sign_in(page, live_server, f"/dashboard/bookings/new?staff_id={salon_day['alice'].id}&day={MONDAY}")
+    sign_in(page, live_server, "owner@example.com",
+            start=f"/dashboard/bookings/new?staff_id={salon_day['alice'].id}&day={MONDAY}")
     form = page.locator("#new-booking-form")
     page.locator("[data-client-search]").fill("maya")
     match = page.locator(f'[data-client-match="{maya.id}"]')
@@ -181,7 +173,8 @@ def test_a_choice_made_the_moment_the_form_is_redrawn_still_redraws_it(live_serv
     0). Here the service is chosen in the first task after the swap, inside the old window."""
     page.set_viewport_size(PHONE)
     maya = salon_day["maya"].customer
-    _sign_in(page, live_server, f"/dashboard/bookings/new?staff_id={salon_day['alice'].id}&day={MONDAY}")
+    sign_in(page, live_server, "owner@example.com",
+            start=f"/dashboard/bookings/new?staff_id={salon_day['alice'].id}&day={MONDAY}")
     form = page.locator("#new-booking-form")
     page.locator("[data-client-search]").fill("maya")
     match = page.locator(f'[data-client-match="{maya.id}"]')

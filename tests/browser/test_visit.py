@@ -23,13 +23,13 @@ from bookingapp.auth.accounts import create_account
 from bookingapp.domain import booking as booking_ops
 from bookingapp.domain.customers import find_or_create_customer
 from bookingapp.models import Booking
+from tests.browser.pages import PASSWORD, sign_in
 from tests.web.conftest import shop  # noqa: F401  (the fixture)
 
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 START = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)  # Monday 08:00 London (GMT)
 TOMORROW_10 = datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc)
-PASSWORD = "browser test password"
 
 
 class RunningClock:
@@ -249,11 +249,7 @@ def test_the_dashboard_day_view_is_accessible(live_server, page, viewport, app, 
                                now=START)
     session.commit()
     clocks(page)
-    page.goto(live_server + "/dashboard/day")
-    page.fill("input[name=email]", "owner@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.goto(live_server + "/dashboard/day?date=2026-03-03")
+    sign_in(page, live_server, "owner@example.com", start="/dashboard/day?date=2026-03-03")
     expect(page.locator(".day-grid")).to_be_visible()
     axe_check(page, "dashboard day")
     screenshot(page, f"{viewport}-dashboard-day")
