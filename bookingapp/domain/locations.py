@@ -3,7 +3,12 @@ changing them, their opening hours, who works where and which services each offe
 
 A request that names no location means the business's primary location (as OnSched's
 LocationId does), so a business with one location never has to think about them. What a
-location leaves unset it takes from its business (models.location)."""
+location leaves unset it takes from its business (models.location).
+
+Refusals are worded as the catalogue's are (domain.catalog): read by an owner beside the
+field on Setup → Locations and by an integrator in the API's envelope, which names the
+field by `param`; the fields the catalogue also has (name, address, position, the active
+switch) are refused in its words and limits."""
 from __future__ import annotations
 
 import re
@@ -16,7 +21,7 @@ from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
-from bookingapp.domain.catalog import ADDRESS_FIELDS, _name, _text
+from bookingapp.domain.catalog import ADDRESS_FIELDS, SORT_ORDER_RANGE, _int, _name, _switch, _text, _words
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.customers import normalise_phone
 from bookingapp.domain.errors import NotFound, ValidationError
@@ -86,9 +91,10 @@ def hold_length_seconds(business: Business, location: Location, requested: int |
     if requested is None:
         return allowed
     if isinstance(requested, bool) or not isinstance(requested, int) or requested < 1:
-        raise ValidationError("hold_seconds must be a whole number of seconds, 1 or more.", param="hold_seconds")
+        raise ValidationError("The hold length must be a whole number of seconds, 1 or more.", param="hold_seconds")
     if requested > allowed:
-        raise ValidationError(f"hold_seconds may be at most {allowed} at this location.", param="hold_seconds")
+        raise ValidationError(f"The hold length may be at most {allowed} seconds at this location.",
+                              param="hold_seconds")
     return requested
 
 
@@ -170,8 +176,10 @@ LOCATION_FIELDS = ("name", "slug", "phone", "address", "timezone", "hold_seconds
 
 def _clean_slug(session: Session, business: Business, raw: Any, *, exclude: uuid.UUID | None) -> str:
     slug = raw.strip().lower() if isinstance(raw, str) else ""
+    if not slug:
+        raise ValidationError("The slug is required.", param="slug")
     if not _SLUG_RE.match(slug):
-        raise ValidationError("slug may use lower-case letters, digits and hyphens (not at either end), "
+        raise ValidationError("The slug may use lower-case letters, digits and hyphens (not at either end), "
                               "80 characters at most.", param="slug")
     if slug in RESERVED_LOCATION_SLUGS:
         raise ValidationError(f"“{slug}” is used by the booking pages; choose another slug.", param="slug")
@@ -207,14 +215,15 @@ def _clean(session: Session, business: Business, location: Location | None, fiel
     if "address" in fields:
         address = fields["address"] or {}
         if not isinstance(address, dict):
-            raise ValidationError("address must be an object.", param="address")
+            raise ValidationError(f"{_words('address')} must be an object of street, city, state, zip and country.",
+                                  param="address")
         for key, value in address.items():
             if key not in ADDRESS_FIELDS:
                 raise ValidationError(f"Unknown address field {key!r}.", param=f"address.{key}")
             text = _text(value, f"address.{key}", ADDRESS_FIELDS[key])
             if key == "country" and text is not None:
                 if len(text) != 2 or not text.isalpha():
-                    raise ValidationError("address.country must be a two-letter country code.",
+                    raise ValidationError(f"{_words('address.country')} must be a two-letter code, such as GB.",
                                           param="address.country")
                 text = text.upper()
             clean[f"address_{key}"] = text
@@ -225,23 +234,21 @@ def _clean(session: Session, business: Business, location: Location | None, fiel
     if "timezone" in fields:
         zone = fields["timezone"]
         if zone is not None and not _known_zone(zone):
-            raise ValidationError("timezone must be an IANA time zone such as Europe/London.", param="timezone")
+            raise ValidationError("The time zone must be a known zone name, such as Europe/London.",
+                                  param="timezone")
         clean["timezone"] = zone
     if "hold_seconds" in fields:
         value = fields["hold_seconds"]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or not MIN_HOLD_SECONDS <= value <= MAX_HOLD_SECONDS):
-            raise ValidationError(f"hold_seconds must be between {MIN_HOLD_SECONDS} and {MAX_HOLD_SECONDS}.",
-                                  param="hold_seconds")
+            raise ValidationError(f"The hold length must be between {MIN_HOLD_SECONDS} and {MAX_HOLD_SECONDS} "
+                                  "seconds.", param="hold_seconds")
         clean["hold_seconds"] = value
     if "sort_order" in fields:
-        value = fields["sort_order"]
-        if isinstance(value, bool) or not isinstance(value, int) or not -1_000_000 <= value <= 1_000_000:
-            raise ValidationError("sort_order must be a whole number.", param="sort_order")
-        clean["sort_order"] = value
+        clean["sort_order"] = _int(fields["sort_order"], "sort_order", minimum=-SORT_ORDER_RANGE,
+                                   maximum=SORT_ORDER_RANGE)
     if "is_active" in fields:
-        if not isinstance(fields["is_active"], bool):
-            raise ValidationError("is_active must be true or false.", param="is_active")
+        _switch(fields["is_active"], "is_active")
         if location is not None and location.is_primary and not fields["is_active"]:
             raise ValidationError("The primary location cannot be deactivated.", param="is_active")
         clean["is_active"] = fields["is_active"]
@@ -255,7 +262,7 @@ def create_location(session: Session, business: Business, fields: dict[str, Any]
     `staff` who works there."""
     for required in ("name", "slug"):
         if required not in fields:
-            raise ValidationError(f"{required} is required.", param=required)
+            raise ValidationError(f"The {required} is required.", param=required)
     now = _now(now)
     clean = _clean(session, business, None, fields)
     rows = _clean_weekly(hours, "hours") if hours else []

@@ -41,14 +41,16 @@ def review_query(business: Business, *, rating: int | None = None, has_reply: bo
 
 
 def reply_to_review(session: Session, business: Business, review: Review, reply, *, now: datetime | None = None) -> Review:
-    """Set (or replace) the business's public reply."""
+    """Set (or replace) the business's public reply. Refused in the catalogue's words
+    (domain.catalog): the owner reads them under the reply box, an integrator in the API's
+    envelope (param "reply")."""
     if review is None or review.business_id != business.id:
         raise NotFound("Review not found.")
     if not isinstance(reply, str) or not reply.strip():
-        raise ValidationError("reply is required.", param="reply")
+        raise ValidationError("The reply is required.", param="reply")
     reply = reply.strip()
     if len(reply) > MAX_REPLY_LENGTH:
-        raise ValidationError(f"reply is too long ({MAX_REPLY_LENGTH} characters at most).", param="reply")
+        raise ValidationError(f"The reply is too long ({MAX_REPLY_LENGTH:,} characters at most).", param="reply")
     review.business_reply = reply
     review.business_reply_at = resolve_now(now)
     session.flush()

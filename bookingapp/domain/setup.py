@@ -46,6 +46,16 @@ def _int(value: Any, param: str, minimum: int, maximum: int, label: str) -> int:
     return value
 
 
+def _position(value: Any) -> int:
+    """A place in a list (a category's, a custom field's), refused in the words and limits
+    the catalogue's own lists are ("The position must be between -1,000,000 and 1,000,000."),
+    so the Position field reads the same on every setup form. Imported here, not above:
+    domain.catalog imports this module."""
+    from bookingapp.domain.catalog import SORT_ORDER_RANGE, _int as catalog_int
+
+    return catalog_int(value, "sort_order", minimum=-SORT_ORDER_RANGE, maximum=SORT_ORDER_RANGE)
+
+
 def _text(value: Any, param: str, max_length: int, label: str, *, required: bool = False) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ValidationError(f"{label} must be text.", param=param)
@@ -261,7 +271,7 @@ def _category_name(session: Session, business: Business, name: Any, exclude: uui
 def create_category(session: Session, business: Business, name: Any, sort_order: Any = 0, *,
                     now: datetime | None = None) -> ServiceCategory:
     category = ServiceCategory(business_id=business.id, name=_category_name(session, business, name),
-                               sort_order=_int(sort_order, "sort_order", -1_000_000, 1_000_000, "Position"),
+                               sort_order=_position(sort_order),
                                created_at=_now(now), updated_at=_now(now))
     session.add(category)
     session.flush()
@@ -274,7 +284,7 @@ def update_category(session: Session, business: Business, category: ServiceCateg
     if category.deleted_at is not None:
         raise NotFound("Category not found.")
     category.name = _category_name(session, business, name, exclude=category.id)
-    category.sort_order = _int(sort_order, "sort_order", -1_000_000, 1_000_000, "Position")
+    category.sort_order = _position(sort_order)
     category.updated_at = _now(now)
     session.flush()
     return category
@@ -423,7 +433,7 @@ def _apply_custom_field(session: Session, business: Business, definition: Custom
     if "help_text" in fields:
         definition.help_text = _text(fields["help_text"], "help_text", 300, "Help text")
     if "sort_order" in fields:
-        definition.sort_order = _int(fields["sort_order"], "sort_order", -1_000_000, 1_000_000, "Position")
+        definition.sort_order = _position(fields["sort_order"])
     if "is_active" in fields:
         definition.is_active = _bool(fields["is_active"], "is_active", "Active")
 

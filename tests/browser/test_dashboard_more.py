@@ -41,7 +41,7 @@ def test_reply_to_a_review_in_place(live_server, page, session, salon, make_cust
     card.locator('[data-action="reply"]').click()
     page.locator(f"#review-{review.id} textarea[name=reply]").fill("   ")
     page.locator(f"#review-{review.id} button[type=submit]").click()
-    expect(page.locator(f"#review-{review.id} .error")).to_have_text("reply is required.")
+    expect(page.locator(f"#review-{review.id} .error")).to_have_text("The reply is required.")
     page.locator(f"#review-{review.id} textarea[name=reply]").fill("We are sorry, Maya: we have changed our booking gaps.")
     page.locator(f"#review-{review.id} button[type=submit]").click()
     expect(page.locator(f"#review-{review.id} [data-reply]")).to_contain_text("We are sorry, Maya")

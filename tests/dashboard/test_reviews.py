@@ -94,7 +94,7 @@ def test_empty_or_long_reply_is_refused_and_keeps_what_was_typed(reviewed, as_ro
     dash = as_role(business, "owner")
     dan = reviews[3]
     blank = dash.post(f"/dashboard/reviews/{dan.id}/reply", {"reply": "   "}, htmx=True)
-    assert blank.status_code == 422 and "reply is required." in blank.get_data(as_text=True)
+    assert blank.status_code == 422 and "The reply is required." in blank.get_data(as_text=True)
     long_text = "x" * 2001
     too_long = dash.post(f"/dashboard/reviews/{dan.id}/reply", {"reply": long_text}, htmx=True)
     assert too_long.status_code == 422 and long_text in too_long.get_data(as_text=True)
