@@ -20,12 +20,12 @@ from tests.helpers import MONDAY, at, counted_statements
 # locations offer the service, then four reads, the last of which also says whether any
 # staff member has a run-out hold that day: only then are they read again and marked
 # expired); savepoint (on SQLite it begins the write transaction, bookingapp/db.py),
-# insert, history row, version bump, release; the chosen staff member for the answer. The custom questions are not read: a
-# hold carries no answers and needs none yet. A named staff member is read with the service,
-# in the same statement (api/views._placement); whether they perform it and work at the
-# location is the availability read's own staff row (domain/booking._eligible_staff), and the
-# answer needs no read for them. Both databases count the same since SQLite's write lock
-# stopped costing a `SELECT 1`.
+# insert, history row, version bump, release; the chosen staff member for the answer. The
+# custom questions are not read: a hold carries no answers and needs none yet. A named staff
+# member is read with the service, in the same statement (api/views._placement); whether they
+# perform it and work at the location is the availability read's own staff row
+# (domain/booking._eligible_staff), and the answer needs no read for them. Both databases
+# count the same since SQLite's write lock stopped costing a `SELECT 1`.
 EXPECTED = {False: 13, True: 12}
 
 
