@@ -31,6 +31,12 @@ def refused_under_the_box(answer, review: Review, words: str, *, htmx: bool) -> 
     box = re.search(r'<form [^>]*action="[^"]*/reviews/' + str(review.id) + r'/reply".*?</form>', page, re.S)
     assert box and re.search(r'<textarea name="reply"[^>]*>.*?</textarea></label>\s*<p class="error"[^>]*>'
                              + re.escape(html_text.escape(words)), box.group(0), re.S), "the refusal is under the box"
+    # A screen reader hears the refusal with the box: the box is marked invalid and
+    # described by it.
+    error_id = f"reply-error-{review.id}"
+    assert re.search(r'<textarea name="reply"[^>]*aria-invalid="true"[^>]*aria-describedby="' + error_id + '"',
+                     box.group(0)), "the box names its refusal"
+    assert f'id="{error_id}" data-error-for="reply"' in box.group(0)
     return page
 
 
