@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -106,6 +106,14 @@ def _is_overlap_violation(error: IntegrityError) -> bool:
 
 def _is_booking_number_clash(error: IntegrityError) -> bool:
     return "booking_number" in str(error.orig)
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    """PostgreSQL's "deadlock detected" (SQLSTATE 40P01). Two transactions inserting
+    overlapping bookings of one staff member at the same instant can each find the other's
+    row while checking the exclusion constraint and wait for each other; PostgreSQL then
+    aborts one of the two statements. For that one the time is being taken by the other."""
+    return getattr(error.orig, "sqlstate", None) == "40P01"
 
 
 # --------------------------------------------------------------------------- expiry
@@ -248,6 +256,10 @@ def _insert_for_first_free(session: Session, booking: Booking, candidates: tuple
                     continue
                 if _is_overlap_violation(error):
                     break  # someone committed this staff member's time first; try the next
+                raise
+            except OperationalError as error:
+                if _is_deadlock(error):
+                    break  # someone is taking this staff member's time right now; try the next
                 raise
     raise SlotUnavailable()
 
