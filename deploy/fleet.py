@@ -747,8 +747,13 @@ def ci(args) -> int:
         stop()
         if code != 0:
             for log in sorted((FLEET_DIR / "logs").glob("*.log")):
-                lines = log.read_text(errors="replace").splitlines()[-15:]
-                print(f"--- last lines of {log.name}\n" + "\n".join(lines))
+                lines = log.read_text(errors="replace").splitlines()
+                print(f"--- last lines of {log.name}\n" + "\n".join(lines[-15:]))
+                # An answer's 500 is logged with its traceback long before the last lines,
+                # and the fleet's folder is removed after a CI run: keep the errors here.
+                errors = [line for line in lines if '"level": "error"' in line]
+                if errors:
+                    print(f"--- errors in {log.name} (the last 5 of {len(errors)})\n" + "\n".join(errors[-5:]))
             # Repeated last, where a CI log's tail shows it: why the run failed.
             report_path = FLEET_DIR / "load-report.json"
             if report_path.exists():
