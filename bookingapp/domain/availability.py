@@ -787,6 +787,7 @@ def load_inputs(
     assignment: str | None = None,
     duration_minutes: int | None = None,
     run_out_holds: bool = False,
+    ordered: bool = True,
 ) -> AvailabilityInputs:
     """Read what compute_availability needs: four queries, whatever the range. `location`
     None: the business's primary (loaded with the business, so it costs no query).
@@ -794,7 +795,11 @@ def load_inputs(
     service's length is its length at the location (domain.service_terms), read with the
     staff; `duration_minutes` overrides it when the caller has read the terms already.
     `run_out_holds` (a placement): also which staff have holds that ran out in the range
-    (AvailabilityInputs.run_out_hold_staff), in the same statement as the busy time."""
+    (AvailabilityInputs.run_out_hold_staff), in the same statement as the busy time.
+    `ordered=False`: the caller does not order staff (available_days only asks whether a
+    day has a free start), so the "balanced" policy's bookings per day are not counted:
+    on PostgreSQL a third of a busy month's statement (docs/performance.md, issue 13,
+    ninth pass)."""
     location = location or primary_location(session, business)
     tz = location_timezone(business, location)
     policy = assignment_policy(business, assignment)  # checked before any query
@@ -852,7 +857,7 @@ def load_inputs(
         # PostgreSQL merges each member's blocks into islands (_island_statement), with the
         # bookings per day when the "balanced" policy needs them; SQLite reads every block.
         islands = connection.dialect.name == "postgresql"
-        counting = policy == "balanced"
+        counting = ordered and policy == "balanced"
         if counting:
             bounds, days = _day_bounds(first_day, last_day, tz)
         if islands:
@@ -1025,6 +1030,6 @@ def available_days(
         return set()
     inputs = load_inputs(
         session, business, service, open_first, open_last,
-        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids, location=location,
+        now=now, staff_id=staff_id, exclude_booking_ids=exclude_booking_ids, location=location, ordered=False,
     )
     return compute_available_days(inputs, first_day=open_first, last_day=open_last, now=now)

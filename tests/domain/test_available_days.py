@@ -89,6 +89,12 @@ def test_a_dst_month_with_bookings_time_off_and_holds_gives_the_days_find_availa
     assert date(2030, 3, 5) not in bob_days and date(2030, 3, 6) not in bob_days
     # A generic grid (no service), as the API offers.
     assert_same_days(session, business, None, first, last, now=now)
+    # Under every assignment policy: available_days skips the "balanced" policy's bookings
+    # per day (it orders nobody), find_availability counts them; the days are the same.
+    for policy in ("balanced", "random", "fixed_order"):
+        business.assignment_policy = policy
+        session.commit()
+        assert assert_same_days(session, business, service, first, last, now=now) == free
 
 
 def test_moving_a_booking_frees_its_own_time_on_the_calendar(session, make_business, make_service, make_staff, make_customer):
