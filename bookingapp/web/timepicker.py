@@ -8,6 +8,8 @@ from typing import AbstractSet
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
 from bookingapp.domain.availability import local_date_of
 from bookingapp.domain.availability_cache import cached_availability, cached_available_days, current_version
 from bookingapp.domain.time_bounds import within_bounds
@@ -56,16 +58,20 @@ def calendar_weeks(first_of_month: date, free: AbstractSet[date], chosen: date |
     """The month's weeks (Monday first) for the template, one cell per day: None for a day
     of the next or previous month, else (day of the month, ISO date, spoken label, has
     free time, is the chosen day). The spoken label holds the number shown ("Tuesday 3
-    March", not "03"), so a voice-control user can say what they see. Worked out here rather than by attribute lookups and
-    method calls in Jinja, which cost several times more per cell."""
+    March, times available", not "03"), so a voice-control user can say what they see.
+    Worked out here rather than by attribute lookups, method calls and a translation per
+    cell in Jinja, which cost several times more per cell: the two label texts are looked
+    up once per month (Jinja escapes the finished label where it is written)."""
     locale = format_locale()
+    has_times, no_times = gettext("%(day)s, times available"), gettext("%(day)s, no times")
 
     def spoken(d: date) -> str:
         return f"{d:%A} {d.day} {d:%B}" if locale is None else format_dated(d, "%A %d %B", locale)
 
     return [
         [
-            (d.day, d.isoformat(), spoken(d), d in free, d == chosen) if d.month == first_of_month.month else None
+            (d.day, d.isoformat(), (has_times if d in free else no_times) % {"day": spoken(d)}, d in free, d == chosen)
+            if d.month == first_of_month.month else None
             for d in week
         ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first_of_month.year, first_of_month.month)

@@ -56,6 +56,11 @@ def test_accept_language_german_gives_german_wizard_steps_with_german_money_and_
     assert "März 2026" in times.text
     assert re.search(r"Di\., 3\. März", times.text)
     assert "Ortszeit London (GMT)" in times.text
+    # The calendar's spoken labels (worked out in Python, web/timepicker.calendar_weeks):
+    # the day and whether it has times, both in German.
+    assert 'aria-label="Di., 3. März, Termine frei">3<' in times.text
+    assert 'aria-label="So., 1. März, keine Termine">1<' in times.text
+    assert "times available" not in times.text and "no times" not in times.text
 
 
 def test_german_details_booked_and_manage_pages(client, shop):
