@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bookingapp.domain.errors import ValidationError
 from bookingapp.domain.messages import N_
-from bookingapp.domain.service_terms import terms_at
+from bookingapp.domain.service_terms import ServiceTerms, terms_at
 from bookingapp.models import Booking, Business, Location, Service
 from bookingapp.models.payment import Promotion, PromotionRedemption
 from bookingapp.domain.clock import resolve_now as _now
@@ -127,14 +127,17 @@ def quote(
     *,
     now: datetime | None = None,
     location: Location | None = None,
+    terms: ServiceTerms | None = None,
 ) -> Quote:
     """The price of a service for this business at `location` (its terms there:
     domain.service_terms; None: the primary), with a promotion code if one is given (a
-    blank code means none). Raises ValidationError(param='promo_code') on a bad code."""
+    blank code means none). Raises ValidationError(param='promo_code') on a bad code.
+    `terms`: the service's terms at that location when the caller has read them already."""
     promotion = None
     if normalise_code(promo_code):
         promotion = find_promotion(session, business, promo_code, now=now)
-    terms = terms_at(session, service, location)
+    if terms is None:
+        terms = terms_at(session, service, location)
     return _quote(business, terms.price_cents, terms.deposit_cents, service.currency, promotion)
 
 

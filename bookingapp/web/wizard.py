@@ -172,8 +172,10 @@ def _forget_visit() -> None:
     visitor_session.pop(HELD_KEY, None)
 
 
-def _pays_up_front(business: Business, service: Service, location=None) -> bool:
-    return pricing.quote(db.session, business, service, location=location).due_now_cents > 0
+def _pays_up_front(business: Business, service: Service, location=None, terms=None) -> bool:
+    """Whether the visitor pays anything before the booking is confirmed. `terms`: the
+    service's terms at the location, when the page has read them already (one read fewer)."""
+    return pricing.quote(db.session, business, service, location=location, terms=terms).due_now_cents > 0
 
 
 # --------------------------------------------------------------------------- steps 1 and 2
@@ -217,9 +219,10 @@ def choose_staff(slug: str, service_id: str):
     location = chosen_location(business)
     if location is None:
         return choose_location_page(business, service)
+    terms = service_terms.terms_at(db.session, service, location)
     return render("staff", business=business, service=service, staff=staff_at(_staff_for(service), location),
-                  terms=service_terms.terms_at(db.session, service, location),
-                  progress=progress("staff", pays=_pays_up_front(business, service, location)), location=location)
+                  terms=terms, progress=progress("staff", pays=_pays_up_front(business, service, location, terms)),
+                  location=location)
 
 
 # --------------------------------------------------------------------------- steps 3 and 4
@@ -255,11 +258,12 @@ def _render_time(business, service, staff, who, *, status=200, notice=None, day=
     if notice is None and request.args.get("notice") in TIME_NOTICES:
         notice = request.args["notice"]
     refunded = _refunded_on(business, request.args.get("ref")) if notice and notice.startswith("refunded_") else None
+    terms = service_terms.terms_at(db.session, service, location)
     return render(
         "slots" if partial_slots else "time", status=status, push_url=push_url,
         business=business, service=service, staff=staff, who=who, notice=notice, refunded=refunded,
-        progress=progress("time", pays=_pays_up_front(business, service, location)),
-        minutes=service_terms.terms_at(db.session, service, location).duration_minutes,
+        progress=progress("time", pays=_pays_up_front(business, service, location, terms)),
+        minutes=terms.duration_minutes,
         time_url=_time_urls(business, service, who), form=ActionForm(), **context,
     )
 

@@ -264,3 +264,13 @@ def test_the_time_page_costs_the_same_sql_statements_for_many_staff_and_bookings
                 small_count = statements_for(client, f"{small}/{who_small}{query}", headers)
                 big_count = statements_for(client, f"{big}/{who_big}{query}", headers)
                 assert small_count == big_count, (who_small, query, headers)
+
+
+def test_a_time_page_answered_from_the_cache_reads_five_statements(client, studio):
+    """Once the month and the day are cached (another visitor asked this minute), the page
+    reads only what it shows: the business (with its availability version, in the same
+    statement), the service, the staff member, the locations and the service's terms there,
+    read once for the length shown and the steps' "pay" marker (issue 13, ninth pass)."""
+    url = f"{studio['base']}?month=2026-03&day=2026-03-12"
+    client.get(url)  # the first visit computes and caches the answers
+    assert statements_for(client, url) == 5
