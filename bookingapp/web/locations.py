@@ -18,7 +18,7 @@ from bookingapp.extensions import db
 from bookingapp.models import Business, Location, Service, Staff
 from bookingapp.i18n import current_language
 from bookingapp.web.progress import progress
-from bookingapp.web.rendering import bookable_services, render
+from bookingapp.web.rendering import ACTIVE_LOCATIONS_READ, bookable_services, render
 
 LOCATION_ARG = "location"
 # The steps before the hold: their URLs carry the chosen location.
@@ -43,6 +43,12 @@ def chosen_location(business: Business) -> Location | None:
             abort(404)
         g.wizard_location = found
         return found
+    # One active location, counted with the business (web.rendering.business_or_404), and
+    # the primary is active: it is that one, and the page needs no read of the locations.
+    if g.get(ACTIVE_LOCATIONS_READ) == (business.id, 1):
+        primary = business.primary_location
+        if primary is not None and primary.is_active:
+            return primary
     places = locations.active_locations(db.session, business)
     # A single-location business keeps its URLs as they were: nothing is carried.
     return places[0] if len(places) == 1 else None

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names
 from flask_babel import gettext
-from flask import Response, abort, current_app, make_response, redirect, render_template, request
-from sqlalchemy import bindparam, select
+from flask import Response, abort, current_app, g, make_response, redirect, render_template, request
+from sqlalchemy import bindparam, func, select
 
 from markupsafe import Markup, escape
 from jinja2 import pass_context
@@ -25,7 +25,7 @@ from bookingapp.domain.money import DEFAULT_LOCALE, format_money, format_money_f
 from bookingapp.domain.slugs import is_reserved_slug
 from bookingapp.extensions import db
 from bookingapp.i18n import format_locale, use_business_default
-from bookingapp.models import Business, Service, ServiceCategory
+from bookingapp.models import Business, Location, Service, ServiceCategory
 
 # --------------------------------------------------------------------------- answers
 
@@ -144,10 +144,18 @@ def utc_iso_filter(instant: datetime) -> str:
 # --------------------------------------------------------------------------- loading
 
 
+# How many active locations the business has, read with it (web.locations.chosen_location:
+# at a business with one, which is most, the wizard's pages need no read to find it).
+_ACTIVE_LOCATION_COUNT = (
+    select(func.count()).select_from(Location)
+    .where(Location.business_id == Business.id, Location.is_active.is_(True))
+    .scalar_subquery()
+)
 # Built once with a bind parameter: building and keying a SELECT afresh costs more than
 # running it, on every public page.
-_ACTIVE_BUSINESS_BY_SLUG = select(Business, Business.availability_version).where(
+_ACTIVE_BUSINESS_BY_SLUG = select(Business, Business.availability_version, _ACTIVE_LOCATION_COUNT).where(
     Business.slug == bindparam("slug"), Business.is_active.is_(True))
+ACTIVE_LOCATIONS_READ = "active_locations_read_with_business"
 
 
 def business_or_404(slug: str) -> Business:
@@ -156,9 +164,11 @@ def business_or_404(slug: str) -> Business:
     row = db.session.execute(_ACTIVE_BUSINESS_BY_SLUG, {"slug": slug}).one_or_none()
     if row is None:
         abort(404)
-    business, version = row
+    business, version, active_locations = row
     # Read in the same statement: the time page's answers key by it without a second read.
     remember_version(db.session, business, version)
+    # For this request only (g): a location set up meanwhile shows from the next page on.
+    setattr(g, ACTIVE_LOCATIONS_READ, (business.id, active_locations))
     use_business_default(business)
     return business
 

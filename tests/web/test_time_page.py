@@ -266,11 +266,12 @@ def test_the_time_page_costs_the_same_sql_statements_for_many_staff_and_bookings
                 assert small_count == big_count, (who_small, query, headers)
 
 
-def test_a_time_page_answered_from_the_cache_reads_five_statements(client, studio):
+def test_a_time_page_answered_from_the_cache_reads_four_statements(client, studio):
     """Once the month and the day are cached (another visitor asked this minute), the page
-    reads only what it shows: the business (with its availability version, in the same
-    statement), the service, the staff member, the locations and the service's terms there,
-    read once for the length shown and the steps' "pay" marker (issue 13, ninth pass)."""
+    reads only what it shows: the business (with its availability version and how many
+    active locations it has, in the same statement), the service, the staff member and the
+    service's terms at the location, read once for the length shown and the steps' "pay"
+    marker (issue 13, ninth pass)."""
     url = f"{studio['base']}?month=2026-03&day=2026-03-12"
     client.get(url)  # the first visit computes and caches the answers
-    assert statements_for(client, url) == 5
+    assert statements_for(client, url) == 4
