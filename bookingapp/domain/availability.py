@@ -798,8 +798,8 @@ def load_inputs(
     (AvailabilityInputs.run_out_hold_staff), in the same statement as the busy time.
     `ordered=False`: the caller does not order staff (available_days only asks whether a
     day has a free start), so the "balanced" policy's bookings per day are not counted:
-    on PostgreSQL a third of a busy month's statement (docs/performance.md, issue 13,
-    ninth pass)."""
+    on PostgreSQL over a quarter of a busy month's statement (docs/performance.md, issue
+    13, ninth pass)."""
     location = location or primary_location(session, business)
     tz = location_timezone(business, location)
     policy = assignment_policy(business, assignment)  # checked before any query

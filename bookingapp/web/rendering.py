@@ -167,7 +167,8 @@ def business_or_404(slug: str) -> Business:
     business, version, active_locations = row
     # Read in the same statement: the time page's answers key by it without a second read.
     remember_version(db.session, business, version)
-    # For this request only (g): a location set up meanwhile shows from the next page on.
+    # Kept beside the business's id: every page that asks chosen_location has loaded its
+    # business here in the same request, so the count it finds is this request's.
     setattr(g, ACTIVE_LOCATIONS_READ, (business.id, active_locations))
     use_business_default(business)
     return business
