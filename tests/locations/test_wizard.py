@@ -79,3 +79,21 @@ def _only_booking(business):
     from bookingapp.extensions import db
 
     return db.session.scalars(select(Booking).where(Booking.business_id == business.id)).one()
+
+
+def test_retiring_and_reopening_the_second_location_switches_the_location_step_at_once(client, session, branches):
+    """The wizard learns how many locations are open from the statement that reads the
+    business (web.rendering.business_or_404), on every request: retiring Riverside makes the
+    next visit start with the services, and reopening it brings the choice back."""
+    from bookingapp.domain import locations
+
+    business, service, alice, bob, main, riverside = branches
+    assert "Choose a location" in client.get(f"/{business.slug}/book").text
+    locations.update_location(session, business, riverside, {"is_active": False}, now=before())
+    session.commit()
+    page = client.get(f"/{business.slug}/book")
+    assert "Choose a service" in page.text and "Choose a location" not in page.text
+    assert f"/{business.slug}/book/{service.id}\"" in page.text  # no location carried
+    locations.update_location(session, business, riverside, {"is_active": True}, now=before())
+    session.commit()
+    assert "Choose a location" in client.get(f"/{business.slug}/book").text
