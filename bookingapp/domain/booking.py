@@ -186,8 +186,8 @@ def _eligible_staff(
     """Staff who can take this exact start, best first (by `assignment`, else the
     business's policy), and which staff have holds that ran out that day (still marked
     held, so still in the way of an insert). SlotUnavailable if nobody can because the
-    time is taken; SlotNotOffered if the business never offers that time. `terms`: the service's at the
-    location (service_terms.offered_terms), None when it is not offered there.
+    time is taken; SlotNotOffered if the business never offers that time. `terms`: the
+    service's at the location (service_terms.offered_terms), None when it is not offered there.
 
     Asks the availability engine itself, so a booking obeys exactly the rules that made
     the slot appear (hours, time off, buffers, notice, advance, grid)."""

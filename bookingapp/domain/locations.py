@@ -470,11 +470,19 @@ def staff_at(session: Session, business: Business, location: Location) -> list[S
     ).order_by(Staff.sort_order, Staff.name)))
 
 
+def offered_at(business: Business, location: Location):
+    """SELECT of the business's live services offered at the location (business-wide ones,
+    or listed there), in the order the catalogue shows them."""
+    limited = exists().where(service_locations.c.service_id == Service.id)
+    here = exists().where(service_locations.c.service_id == Service.id, service_locations.c.location_id == location.id)
+    return select(Service).where(
+        Service.business_id == business.id, Service.deleted_at.is_(None), ~limited | here,
+    ).order_by(Service.sort_order, Service.name, Service.id)
+
+
 def services_at(session: Session, business: Business, location: Location) -> list[Service]:
     """The (live) services offered at a location: business-wide ones and those listed there."""
-    return [service for service in session.scalars(select(Service).where(
-        Service.business_id == business.id, Service.deleted_at.is_(None)).order_by(Service.sort_order, Service.name))
-        if offers_service(session, service, location)]
+    return list(session.scalars(offered_at(business, location)))
 
 
 def set_location_services(session: Session, business: Business, location: Location, services: list[Service], *,

@@ -16,7 +16,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Iterable, NamedTuple
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bookingapp.domain import audit
@@ -25,7 +25,9 @@ from bookingapp.domain.catalog import MAX_CENTS, MAX_DURATION_MINUTES, MIN_DURAT
 from bookingapp.domain.clock import resolve_now as _now
 from bookingapp.domain.errors import NotFound, ValidationError
 from bookingapp.domain.money import format_money
-from bookingapp.domain.locations import active_locations, primary_location, resolve_location
+# offered_at lives beside offers_service (domain.locations); it is named here too, where its
+# callers have always found it.
+from bookingapp.domain.locations import active_locations, offered_at, primary_location, resolve_location  # noqa: F401
 from bookingapp.models import Business, Location, Service, service_locations
 
 _svl = service_locations.c
@@ -102,16 +104,6 @@ def own_terms_for(session: Session, services: Iterable[Service], location: Locat
         _svl.location_id == location.id, _svl.service_id.in_(ids))).all()
     found = {row.service_id: OwnTerms(row.price_cents, row.deposit_cents, row.duration_minutes) for row in rows}
     return {service_id: found.get(service_id, _NONE) for service_id in ids}
-
-
-def offered_at(business: Business, location: Location):
-    """SELECT of the business's live services offered at the location (business-wide ones,
-    or listed there), in the order the catalogue shows them."""
-    limited = exists().where(_svl.service_id == Service.id)
-    here = exists().where(_svl.service_id == Service.id, _svl.location_id == location.id)
-    return select(Service).where(
-        Service.business_id == business.id, Service.deleted_at.is_(None), ~limited | here,
-    ).order_by(Service.sort_order, Service.name, Service.id)
 
 
 def _clean(fields: dict[str, Any], currency: str) -> OwnTerms:

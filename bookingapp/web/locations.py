@@ -55,10 +55,10 @@ def chosen_location(business: Business) -> Location | None:
 
 
 def services_at(business: Business, location: Location | None) -> list[Service]:
-    services = bookable_services(business)
+    """The bookable services, at `location` only when one is given (in one read)."""
     if location is None:
-        return services
-    return [service for service in services if locations.offers_service(db.session, service, location)]
+        return bookable_services(business)
+    return list(db.session.scalars(locations.offered_at(business, location).where(Service.is_active.is_(True))))
 
 
 def staff_at(staff: list[Staff], location: Location | None) -> list[Staff]:

@@ -201,12 +201,13 @@ def at_location(slug: str, location_slug: str):
 
 def _service_page(business: Business, location):
     services = services_at(business, location)
-    # The price at this location (domain.service_terms, through pricing.quote).
-    quotes = {service.id: pricing.quote(db.session, business, service, location=location) for service in services}
-    # And its length there, for all of them in one read.
+    # Every service's terms at this location in one read (domain.service_terms): the price
+    # quoted (pricing.quote, given the terms rather than reading them per service) and the length.
     own = service_terms.own_terms_for(db.session, services, location)
-    lengths = {service.id: service_terms.effective_terms(service, own[service.id]).duration_minutes
-               for service in services}
+    terms = {service.id: service_terms.effective_terms(service, own[service.id]) for service in services}
+    quotes = {service.id: pricing.quote(db.session, business, service, location=location, terms=terms[service.id])
+              for service in services}
+    lengths = {service_id: here.duration_minutes for service_id, here in terms.items()}
     return render(
         "service", business=business, groups=grouped_by_category(business, services), quotes=quotes, lengths=lengths,
         progress=progress("service", pays=any(q.due_now_cents for q in quotes.values())), location=location,

@@ -97,3 +97,33 @@ def test_retiring_and_reopening_the_second_location_switches_the_location_step_a
     locations.update_location(session, business, riverside, {"is_active": True}, now=before())
     session.commit()
     assert "Choose a location" in client.get(f"/{business.slug}/book").text
+
+
+def test_the_service_step_at_a_location_reads_as_much_for_many_services_as_for_one(
+        client, session, branches, make_service, app):
+    """The services offered at a location, their prices and lengths there come in a fixed
+    number of reads (domain.locations.offered_at, service_terms.own_terms_for): not one or
+    two per service. Riverside offers every business-wide service and the ones listed there;
+    one service limited to the primary is left out."""
+    from bookingapp.domain import locations
+    from bookingapp.extensions import db
+    from tests.helpers import counted_statements
+
+    business, service, alice, bob, main, riverside = branches
+    url = f"/{business.slug}/riverside"
+
+    def statements() -> int:
+        with counted_statements(db.engine) as seen:
+            page = client.get(url)
+        assert page.status_code == 200
+        return len(seen)
+
+    few = statements()
+    for n in range(6):
+        make_service(business, name=f"Extra {n}")
+    only_main = make_service(business, name="Main only")
+    locations.set_service_locations(session, business, only_main, [main])
+    session.commit()
+    assert statements() == few
+    page = client.get(url).text
+    assert all(f"Extra {n}" in page for n in range(6)) and "Main only" not in page
